@@ -1,0 +1,124 @@
+# parapet -- build.  Read top to bottom in a minute:
+#
+#   make            library (static + shared), the parapet CLI, pkg-config file
+#   make run        install missing Debian packages, build, run the main job
+#   make test       install missing packages, build, run the whole test suite
+#   make asan       the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz       build the libFuzzer targets and run each briefly (FUZZ_SECONDS)
+#   make bench      the benchmarks in bench/ (peers installed on demand)
+#   make install    PREFIX=/usr/local
+#
+# Every variant builds into its own folder ($(B)), so they never mix objects.
+
+CC      ?= cc
+B       ?= build
+PREFIX  ?= /usr/local
+OPT     ?= -O2
+SAN     ?=
+FUZZ_SECONDS ?= 20
+
+PKGS    := libutf8proc libyaml-0.1 jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lutf8proc -lyaml -ljansson)
+
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wvla -Wno-missing-field-initializers
+CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) -fPIC -fvisibility=hidden \
+           -Iinclude -Isrc -I$(B)/gen $(PKG_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
+LDLIBS  := $(PKG_LIBS) -lpthread -lm
+LDFLAGS := $(SAN) $(EXTRA_LDFLAGS)
+
+LIB_SRC  := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
+CLI_SRC  := $(shell find src/cli -name '*.c' | sort)
+TEST_SRC := $(shell find tests -name '*.c' | sort)
+EMBED    := policies/default.yaml $(shell find data -type f \( -name '*.txt' -o -name '*.tsv' \) | sort) \
+            $(wildcard models/*.ppm)
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/embedded.o
+CLI_OBJ  := $(CLI_SRC:%.c=$(B)/obj/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
+
+.PHONY: all deps run test test-run asan fuzz bench install clean model
+all: $(B)/libparapet.a $(B)/libparapet.so $(B)/parapet $(B)/parapet.pc
+
+deps:
+	@sh tools/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(B)/parapet check --file examples/texts.txt
+
+test: deps
+	@$(MAKE) --no-print-directory test-run
+
+test-run: all $(B)/tests/run
+	$(B)/tests/run $(TESTS)
+
+asan: deps
+	@$(MAKE) --no-print-directory B=build-asan OPT=-O1 \
+	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test-run
+
+# ---------------------------------------------------------------- objects ----
+$(B)/obj/tests/%.o: CFLAGS += -Itests
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/obj/gen/embedded.o: $(B)/gen/embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/gen/embedded.c: $(EMBED) tools/embed.c
+	@mkdir -p $(B)/gen
+	$(CC) -O1 -o $(B)/gen/embed tools/embed.c
+	$(B)/gen/embed $@ $(EMBED)
+
+# ---------------------------------------------------------------- outputs ----
+$(B)/libparapet.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libparapet.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libparapet.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/parapet: $(CLI_OBJ) $(B)/libparapet.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libparapet.a $(LDLIBS)
+
+$(B)/tests/run: $(TEST_OBJ) $(B)/libparapet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(B)/libparapet.a $(LDLIBS)
+
+$(B)/parapet.pc: tools/parapet.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/.*PARAPET_VERSION_STRING "\(.*\)"/\1/p' include/parapet.h)|' $< > $@
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(B)/parapet $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(B)/libparapet.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(B)/libparapet.so $(DESTDIR)$(PREFIX)/lib/libparapet.so.0
+	ln -sf libparapet.so.0 $(DESTDIR)$(PREFIX)/lib/libparapet.so
+	install -m 644 include/parapet.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(B)/parapet.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+# ------------------------------------------------------------------- fuzz ----
+FUZZ_SRC := $(wildcard fuzz/*.c)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
+fuzz: deps
+	@$(MAKE) --no-print-directory B=build-fuzz CC=clang OPT=-O1 \
+	  SAN="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libparapet.a
+	@$(MAKE) --no-print-directory B=build-fuzz CC=clang $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
+	  echo "fuzz $$n ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 build-fuzz/corpus/$$n fuzz/seeds/$$n 2>&1 | tail -n 2 || exit 1; done
+
+build-fuzz/%: fuzz/%.c build-fuzz/libparapet.a
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
+	  -o $@ $< build-fuzz/libparapet.a $(LDLIBS)
+
+# ------------------------------------------------------------------ bench ----
+bench: all
+	sh bench/run.sh
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,304 @@
+/*
+** parapet.h -- the one public header of libparapet, a content-moderation engine.
+**
+** A short tour.  Open an engine once (it compiles the policy, the lexicons and the
+** pattern detectors), then check texts with it from any number of threads:
+**
+**     parapet_options opt;
+**     parapet_options_init(&opt);               // embedded default policy
+**     parapet_engine *eng;
+**     char *detail = NULL;
+**     if (parapet_open(&opt, &eng, &detail) != PARAPET_OK) {
+**         fprintf(stderr, "%s\n", detail);  parapet_free(detail);  return 1;
+**     }
+**     parapet_result *r;
+**     if (parapet_check(eng, text, len, NULL, &r) == PARAPET_OK) {
+**         if (parapet_result_flagged(r)) ...;
+**         char *json; size_t n;
+**         parapet_result_json(r, 0, &json, &n);  puts(json);  parapet_free(json);
+**         parapet_result_free(r);
+**     }
+**     parapet_close(eng);
+**
+** Conventions, which hold for every declaration below:
+**   - Every function that can fail returns a parapet_status.  Results come back through
+**     out-parameters, which are written only when the call returns PARAPET_OK.
+**   - Where a call takes `char **detail`, it may be NULL; otherwise on failure *detail is
+**     set to a human-readable message (e.g. "policy.yaml:12:5: threshold must be in
+**     [0,1]") that the caller frees with parapet_free(), or NULL if there is none.
+**   - Text is UTF-8 with an explicit byte length; it need not be NUL-terminated and
+**     may contain NUL bytes.  All offsets reported back are into the caller's original
+**     bytes (and, separately, in code points).
+**   - Every *_free / *_close accepts NULL.
+**   - An engine is immutable after parapet_open and safe to share between threads.
+**     Results and policies are owned by whoever received them.
+*/
+#ifndef PARAPET_H
+#define PARAPET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && !defined(PARAPET_STATIC_BUILD)
+#define PARAPET_API __attribute__((visibility("default")))
+#else
+#define PARAPET_API
+#endif
+
+/* ---------------------------------------------------------------- version ---- */
+
+#define PARAPET_VERSION_MAJOR 0
+#define PARAPET_VERSION_MINOR 1
+#define PARAPET_VERSION_PATCH 0
+#define PARAPET_VERSION_STRING "0.1.0"
+/* A single comparable number: 0xMMmmpp. */
+#define PARAPET_VERSION_NUM \
+    ((PARAPET_VERSION_MAJOR << 16) | (PARAPET_VERSION_MINOR << 8) | PARAPET_VERSION_PATCH)
+
+/* The version of the library actually linked, e.g. "0.1.0".  Static storage. */
+PARAPET_API const char *parapet_version(void);
+/* Same as PARAPET_VERSION_NUM of the linked library. */
+PARAPET_API unsigned parapet_version_num(void);
+
+/* ----------------------------------------------------------------- status ---- */
+
+/* One table, append-only: codes are never renumbered.  X(name, value, message). */
+#define PARAPET_STATUS_LIST(X)                                                     \
+    X(PARAPET_OK, 0, "ok")                                                         \
+    X(PARAPET_ERR_NOMEM, 1, "out of memory")                                       \
+    X(PARAPET_ERR_ARG, 2, "invalid argument")                                      \
+    X(PARAPET_ERR_UTF8, 3, "invalid UTF-8 in input")                               \
+    X(PARAPET_ERR_TOO_LARGE, 4, "input larger than the configured limit")          \
+    X(PARAPET_ERR_POLICY, 5, "invalid policy")                                     \
+    X(PARAPET_ERR_JSON, 6, "malformed JSON")                                       \
+    X(PARAPET_ERR_IO, 7, "I/O error")                                              \
+    X(PARAPET_ERR_FORMAT, 8, "corrupt or unsupported file format")                 \
+    X(PARAPET_ERR_NOT_FOUND, 9, "not found")                                       \
+    X(PARAPET_ERR_UNSUPPORTED, 10, "not supported")                                \
+    X(PARAPET_ERR_INTERNAL, 11, "internal error")                                  \
+    X(PARAPET_ERR_EMPTY, 12, "empty input")                                        \
+    X(PARAPET_ERR_LEXICON, 13, "invalid lexicon")
+
+typedef enum parapet_status {
+#define PARAPET_X_ENUM_(name, value, msg) name = value,
+    PARAPET_STATUS_LIST(PARAPET_X_ENUM_)
+#undef PARAPET_X_ENUM_
+} parapet_status;
+
+/* A static, never-NULL message for any status value (unknown ones included). */
+PARAPET_API const char *parapet_strerror(parapet_status st);
+
+/* Frees any buffer the library handed to the caller (JSON, redacted text, details). */
+PARAPET_API void parapet_free(void *p);
+
+/* ------------------------------------------------------------- allocation ---- */
+
+/* Route every allocation the library makes through these hooks.  Call before any
+** other parapet function; passing NULLs restores malloc/realloc/free.  realloc_fn must
+** behave like realloc (NULL pointer allowed).  Not thread-safe with respect to
+** concurrent library use. */
+typedef void *(*parapet_realloc_fn)(void *ud, void *ptr, size_t size);
+typedef void (*parapet_free_fn)(void *ud, void *ptr);
+PARAPET_API void parapet_set_allocator(parapet_realloc_fn realloc_fn,
+                                       parapet_free_fn free_fn, void *ud);
+
+/* ---------------------------------------------------------------- actions ---- */
+
+/* What the policy says to do; ordered by strength, the strongest in a result wins. */
+typedef enum parapet_action {
+    PARAPET_ACTION_ALLOW = 0,
+    PARAPET_ACTION_FLAG = 1,
+    PARAPET_ACTION_REDACT = 2,
+    PARAPET_ACTION_REVIEW = 3,
+    PARAPET_ACTION_BLOCK = 4
+} parapet_action;
+
+/* "allow", "flag", "redact", "review", "block"; static storage. */
+PARAPET_API const char *parapet_action_name(parapet_action a);
+
+/* ----------------------------------------------------------------- policy ---- */
+
+/* A compiled policy: categories with description, threshold and action, custom
+** categories with their terms, and which detectors run.  Immutable, shareable
+** between threads, owned by whoever opened it. */
+typedef struct parapet_policy parapet_policy;
+
+/* Parses a policy document (YAML; JSON is accepted as YAML).  `name` labels error
+** messages (a file name, say) and may be NULL.  With `base` non-NULL the document is
+** an overlay: it may change only some fields of some categories and inherits the
+** rest from `base` (this is how per-request overrides work); `base` is not modified
+** and need not outlive the result.  Errors: PARAPET_ERR_POLICY with a detail that
+** names the line and column. */
+PARAPET_API parapet_status parapet_policy_parse(const char *text, size_t len,
+                                                const char *name,
+                                                const parapet_policy *base,
+                                                parapet_policy **out, char **detail);
+
+/* Reads and parses a policy file (as parapet_policy_parse with base = NULL). */
+PARAPET_API parapet_status parapet_policy_load(const char *path,
+                                               parapet_policy **out, char **detail);
+
+/* The embedded default policy (OpenAI's moderation categories plus profanity, pii,
+** secrets, prompt_injection and spam).  Caller frees. */
+PARAPET_API parapet_status parapet_policy_default(parapet_policy **out);
+
+PARAPET_API void parapet_policy_free(parapet_policy *p);
+
+/* Introspection.  Returned strings live as long as the policy. */
+PARAPET_API const char *parapet_policy_name(const parapet_policy *p);
+/* Hex SHA-256 of the canonical form of the policy (stable across formatting). */
+PARAPET_API const char *parapet_policy_hash(const parapet_policy *p);
+PARAPET_API size_t parapet_policy_category_count(const parapet_policy *p);
+typedef struct parapet_category_info {
+    const char *name;
+    const char *description; /* "" when none */
+    double threshold;        /* in [0,1] */
+    parapet_action action;
+    int enabled;
+    int custom;              /* 1 if not one of parapet's built-in categories */
+    size_t n_terms;          /* custom terms the policy defines for it */
+} parapet_category_info;
+PARAPET_API parapet_status parapet_policy_category(const parapet_policy *p, size_t i,
+                                                   parapet_category_info *out);
+
+/* The canonical policy as YAML (caller frees with parapet_free). */
+PARAPET_API parapet_status parapet_policy_dump(const parapet_policy *p, char **out,
+                                               size_t *out_len);
+
+/* ----------------------------------------------------------------- engine ---- */
+
+typedef enum parapet_utf8_mode {
+    PARAPET_UTF8_STRICT = 0,  /* invalid UTF-8 is an error (PARAPET_ERR_UTF8) */
+    PARAPET_UTF8_REPLACE = 1  /* replaced by U+FFFD and reported as a signal */
+} parapet_utf8_mode;
+
+typedef struct parapet_options {
+    const char *policy_path;      /* NULL: policy_text, else the embedded default */
+    const char *policy_text;      /* used when policy_path is NULL and this is not */
+    size_t policy_len;
+    /* Extra word lists in the common one-term-per-line format, each "category=path"
+    ** (e.g. "profanity=/etc/badwords.txt").  '#' starts a comment line. */
+    const char *const *lexicon_files;
+    size_t n_lexicon_files;
+    size_t max_input_bytes;       /* 0: the default, 64 MiB */
+    parapet_utf8_mode utf8_mode;
+} parapet_options;
+
+/* Fills the defaults: embedded policy, 64 MiB limit, strict UTF-8. */
+PARAPET_API void parapet_options_init(parapet_options *opt);
+
+typedef struct parapet_engine parapet_engine;
+
+/* Compiles everything the options name.  `opt` may be NULL for all defaults.  The
+** engine keeps no pointer into `opt`.  Close with parapet_close. */
+PARAPET_API parapet_status parapet_open(const parapet_options *opt,
+                                        parapet_engine **out, char **detail);
+PARAPET_API void parapet_close(parapet_engine *eng);
+
+/* The engine's policy, borrowed: valid until parapet_close. */
+PARAPET_API const parapet_policy *parapet_engine_policy(const parapet_engine *eng);
+
+/* ------------------------------------------------------------------ check ---- */
+
+typedef struct parapet_check_opts {
+    /* A policy to use instead of the engine's for this call, typically an overlay
+    ** made with parapet_policy_parse(..., base = parapet_engine_policy(eng), ...).
+    ** Its custom terms are ignored unless the engine's policy has them too (terms are
+    ** compiled once, at open).  NULL: the engine's policy. */
+    const parapet_policy *policy;
+    /* Overrides the engine's parapet_options.utf8_mode when nonzero:
+    ** 1 = strict, 2 = replace. */
+    int utf8_mode;
+} parapet_check_opts;
+
+typedef struct parapet_result parapet_result;
+
+/* Checks one text.  `opts` may be NULL.  Errors: PARAPET_ERR_UTF8 (strict mode),
+** PARAPET_ERR_TOO_LARGE, PARAPET_ERR_NOMEM.  Empty text is allowed (and reported as
+** the signal "empty").  Thread-safe. */
+PARAPET_API parapet_status parapet_check(parapet_engine *eng, const char *text,
+                                         size_t len, const parapet_check_opts *opts,
+                                         parapet_result **out);
+
+PARAPET_API void parapet_result_free(parapet_result *r);
+
+PARAPET_API int parapet_result_flagged(const parapet_result *r);
+PARAPET_API parapet_action parapet_result_action(const parapet_result *r);
+PARAPET_API double parapet_result_latency_us(const parapet_result *r);
+
+/* Per category of the policy in effect, in policy order. */
+PARAPET_API size_t parapet_result_category_count(const parapet_result *r);
+typedef struct parapet_category_score {
+    const char *name;      /* lives as long as the result */
+    double score;          /* in [0,1] */
+    double threshold;
+    int flagged;           /* score >= threshold and the category is enabled */
+    parapet_action action; /* the category's action if flagged, else allow */
+} parapet_category_score;
+PARAPET_API parapet_status parapet_result_category(const parapet_result *r, size_t i,
+                                                   parapet_category_score *out);
+
+/* Bits of parapet_evidence.transforms: which normalizations had to fire for the
+** evidence to match. */
+#define PARAPET_XF_CASE        (1u << 0)  /* case folding / NFKC */
+#define PARAPET_XF_CONFUSABLE  (1u << 1)  /* homoglyph folded */
+#define PARAPET_XF_LEET        (1u << 2)  /* leet-speak folded */
+#define PARAPET_XF_SEPARATOR   (1u << 3)  /* "f.u.c.k" joined */
+#define PARAPET_XF_REPEAT      (1u << 4)  /* "fuuuck" collapsed */
+#define PARAPET_XF_INVISIBLE   (1u << 5)  /* zero-width / invisible chars removed */
+#define PARAPET_XF_ACCENT      (1u << 6)  /* diacritics stripped */
+#define PARAPET_XF_MASK        (1u << 7)  /* "f*ck": masked letters */
+#define PARAPET_XF_DECODED     (1u << 8)  /* found inside decoded base64 / tag chars */
+#define PARAPET_XF_COUNT 9
+/* Name of transform bit i ("case", "confusable", ...); static storage. */
+PARAPET_API const char *parapet_transform_name(unsigned bit_index);
+
+typedef struct parapet_evidence {
+    size_t start, end;       /* byte span in the original text, end exclusive */
+    size_t cp_start, cp_end; /* the same span in code points */
+    const char *category;    /* lives as long as the result */
+    const char *detector;    /* "lexicon", "pii", "secrets", "injection", ... */
+    const char *rule;        /* the term, pattern or rule that fired */
+    double score;            /* this piece of evidence's weight in [0,1] */
+    unsigned transforms;     /* PARAPET_XF_* bits */
+} parapet_evidence;
+PARAPET_API size_t parapet_result_evidence_count(const parapet_result *r);
+PARAPET_API parapet_status parapet_result_evidence(const parapet_result *r, size_t i,
+                                                   parapet_evidence *out);
+
+/* Signals about the text itself, e.g. "zero_width", "bidi_control", "tag_chars",
+** "invalid_utf8", "mixed_script", "confusable", "leet", "empty".  Strings are
+** static. */
+PARAPET_API size_t parapet_result_signal_count(const parapet_result *r);
+PARAPET_API const char *parapet_result_signal(const parapet_result *r, size_t i);
+
+/* Flags for parapet_result_json. */
+#define PARAPET_JSON_PRETTY    (1u << 0)
+#define PARAPET_JSON_NO_TEXT   (1u << 1) /* omit the matched text from evidence */
+
+/* The result as one JSON object: a superset of an OpenAI moderation result
+** (flagged, categories, category_scores) plus action, evidence, signals,
+** detectors, latency_us and policy.  Caller frees *json with parapet_free. */
+PARAPET_API parapet_status parapet_result_json(const parapet_result *r,
+                                               unsigned flags, char **json,
+                                               size_t *len);
+
+/* ----------------------------------------------------------------- redact ---- */
+
+/* Replaces every PII and secret span (and the spans of any category whose action is
+** "redact") by a typed placeholder such as "[EMAIL]", "[CARD]", "[AWS_KEY]".
+** *out is NUL-terminated, caller frees with parapet_free.  `n_redacted` may be
+** NULL.  Same errors as parapet_check. */
+PARAPET_API parapet_status parapet_redact(parapet_engine *eng, const char *text,
+                                          size_t len, const parapet_check_opts *opts,
+                                          char **out, size_t *out_len,
+                                          size_t *n_redacted);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PARAPET_H */
