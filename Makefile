@@ -17,9 +17,9 @@ OPT     ?= -O2
 SAN     ?=
 FUZZ_SECONDS ?= 20
 
-PKGS    := libutf8proc libyaml-0.1 jansson
+PKGS    := libutf8proc libyaml-0.1 jansson libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lutf8proc -lyaml -ljansson)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lutf8proc -lyaml -ljansson -lpcre2-8)
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wvla -Wno-missing-field-initializers
 CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) -fPIC -fvisibility=hidden \
@@ -45,13 +45,13 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	$(B)/parapet check --file examples/texts.txt
+	$(B)/parapet check --table --file examples/texts.txt
 
 test: deps
 	@$(MAKE) --no-print-directory test-run
 
 test-run: all $(B)/tests/run
-	$(B)/tests/run $(TESTS)
+	PARAPET_BIN=$(B)/parapet $(B)/tests/run $(TESTS)
 
 asan: deps
 	@$(MAKE) --no-print-directory B=build-asan OPT=-O1 \

@@ -298,6 +298,150 @@ PARAPET_API parapet_status parapet_redact(parapet_engine *eng, const char *text,
                                           char **out, size_t *out_len,
                                           size_t *n_redacted);
 
+/* ---------------------------------------------------------------- records ---- */
+
+/* One input record of a JSONL stream (`parapet check --jsonl`, batch jobs):
+**     {"text": "...", "id": <any JSON value>, "policy": {<overlay>}}
+** "input" is accepted as a synonym of "text".  Unknown fields are ignored. */
+typedef struct parapet_record {
+    char *text;         /* NUL-terminated copy of the text (may contain NULs) */
+    size_t text_len;
+    char *id_json;      /* the "id" value re-serialized as JSON, or NULL */
+    char *policy_json;  /* the "policy" object re-serialized as JSON, or NULL */
+} parapet_record;
+
+/* Parses one JSONL line.  Errors: PARAPET_ERR_JSON with a detail naming the column
+** ("column 17: unexpected token"), PARAPET_ERR_ARG when the object has no string
+** "text".  On success the caller releases the record with parapet_record_clear. */
+PARAPET_API parapet_status parapet_record_parse(const char *line, size_t len,
+                                                parapet_record *out, char **detail);
+PARAPET_API void parapet_record_clear(parapet_record *r);
+
+/* ----------------------------------------------------------- guard models ---- */
+/* (GGUF model files: inspection, synthesis.  Declarations added below this line.) */
+/* @@MODEL-SECTION@@ */
+
+/* A GGUF model file, opened read-only (mmap) and validated: every count, length,
+** offset, type and shape in it is checked against the file before use, so a
+** truncated or hostile file gives PARAPET_ERR_FORMAT with a detail naming the problem
+** and its byte offset.  Immutable after open; shareable between threads. */
+typedef struct parapet_model parapet_model;
+
+/* Opens and validates `path`.  Errors: PARAPET_ERR_NOT_FOUND, _IO, _FORMAT, _NOMEM.
+** Close with parapet_model_close. */
+PARAPET_API parapet_status parapet_model_open(const char *path, parapet_model **out,
+                                              char **detail);
+PARAPET_API void parapet_model_close(parapet_model *m);
+
+/* A summary of the model: architecture, shapes (n_embd, n_layer, n_head, n_head_kv,
+** n_ff, vocab, context), tensor types (count and bytes per type), tokenizer (model,
+** pre, vocab size, special ids), chat template (presence, first line), file size.
+** _json gives one JSON object (schema in docs/gguf.md), _text a readable report.
+** *out is NUL-terminated; caller frees with parapet_free.  `len` may be NULL. */
+PARAPET_API parapet_status parapet_model_info_json(const parapet_model *m, char **out,
+                                                   size_t *len);
+PARAPET_API parapet_status parapet_model_info_text(const parapet_model *m, char **out,
+                                                   size_t *len);
+
+/* Writes a GGUF with random weights and a real model's exact shape, for benchmarks
+** and engine tests.  shape: "tiny" (256-wide, 2 layers), "1b" (Llama 3.2 1B, tied),
+** "lg3-1b" (Llama Guard 3 1B: the 1B shape with its own output matrix), "8b"
+** (Llama 3.1 8B = Llama Guard 3 8B).  quant: "f16", "q8_0" or "q4_k_m" (llama.cpp's
+** Q4_K_M type mix).  The vocabulary comes from a Hugging Face tokenizer.json
+** (byte-level BPE) and is written as tokenizer.ggml.* metadata.  The same seed
+** gives the same file.  Errors: PARAPET_ERR_ARG (unknown shape or quant),
+** _NOT_FOUND / _IO / _JSON / _UNSUPPORTED (the tokenizer), _IO (writing). */
+PARAPET_API parapet_status parapet_model_synth(const char *shape, const char *quant,
+                                               const char *tokenizer_json_path,
+                                               uint64_t seed, const char *out_path,
+                                               char **detail);
+
+/* -------------------------------------------------------------- tokenizers ---- */
+/* (Tokenizers from GGUF metadata or tokenizer.json.  Declarations below this line.) */
+/* @@TOKENIZER-SECTION@@ */
+
+/* A guard model's tokenizer: byte-level BPE (Llama 3, Qwen2/3) or SentencePiece-style
+** BPE with byte fallback (Llama 2, Gemma), built from a Hugging Face tokenizer.json or
+** from a GGUF file's tokenizer.ggml.* metadata.  Token ids are identical to the
+** transformers.js tokenizers (see docs/tokenizers.md for the conformance corpus).
+** Immutable after open and safe to share between threads.
+**
+**     parapet_tokenizer *tok;
+**     parapet_tokenizer_open_json("tokenizer.json", &tok, NULL);
+**     int32_t *ids; size_t n;
+**     parapet_tokenizer_encode(tok, text, len,
+**                              PARAPET_TOK_ADD_BOS | PARAPET_TOK_PARSE_SPECIAL, &ids, &n);
+**     ...  parapet_free(ids);  parapet_tokenizer_free(tok);                          */
+typedef struct parapet_tokenizer parapet_tokenizer;
+
+/* Flags for encode and decode. */
+#define PARAPET_TOK_ADD_BOS       (1u << 0) /* encode: prepend BOS if the tokenizer's
+                                               configuration adds one (Llama 3
+                                               <|begin_of_text|>, Llama 2 <s>, Gemma
+                                               <bos>; Qwen adds none) */
+#define PARAPET_TOK_PARSE_SPECIAL (1u << 1) /* encode: special tokens written in the
+                                               text ("<|eot_id|>") become their ids;
+                                               without it they are tokenized as plain
+                                               text.  Non-special added tokens are
+                                               always matched. */
+#define PARAPET_TOK_SKIP_SPECIAL  (1u << 2) /* decode: leave special tokens out */
+
+/* Reads a tokenizer.json (or parses one from memory).  Errors: PARAPET_ERR_IO /
+** _NOT_FOUND (the file), PARAPET_ERR_JSON, PARAPET_ERR_FORMAT (inconsistent
+** contents), PARAPET_ERR_UNSUPPORTED (a normalizer, pre-tokenizer or model that is
+** not implemented; the detail names it).  Free with parapet_tokenizer_free. */
+PARAPET_API parapet_status parapet_tokenizer_open_json(const char *path,
+                                                       parapet_tokenizer **out,
+                                                       char **detail);
+PARAPET_API parapet_status parapet_tokenizer_from_json(const char *json, size_t len,
+                                                       parapet_tokenizer **out,
+                                                       char **detail);
+/* Builds the tokenizer of a GGUF model file from its tokenizer.ggml.* keys
+** (tokenizer.ggml.model "gpt2" with pre "llama-bpe", "qwen2", ..., or "llama").
+** The file is closed again before returning. */
+PARAPET_API parapet_status parapet_tokenizer_open_gguf(const char *path,
+                                                       parapet_tokenizer **out,
+                                                       char **detail);
+PARAPET_API void parapet_tokenizer_free(parapet_tokenizer *tok);
+
+/* Tokenizes text[0..len), which must be valid UTF-8 (else PARAPET_ERR_UTF8).  On
+** success *ids is a new array of *n_ids ids (caller frees with parapet_free; it is
+** non-NULL even when *n_ids is 0).  Thread-safe. */
+PARAPET_API parapet_status parapet_tokenizer_encode(const parapet_tokenizer *tok,
+                                                    const char *text, size_t len,
+                                                    unsigned flags, int32_t **ids,
+                                                    size_t *n_ids);
+/* The text of ids[0..n): the exact bytes the ids stand for (byte-level pieces
+** mapped back to bytes, U+2581 to spaces, <0xNN> to bytes, Llama 2's leading space
+** stripped).  A prefix of a token sequence may end inside a UTF-8 character, so the
+** result is not always valid UTF-8.  *text is NUL-terminated, caller frees with
+** parapet_free; len may be NULL.  PARAPET_ERR_ARG for an id outside the vocabulary. */
+PARAPET_API parapet_status parapet_tokenizer_decode(const parapet_tokenizer *tok,
+                                                    const int32_t *ids, size_t n,
+                                                    unsigned flags, char **text,
+                                                    size_t *len);
+
+/* Size of the id space (ids are 0 .. size-1; a few may be unused). */
+PARAPET_API size_t parapet_tokenizer_vocab_size(const parapet_tokenizer *tok);
+/* The piece of `id` as stored in the vocabulary (byte-level vocabularies store bytes
+** in GPT-2's printable mapping: "Ġhello" for " hello").  *piece is not
+** NUL-terminated and lives as long as the tokenizer.  PARAPET_ERR_NOT_FOUND for an
+** unused or out-of-range id. */
+PARAPET_API parapet_status parapet_tokenizer_token_piece(const parapet_tokenizer *tok,
+                                                         int32_t id,
+                                                         const char **piece,
+                                                         size_t *len);
+/* The id of a piece spelled as stored (e.g. "unsafe", "<|eot_id|>"), or -1. */
+PARAPET_API int32_t parapet_tokenizer_token_id(const parapet_tokenizer *tok,
+                                               const char *piece, size_t len);
+/* BOS / EOS ids, -1 when the tokenizer defines none (tokenizer.json carries no EOS). */
+PARAPET_API int32_t parapet_tokenizer_bos(const parapet_tokenizer *tok);
+PARAPET_API int32_t parapet_tokenizer_eos(const parapet_tokenizer *tok);
+/* 1 if id is a special (control) token. */
+PARAPET_API int parapet_tokenizer_is_special(const parapet_tokenizer *tok, int32_t id);
+/* A short description, e.g. "llama-bpe (tokenizer.json)"; lives as long as tok. */
+PARAPET_API const char *parapet_tokenizer_name(const parapet_tokenizer *tok);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,623 @@
-/* lexicon.c -- TEMPORARY stub; the real detector replaces this file. */
-#include "detector.h"
-static pp_status open_(const pp_detector_config *cfg, void **self, char **detail) { *self = (void *)1; return PARAPET_OK; }
-static pp_status scan_(const void *self, pp_scan *s) { return PARAPET_OK; }
-static void close_(void *self) {}
-const pp_detector_vt pp_lexicon_detector = {"lexicon", open_, scan_, close_};
+/*
+** lexicon.c -- the lexicon detector: weighted terms and phrases per category, in many
+** languages, with word-boundary rules and allow-lists, compiled once into one
+** Aho-Corasick automaton over the fold view.
+**
+** Where it sits.  The normalizer has already produced the fold view of the text
+** (case, homoglyphs, accents, leet, separators and repeated letters folded; runs of
+** one letter collapsed, with run[] remembering the length).  Every term is folded by
+** pp_fold_pattern the same way, so one byte-level match on the fold view finds
+** "FUCK", "fuuuck", "f.u.c.k" and "ƒuck" alike.  Each raw automaton match is then
+** filtered, in this order:
+**   1. word boundaries, by the term's flag: w (both sides), p (starts a word, may
+**      continue: "fuck" in "fucking"), s (ends a word), x (anywhere);
+**   2. runs: a term letter written twice ("ass") needs a run of at least two in the
+**      text, so "as" is not "ass" but "asssss" is;
+**   3. allow-list: an ordinary match whose span lies inside an allow-list match is
+**      dropped ("ass" in "assassin", "kill" in "kill the process");
+**   4. overlapping matches of the same term and category count once.
+** Survivors go to pp_scan_add with the original-text span and the transforms that had
+** to fire (plus PARAPET_XF_MASK for the compiled "f*ck" variants).
+**
+** Sources.  The lexicons shipped in data/lexicon/ (one .txt per language) (embedded into the library at
+** build time, so nothing is read at run time), plus the extra term lists of the
+** detector config (custom policy categories, users' word lists).  Format: see
+** docs/lexicon.md.  Anything malformed is an error naming file:line.
+**
+** Lifetime.  The compiled pp_lexicon is immutable after pp_lexicon_compile returns and
+** owns every string a hit points to (the rule is the term as written in its source).
+** Scans allocate nothing unless a text has more raw matches than the on-stack buffers
+** hold (long texts), and then only scratch freed before returning.
+*/
+#include "lexicon.h"
+#include "ahocorasick.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* Boundary flags of an entry. */
+enum { LX_LEFT = 1, LX_RIGHT = 2 };
+#define LX_ALLOW 0xFFFFu /* cat of an allow-list entry */
+#define LX_MAX_TERM 1024 /* bytes; longer terms are surely a mistake */
+
+typedef struct lx_entry {
+    const char *rule;      /* term as written in its source (arena) */
+    const unsigned char *bytes; /* (len) folded pattern (arena) */
+    const uint8_t *runs;   /* (len) required run per byte, NULL when all are 1 (arena) */
+    uint32_t len;
+    float weight;          /* (0,1]; unused for allow entries */
+    uint16_t cat;          /* category id, or LX_ALLOW */
+    uint8_t bounds;        /* LX_LEFT | LX_RIGHT */
+    uint8_t masked;        /* a compiled "f*ck" variant */
+} lx_entry;
+
+typedef struct lx_chunk {
+    struct lx_chunk *next;
+    size_t used, cap;
+    _Alignas(8) unsigned char data[];
+} lx_chunk;
+
+struct pp_lexicon {
+    lx_entry *e;           /* (n) pattern id = index */
+    size_t n, cap;
+    pp_ac *ac;
+    uint32_t max_allow;    /* longest allow-list pattern, bytes */
+    lx_chunk *arena;       /* strings, patterns, runs */
+    /* build only: de-duplication table of entry index + 1 (0 = empty) */
+    uint32_t *tab;
+    size_t tab_cap;
+};
+
+/* ------------------------------------------------------------------- arena */
+
+static void *arena_alloc(pp_lexicon *lx, size_t n) {
+    n = (n + 7) & ~(size_t)7;
+    lx_chunk *c = lx->arena;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > 60000 ? n : 60000;
+        c = pp_malloc(sizeof *c + cap);
+        if (!c) return NULL;
+        c->next = lx->arena;
+        c->used = 0;
+        c->cap = cap;
+        lx->arena = c;
+    }
+    void *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+static const char *arena_str(pp_lexicon *lx, const char *s, size_t n) {
+    char *p = arena_alloc(lx, n + 1);
+    if (!p) return NULL;
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+void pp_lexicon_free(pp_lexicon *lx) {
+    if (!lx) return;
+    pp_ac_free(lx->ac);
+    pp_free(lx->e);
+    pp_free(lx->tab);
+    for (lx_chunk *c = lx->arena, *nx; c; c = nx) {
+        nx = c->next;
+        pp_free(c);
+    }
+    pp_free(lx);
+}
+
+/* ------------------------------------------------------------ adding terms */
+
+static uint64_t entry_hash(const unsigned char *b, size_t n, const uint8_t *runs,
+                           unsigned cat, unsigned bounds) {
+    uint64_t h = pp_fnv1a(b, n);
+    if (runs) h ^= pp_fnv1a(runs, n) * 31;
+    h ^= ((uint64_t)cat << 8 | bounds) * 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 29);
+}
+
+static int entry_same(const lx_entry *e, const unsigned char *b, size_t n,
+                      const uint8_t *runs, unsigned cat, unsigned bounds) {
+    if (e->len != n || e->cat != cat || e->bounds != bounds || memcmp(e->bytes, b, n))
+        return 0;
+    if (!e->runs != !runs) return 0;
+    return !runs || !memcmp(e->runs, runs, n);
+}
+
+static int tab_grow(pp_lexicon *lx) {
+    size_t cap = lx->tab_cap ? lx->tab_cap * 2 : 1024;
+    uint32_t *t = pp_calloc(cap, sizeof *t);
+    if (!t) return -1;
+    for (size_t i = 0; i < lx->tab_cap; i++) {
+        uint32_t v = lx->tab[i];
+        if (!v) continue;
+        const lx_entry *e = &lx->e[v - 1];
+        size_t h = (size_t)entry_hash(e->bytes, e->len, e->runs, e->cat, e->bounds) & (cap - 1);
+        while (t[h]) h = (h + 1) & (cap - 1);
+        t[h] = v;
+    }
+    pp_free(lx->tab);
+    lx->tab = t;
+    lx->tab_cap = cap;
+    return 0;
+}
+
+static int is_unspaced_term(const char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t k = pp_utf8_decode(s + i, n - i, &cp);
+        if (!k) return 0;
+        if (pp_script_unspaced(pp_script_of(cp))) return 1;
+        i += k;
+    }
+    return 0;
+}
+
+/* Folds `term` (already validated UTF-8) and adds it as an entry, merging with an
+** identical (pattern, runs, category, bounds) entry by keeping the larger weight.
+** flag is one of 'w','p','s','x' or 0 for the default.  Returns OK, NOMEM, or
+** LEXICON (the term folds to nothing; *why set to a static message). */
+static pp_status add_one(pp_lexicon *lx, const char *rule, const char *term, size_t n,
+                         unsigned cat, float weight, int flag, int masked,
+                         const char **why) {
+    char *f = NULL;
+    size_t fn = 0;
+    uint8_t *runs = NULL;
+    pp_status st = pp_fold_pattern(term, n, &f, &fn, &runs);
+    if (st != PARAPET_OK) {
+        *why = "cannot fold term";
+        return st == PARAPET_ERR_NOMEM ? st : PARAPET_ERR_LEXICON;
+    }
+    if (fn == 0 || fn > LX_MAX_TERM) {
+        pp_free(f);
+        pp_free(runs);
+        *why = fn ? "term too long" : "term is empty after folding";
+        return PARAPET_ERR_LEXICON;
+    }
+    int any_run = 0;
+    for (size_t i = 0; runs && i < fn; i++) any_run |= runs[i] > 1;
+    if (!any_run) {
+        pp_free(runs);
+        runs = NULL;
+    }
+    if (!flag) flag = cat == LX_ALLOW ? 'x' : is_unspaced_term(term, n) ? 'x' : 'w';
+    unsigned bounds = flag == 'w' ? LX_LEFT | LX_RIGHT : flag == 'p' ? LX_LEFT
+                    : flag == 's' ? LX_RIGHT : 0;
+    /* a boundary next to a non-word byte of the term itself means nothing */
+    if (!pp_fold_is_word_byte(f, fn, 0)) bounds &= ~(unsigned)LX_LEFT;
+    if (!pp_fold_is_word_byte(f, fn, fn - 1)) bounds &= ~(unsigned)LX_RIGHT;
+
+    st = PARAPET_ERR_NOMEM;
+    if ((lx->n + 1) * 2 > lx->tab_cap && tab_grow(lx)) goto out;
+    size_t h = (size_t)entry_hash((unsigned char *)f, fn, runs, cat, bounds) & (lx->tab_cap - 1);
+    for (; lx->tab[h]; h = (h + 1) & (lx->tab_cap - 1)) {
+        lx_entry *e = &lx->e[lx->tab[h] - 1];
+        if (entry_same(e, (unsigned char *)f, fn, runs, cat, bounds)) {
+            if (weight > e->weight) e->weight = weight;
+            e->masked &= (uint8_t)masked;
+            st = PARAPET_OK;
+            goto out;
+        }
+    }
+    if (PP_GROW(lx->e, lx->cap, lx->n + 1)) goto out;
+    lx_entry *e = &lx->e[lx->n];
+    memset(e, 0, sizeof *e);
+    e->rule = rule;
+    e->bytes = arena_alloc(lx, fn);
+    if (!e->bytes) goto out;
+    memcpy((void *)e->bytes, f, fn);
+    if (runs) {
+        e->runs = arena_alloc(lx, fn);
+        if (!e->runs) goto out;
+        memcpy((void *)e->runs, runs, fn);
+    }
+    e->len = (uint32_t)fn;
+    e->weight = weight;
+    e->cat = (uint16_t)cat;
+    e->bounds = (uint8_t)bounds;
+    e->masked = (uint8_t)masked;
+    if (cat == LX_ALLOW && fn > lx->max_allow) lx->max_allow = (uint32_t)fn;
+    lx->tab[h] = (uint32_t)++lx->n;
+    st = PARAPET_OK;
+out:
+    pp_free(f);
+    pp_free(runs);
+    return st;
+}
+
+static int is_ascii_letter(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Adds a term, and for an ordinary single-word ASCII term of 4+ letters its masked
+** variants: one interior letter, or two adjacent interior letters, replaced by '*'. */
+static pp_status add_term(pp_lexicon *lx, const char *term, size_t n, unsigned cat,
+                          float weight, int flag, const char **why) {
+    const char *rule = arena_str(lx, term, n);
+    if (!rule) return PARAPET_ERR_NOMEM;
+    pp_status st = add_one(lx, rule, term, n, cat, weight, flag, 0, why);
+    if (st != PARAPET_OK || cat == LX_ALLOW || n < 4 || n > 32) return st;
+    for (size_t i = 0; i < n; i++)
+        if (!is_ascii_letter((unsigned char)term[i])) return PARAPET_OK;
+    char v[33];
+    for (size_t k = 1; k <= 2; k++)
+        for (size_t i = 1; i + k < n; i++) {
+            memcpy(v, term, n);
+            memset(v + i, '*', k);
+            st = add_one(lx, rule, v, n, cat, weight, flag, 1, why);
+            if (st != PARAPET_OK) return st;
+        }
+    return PARAPET_OK;
+}
+
+/* ------------------------------------------------------------------ parsing */
+
+static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
+static void trim(const char **s, size_t *n) {
+    while (*n && is_space(**s)) (*s)++, (*n)--;
+    while (*n && is_space((*s)[*n - 1])) (*n)--;
+}
+
+static pp_status line_error(char **detail, const char *src, size_t line, const char *why,
+                            const char *what, size_t what_n) {
+    if (detail) {
+        if (what)
+            *detail = pp_asprintf("%s:%zu: %s '%.*s'", src, line, why,
+                                  (int)PP_MIN(what_n, 80), what);
+        else
+            *detail = pp_asprintf("%s:%zu: %s", src, line, why);
+    }
+    return PARAPET_ERR_LEXICON;
+}
+
+/* Parses one lexicon file into lx. */
+static pp_status parse_source(pp_lexicon *lx, const pp_lexicon_source *src, char **detail) {
+    const char *p = src->text, *end = src->text + src->len;
+    size_t line = 0;
+    if (end - p >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3)) p += 3;
+    while (p < end) {
+        line++;
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *s = p;
+        size_t n = (size_t)(le - p);
+        p = nl ? nl + 1 : end;
+        if (n && s[n - 1] == '\r') n--;
+        if (memchr(s, 0, n) || pp_utf8_validate(s, n) != n)
+            return line_error(detail, src->name, line, "invalid UTF-8", NULL, 0);
+        const char *t = s;
+        size_t tn = n;
+        trim(&t, &tn);
+        if (!tn || t[0] == '#') continue;
+        /* split on TAB into at most 4 fields */
+        const char *fld[5];
+        size_t fl[5];
+        int nf = 0;
+        const char *q = s, *qe = s + n;
+        while (nf < 5) {
+            const char *tab = memchr(q, '\t', (size_t)(qe - q));
+            fld[nf] = q;
+            fl[nf] = (size_t)((tab ? tab : qe) - q);
+            trim(&fld[nf], &fl[nf]);
+            nf++;
+            if (!tab) break;
+            q = tab + 1;
+        }
+        if (nf > 4) return line_error(detail, src->name, line, "too many fields", NULL, 0);
+        if (nf < 2)
+            return line_error(detail, src->name, line,
+                              "expected term<TAB>category<TAB>weight[<TAB>flags]", NULL, 0);
+        if (!fl[0]) return line_error(detail, src->name, line, "empty term", NULL, 0);
+        if (fl[0] > LX_MAX_TERM) return line_error(detail, src->name, line, "term too long", NULL, 0);
+        char name[64];
+        if (fl[1] >= sizeof name)
+            return line_error(detail, src->name, line, "unknown category", fld[1], fl[1]);
+        memcpy(name, fld[1], fl[1]);
+        name[fl[1]] = 0;
+        unsigned cat;
+        if (!strcmp(name, "allow")) {
+            cat = LX_ALLOW;
+        } else {
+            int id = pp_category_id(name);
+            if (id < 0)
+                return line_error(detail, src->name, line, "unknown category", fld[1], fl[1]);
+            cat = (unsigned)id;
+        }
+        float w = 1.0f;
+        if (nf >= 3 && fl[2]) {
+            char num[32], *ep;
+            if (fl[2] >= sizeof num)
+                return line_error(detail, src->name, line, "bad weight", fld[2], fl[2]);
+            memcpy(num, fld[2], fl[2]);
+            num[fl[2]] = 0;
+            double d = strtod(num, &ep);
+            if (*ep || !(d > 0 && d <= 1))
+                return line_error(detail, src->name, line, "weight must be in (0,1]", fld[2], fl[2]);
+            w = (float)d;
+        } else if (cat != LX_ALLOW) {
+            return line_error(detail, src->name, line, "missing weight", NULL, 0);
+        }
+        int flag = 0;
+        if (nf == 4 && fl[3]) {
+            if (fl[3] != 1 || !strchr("wpsx", fld[3][0]))
+                return line_error(detail, src->name, line, "flags must be one of w p s x",
+                                  fld[3], fl[3]);
+            flag = fld[3][0];
+        }
+        const char *why = NULL;
+        pp_status st = add_term(lx, fld[0], fl[0], cat, w, flag, &why);
+        if (st == PARAPET_ERR_NOMEM) return st;
+        if (st != PARAPET_OK) return line_error(detail, src->name, line, why, fld[0], fl[0]);
+    }
+    return PARAPET_OK;
+}
+
+static pp_status add_extra(pp_lexicon *lx, const pp_term_list *L, char **detail) {
+    const char *src = L->source ? L->source : "extra terms";
+    if (L->cat < 0 || L->cat >= PP_MAX_CATS) {
+        if (detail) *detail = pp_asprintf("%s: category id %d out of range", src, L->cat);
+        return PARAPET_ERR_LEXICON;
+    }
+    if (!(L->weight > 0 && L->weight <= 1)) {
+        if (detail) *detail = pp_asprintf("%s: weight must be in (0,1]", src);
+        return PARAPET_ERR_LEXICON;
+    }
+    for (size_t i = 0; i < L->n_terms; i++) {
+        const char *t = L->terms[i];
+        size_t n = t ? strlen(t) : 0;
+        if (t) trim(&t, &n);
+        const char *why = NULL;
+        if (!n) why = "empty term";
+        else if (n > LX_MAX_TERM) why = "term too long";
+        else if (pp_utf8_validate(t, n) != n) why = "invalid UTF-8";
+        pp_status st = PARAPET_ERR_LEXICON;
+        if (!why) st = add_term(lx, t, n, (unsigned)L->cat, L->weight, 0, &why);
+        if (st == PARAPET_ERR_NOMEM) return st;
+        if (st != PARAPET_OK) {
+            if (detail) *detail = pp_asprintf("%s: term %zu: %s", src, i + 1, why);
+            return PARAPET_ERR_LEXICON;
+        }
+    }
+    return PARAPET_OK;
+}
+
+pp_status pp_lexicon_compile(const pp_lexicon_source *src, size_t n_src,
+                             const pp_term_list *extra, size_t n_extra,
+                             pp_lexicon **out, char **detail) {
+    *out = NULL;
+    if (detail) *detail = NULL;
+    pp_lexicon *lx = pp_calloc(1, sizeof *lx);
+    if (!lx) return PARAPET_ERR_NOMEM;
+    pp_status st = PARAPET_OK;
+    for (size_t i = 0; i < n_src && st == PARAPET_OK; i++) st = parse_source(lx, &src[i], detail);
+    for (size_t i = 0; i < n_extra && st == PARAPET_OK; i++) st = add_extra(lx, &extra[i], detail);
+    pp_ac_pattern *pats = NULL;
+    if (st == PARAPET_OK) {
+        pats = pp_malloc((lx->n ? lx->n : 1) * sizeof *pats);
+        if (!pats) st = PARAPET_ERR_NOMEM;
+    }
+    if (st == PARAPET_OK) {
+        for (size_t i = 0; i < lx->n; i++) {
+            pats[i].bytes = lx->e[i].bytes;
+            pats[i].len = lx->e[i].len;
+            pats[i].id = (uint32_t)i;
+        }
+        st = pp_ac_build(pats, lx->n, &lx->ac);
+        if (st == PARAPET_ERR_ARG) {
+            st = PARAPET_ERR_LEXICON;
+            if (detail) *detail = pp_asprintf("lexicon too large for the matcher");
+        }
+    }
+    pp_free(pats);
+    pp_free(lx->tab);
+    lx->tab = NULL;
+    lx->tab_cap = 0;
+    if (st != PARAPET_OK) {
+        pp_lexicon_free(lx);
+        return st;
+    }
+    *out = lx;
+    return PARAPET_OK;
+}
+
+size_t pp_lexicon_patterns(const pp_lexicon *lx) { return lx->n; }
+size_t pp_lexicon_states(const pp_lexicon *lx) { return pp_ac_states(lx->ac); }
+
+/* -------------------------------------------------------------------- scan */
+
+typedef struct lx_span {
+    uint32_t start, end, id;
+} lx_span;
+
+/* A growable list that starts in caller-provided storage. */
+typedef struct lx_list {
+    lx_span *p;
+    size_t n, cap;
+    int heap;
+} lx_list;
+
+static int list_push(lx_list *l, uint32_t start, uint32_t end, uint32_t id) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap * 2;
+        lx_span *q;
+        if (l->heap) {
+            q = pp_realloc(l->p, cap * sizeof *q);
+        } else {
+            q = pp_malloc(cap * sizeof *q);
+            if (q) memcpy(q, l->p, l->n * sizeof *q);
+        }
+        if (!q) return -1;
+        l->p = q;
+        l->cap = cap;
+        l->heap = 1;
+    }
+    l->p[l->n].start = start;
+    l->p[l->n].end = end;
+    l->p[l->n].id = id;
+    l->n++;
+    return 0;
+}
+
+typedef struct lx_ctx {
+    const pp_lexicon *lx;
+    const pp_view *v;
+    lx_list cand, allow;
+} lx_ctx;
+
+/* Automaton callback: boundary and run checks, then sort into allow / candidates. */
+static int on_match(void *ctx_, uint32_t start, uint32_t end, uint32_t id) {
+    lx_ctx *c = ctx_;
+    const lx_entry *e = &c->lx->e[id];
+    const pp_view *v = c->v;
+    if ((e->bounds & LX_LEFT) && start > 0 && pp_fold_is_word_byte(v->s, v->n, start - 1))
+        return 0;
+    if ((e->bounds & LX_RIGHT) && end < v->n && pp_fold_is_word_byte(v->s, v->n, end))
+        return 0;
+    if (e->runs && v->run)
+        for (uint32_t i = 0; i < e->len; i++)
+            if (v->run[start + i] < e->runs[i]) return 0;
+    lx_list *l = e->cat == LX_ALLOW ? &c->allow : &c->cand;
+    return list_push(l, start, end, id) ? 1 : 0;
+}
+
+/* Is [s,e) inside an allow-list match?  allow is ordered by end. */
+static int allowed(const lx_ctx *c, uint32_t s, uint32_t e) {
+    const lx_list *a = &c->allow;
+    /* first allow span with end >= e */
+    size_t lo = 0, hi = a->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (a->p[mid].end < e) lo = mid + 1;
+        else hi = mid;
+    }
+    for (size_t i = lo; i < a->n; i++) {
+        if (a->p[i].end > (uint64_t)e + c->lx->max_allow) break;
+        if (a->p[i].start <= s) return 1;
+    }
+    return 0;
+}
+
+pp_status pp_lexicon_scan(const pp_lexicon *lx, pp_scan *s) {
+    const pp_view *v = &s->text->fold;
+    if (!v->n || !v->s) return PARAPET_OK;
+    lx_span cand_buf[64], allow_buf[32], acc_buf[64];
+    lx_ctx c = {lx, v, {cand_buf, 0, 64, 0}, {allow_buf, 0, 32, 0}};
+    lx_list acc = {acc_buf, 0, 64, 0};
+    pp_status st = PARAPET_OK;
+    if (pp_ac_scan(lx->ac, v->s, v->n, on_match, &c)) {
+        st = PARAPET_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < c.cand.n; i++) {
+        const lx_span *m = &c.cand.p[i];
+        const lx_entry *e = &lx->e[m->id];
+        if (c.allow.n && allowed(&c, m->start, m->end)) continue;
+        /* overlapping match of the same term and category already counted? */
+        int dup = 0;
+        for (size_t j = acc.n; j-- > 0;) {
+            const lx_span *a = &acc.p[j];
+            if (a->end <= m->start) break;
+            const lx_entry *ae = &lx->e[a->id];
+            if (ae->rule == e->rule && ae->cat == e->cat) { dup = 1; break; }
+        }
+        if (dup) continue;
+        if (list_push(&acc, m->start, m->end, m->id)) {
+            st = PARAPET_ERR_NOMEM;
+            goto out;
+        }
+        size_t os, oe;
+        pp_view_span(v, m->start, m->end, &os, &oe);
+        unsigned xf = pp_view_xf(v, m->start, m->end) | (e->masked ? PARAPET_XF_MASK : 0);
+        pp_scan_add(s, e->cat, e->weight, os, oe, PP_DET_LEXICON, 0, e->rule, xf);
+    }
+    if (s->oom) st = PARAPET_ERR_NOMEM;
+out:
+    if (c.cand.heap) pp_free(c.cand.p);
+    if (c.allow.heap) pp_free(c.allow.p);
+    if (acc.heap) pp_free(acc.p);
+    return st;
+}
+
+/* ------------------------------------------------------------- word lists */
+
+void pp_lexicon_free_wordlist(char **terms, size_t n) {
+    if (!terms) return;
+    for (size_t i = 0; i < n; i++) pp_free(terms[i]);
+    pp_free(terms);
+}
+
+pp_status pp_lexicon_read_wordlist(const char *text, size_t len, const char *source,
+                                   char ***terms, size_t *n, char **detail) {
+    *terms = NULL;
+    *n = 0;
+    if (detail) *detail = NULL;
+    if (!source) source = "word list";
+    char **out = NULL;
+    size_t cnt = 0, cap = 0, line = 0;
+    const char *p = text, *end = text + len;
+    if (len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3)) p += 3;
+    while (p < end) {
+        line++;
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *s = p;
+        size_t k = (size_t)((nl ? nl : end) - p);
+        p = nl ? nl + 1 : end;
+        if (memchr(s, 0, k) || pp_utf8_validate(s, k) != k) {
+            pp_lexicon_free_wordlist(out, cnt);
+            if (detail) *detail = pp_asprintf("%s:%zu: invalid UTF-8", source, line);
+            return PARAPET_ERR_LEXICON;
+        }
+        const char *tab = memchr(s, '\t', k);
+        if (tab) k = (size_t)(tab - s);
+        trim(&s, &k);
+        if (!k || s[0] == '#') continue;
+        char *t = NULL;
+        if (PP_GROW(out, cap, cnt + 1) || !(t = pp_strndup(s, k))) {
+            pp_lexicon_free_wordlist(out, cnt);
+            return PARAPET_ERR_NOMEM;
+        }
+        out[cnt++] = t;
+    }
+    *terms = out;
+    *n = cnt;
+    return PARAPET_OK;
+}
+
+/* ------------------------------------------------------------------ vtable */
+
+#define LX_DIR "data/lexicon/"
+
+static pp_status lexicon_open(const pp_detector_config *cfg, void **self, char **detail) {
+    *self = NULL;
+    size_t n = 0;
+    const pp_blob *all = pp_embedded_all();
+    for (const pp_blob *b = all; b && b->name; b++) n++;
+    pp_lexicon_source *src = pp_malloc((n ? n : 1) * sizeof *src);
+    if (!src) return PARAPET_ERR_NOMEM;
+    size_t k = 0, dl = strlen(LX_DIR);
+    for (const pp_blob *b = all; b && b->name; b++) {
+        size_t nl = strlen(b->name);
+        if (nl > dl + 4 && !strncmp(b->name, LX_DIR, dl) && !strcmp(b->name + nl - 4, ".txt")) {
+            src[k].name = b->name;
+            src[k].text = (const char *)b->data;
+            src[k].len = b->len;
+            k++;
+        }
+    }
+    pp_lexicon *lx = NULL;
+    pp_status st = pp_lexicon_compile(src, k, cfg ? cfg->extra_terms : NULL,
+                                      cfg ? cfg->n_extra_terms : 0, &lx, detail);
+    pp_free(src);
+    if (st == PARAPET_OK) *self = lx;
+    return st;
+}
+
+static pp_status lexicon_scan(const void *self, pp_scan *s) {
+    return pp_lexicon_scan(self, s);
+}
+
+static void lexicon_close(void *self) { pp_lexicon_free(self); }
+
+const pp_detector_vt pp_lexicon_detector = {"lexicon", lexicon_open, lexicon_scan, lexicon_close};

@@ -1,42 +1,90 @@
 /*
-** normalize.c -- TEMPORARY minimal normalizer (identity base view, ASCII-lowercase
-** fold view).  Being replaced by the full implementation described in text.h.
+** normalize.c -- turns a caller's text into the two views every detector reads.
+**
+** This is the first step of the pipeline (DESIGN.md, "Normalize"): it runs once per
+** text, before any detector, so it is written for throughput on short, mostly-ASCII
+** texts.  Two passes:
+**
+**   base   The original is walked once.  Runs of plain ASCII are copied byte by byte
+**          with no table lookups beyond a range check.  Anything else is cut into
+**          clusters (a code point plus the combining marks after it, at most
+**          CLUSTER_MAX code points so "Zalgo" text cannot blow a buffer) and each
+**          cluster is NFKC-normalized by utf8proc on its own; every output byte of a
+**          cluster maps back to the whole cluster, so offsets stay exact at cluster
+**          granularity.  Invisible characters (zero-width, bidi controls, tag
+**          characters, other default-ignorables) and NULs are dropped and reported
+**          as signals; tag characters are also decoded into t->tag_payload.
+**
+**   fold   The base view is exploded into an array of "units" (one folded code point
+**          each, with the base-view byte range it came from), because the word-level
+**          rules need to look at a whole word before rewriting any of it.  Then:
+**          separator joining over the units ("f.u.c.k"), per-word confusable / leet /
+**          mask folding, and finally emission with runs of one letter collapsed and
+**          whitespace runs squeezed.  A fold byte maps to the original through the
+**          base map, so fold spans are as exact as base spans.
+**
+** Nothing is allocated per character: the views, the unit array (t->scratch) and the
+** tag payload grow by doubling and are kept across calls.  utf8proc is called only
+** for non-ASCII code points.  The library never links ICU; the confusable table is
+** generated offline by tools/gen_confusables.c.
 */
 #include "text.h"
+#include "confusables_table.h"
+
 #include <string.h>
-#include <ctype.h>
+#include <utf8proc.h>
+
+#define CLUSTER_MAX 32 /* code points per NFKC cluster; more marks start a new one */
+#define NFKC_MAX 1024  /* CLUSTER_MAX * 18 (the longest NFKC expansion) fits */
+#define FOLD_MAX 32    /* code points from case-folding + decomposing one char */
+
+/* ------------------------------------------------------------------- signals */
 
 const char *pp_signal_name(unsigned i) {
-    static const char *n[PP_SIG_COUNT_] = {"invalid_utf8", "nul", "zero_width", "bidi_control",
-        "tag_chars", "invisible", "confusable", "leet", "separator", "repeat",
+    static const char *const names[PP_SIG_COUNT_] = {
+        "invalid_utf8", "nul",    "zero_width", "bidi_control", "tag_chars",
+        "invisible",    "confusable", "leet",   "separator",    "repeat",
         "mixed_script", "compat", "empty"};
-    return i < PP_SIG_COUNT_ ? n[i] : "unknown";
+    return i < PP_SIG_COUNT_ ? names[i] : "unknown";
+}
+
+/* ------------------------------------------------------------------- buffers */
+
+static void view_free(pp_view *v) {
+    pp_free(v->s);
+    pp_free(v->src_start);
+    pp_free(v->src_end);
+    pp_free(v->xf);
+    pp_free(v->run);
+    memset(v, 0, sizeof *v);
 }
 
 void pp_text_init(pp_text *t) { memset(t, 0, sizeof *t); }
 
-static void view_free(pp_view *v) {
-    pp_free(v->s); pp_free(v->src_start); pp_free(v->src_end); pp_free(v->xf); pp_free(v->run);
-    memset(v, 0, sizeof *v);
-}
-
 void pp_text_free(pp_text *t) {
     if (!t) return;
-    view_free(&t->base); view_free(&t->fold);
-    pp_free(t->tag_payload); pp_free(t->tag_src);
+    view_free(&t->base);
+    view_free(&t->fold);
+    pp_free(t->tag_payload);
+    pp_free(t->tag_src);
+    pp_free(t->scratch);
     memset(t, 0, sizeof *t);
 }
 
-static int view_reserve(pp_view *v, size_t n) {
-    if (n + 1 <= v->cap) return 0;
-    size_t c = n + 1;
+/* Makes every array of v hold at least need+1 elements (the +1 for the NUL).  Returns
+** 0 on success.  On failure the arrays that did grow are kept and v->cap is left at
+** the old value, so v stays consistent and pp_text_free releases everything. */
+static int view_reserve(pp_view *v, size_t need) {
+    if (need < v->cap) return 0;
+    size_t c = v->cap ? v->cap : 64;
+    while (c <= need) c *= 2;
     char *s = pp_realloc(v->s, c);
     if (s) v->s = s;
-    uint32_t *a = pp_realloc(v->src_start, c * 4);
+    uint32_t *a = pp_realloc(v->src_start, c * sizeof *a);
     if (a) v->src_start = a;
-    uint32_t *b = pp_realloc(v->src_end, c * 4);
+    uint32_t *b = pp_realloc(v->src_end, c * sizeof *b);
     if (b) v->src_end = b;
-    uint16_t *x = pp_realloc(v->xf, c * 2);
+    uint16_t *x = pp_realloc(v->xf, c * sizeof *x);
     if (x) v->xf = x;
     uint8_t *r = pp_realloc(v->run, c);
     if (r) v->run = r;
@@ -45,27 +93,810 @@ static int view_reserve(pp_view *v, size_t n) {
     return 0;
 }
 
+/* Leaves v as a valid empty string if it has storage (after an error). */
+static void view_clear(pp_view *v) {
+    v->n = 0;
+    if (v->cap) v->s[0] = 0;
+}
+
+static int tag_push(pp_text *t, char c, uint32_t src) {
+    if (t->tag_len + 1 >= t->tag_cap) {
+        size_t cap = t->tag_cap ? t->tag_cap * 2 : 32;
+        char *p = pp_realloc(t->tag_payload, cap);
+        if (p) t->tag_payload = p;
+        uint32_t *q = pp_realloc(t->tag_src, cap * sizeof *q);
+        if (q) t->tag_src = q;
+        if (!p || !q) return -1;
+        t->tag_cap = cap;
+    }
+    t->tag_payload[t->tag_len] = c;
+    t->tag_src[t->tag_len] = src;
+    t->tag_len++;
+    t->tag_payload[t->tag_len] = 0;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- invisibles */
+
+enum { INV_NONE, INV_ZW, INV_BIDI, INV_TAG, INV_OTHER };
+
+/* Which kind of invisible cp is (INV_NONE for visible ones).  The union of the kinds
+** is exactly Default_Ignorable_Code_Point (Unicode 15) plus nothing else. */
+static int invisible_kind(uint32_t cp) {
+    if (cp < 0xAD) return INV_NONE;
+    if (cp == 0xAD || cp == 0x34F) return INV_OTHER;
+    if (cp == 0x61C) return INV_BIDI;
+    if (cp < 0x115F) return INV_NONE;
+    if (cp <= 0x1160) return INV_OTHER; /* Hangul choseong / jungseong fillers */
+    if (cp < 0x17B4) return INV_NONE;
+    if (cp <= 0x17B5) return INV_OTHER;
+    if (cp >= 0x180B && cp <= 0x180F) return cp == 0x180E ? INV_ZW : INV_OTHER;
+    if (cp < 0x200B) return INV_NONE;
+    if (cp <= 0x200D) return INV_ZW;
+    if (cp <= 0x200F) return INV_BIDI;
+    if (cp >= 0x202A && cp <= 0x202E) return INV_BIDI;
+    if (cp == 0x2060) return INV_ZW;
+    if (cp >= 0x2066 && cp <= 0x2069) return INV_BIDI;
+    if (cp >= 0x2061 && cp <= 0x206F) return INV_OTHER;
+    if (cp < 0x3164) return INV_NONE;
+    if (cp == 0x3164) return INV_OTHER; /* Hangul filler */
+    if (cp >= 0xFE00 && cp <= 0xFE0F) return INV_OTHER; /* variation selectors */
+    if (cp == 0xFEFF) return INV_ZW;
+    if (cp == 0xFFA0) return INV_OTHER; /* halfwidth Hangul filler */
+    if (cp >= 0xFFF0 && cp <= 0xFFF8) return INV_OTHER;
+    if (cp >= 0x1BCA0 && cp <= 0x1BCA3) return INV_OTHER;
+    if (cp >= 0x1D173 && cp <= 0x1D17A) return INV_OTHER;
+    if (cp >= 0xE0000 && cp <= 0xE007F) return INV_TAG;
+    if (cp >= 0xE0080 && cp <= 0xE0FFF) return INV_OTHER;
+    return INV_NONE;
+}
+
+/* Emoji presentation selectors after a pictograph or keycap base are ordinary
+** (the heart in "I love you ❤️"); removing them is right but reporting them would
+** flag half of all social-media text.  Only the first selector after such a base is
+** quiet: a run of selectors is the "emoji smuggling" trick and is reported. */
+static int vs_is_ordinary(uint32_t prev) {
+    return prev >= 0x2190 || prev == 0xA9 || prev == 0xAE || (prev >= '0' && prev <= '9') ||
+           prev == '#' || prev == '*';
+}
+
+/* ZWJ / ZWNJ between two characters of scripts that use them (Persian, Indic scripts,
+** emoji sequences) are ordinary; between Latin, Greek or Cyrillic letters (or ASCII)
+** they are an evasion and are reported. */
+static int joiner_context_ok(uint32_t cp) {
+    if (cp < 0x80) return 0;
+    pp_script s = pp_script_of(cp);
+    return s != PP_SCRIPT_LATIN && s != PP_SCRIPT_GREEK && s != PP_SCRIPT_CYRILLIC;
+}
+
+static int is_mark_category(int cat) {
+    return cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_MC ||
+           cat == UTF8PROC_CATEGORY_ME;
+}
+
+/* Does cp (non-ASCII, visible) attach to the cluster before it? */
+static int continues_cluster(uint32_t cp) {
+    if (cp >= 0x1161 && cp <= 0x11FF) return 1; /* Hangul medial vowels, final jamo */
+    if (invisible_kind(cp)) return 0;           /* variation selectors are Mn */
+    const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
+    return p->combining_class != 0 || is_mark_category(p->category);
+}
+
+/* ----------------------------------------------------------------- base view */
+
+/* Marks the character before a removed one as adjacent to it; the caller arms
+** `pending` so the character after it is marked too. */
+static void mark_before_removal(pp_view *v, size_t o, size_t last) {
+    if (last == SIZE_MAX) return;
+    for (size_t b = last; b < o; b++) v->xf[b] |= PARAPET_XF_INVISIBLE;
+}
+
+/* Length of the run of bytes in 1..0x7F at the start of s[0..n), 8 bytes at a time. */
+static size_t ascii_run(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t high = w & 0x8080808080808080ull;
+        uint64_t zero = (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+        if (high | zero) break;
+        i += 8;
+    }
+    while (i < n && s[i] - 1u < 0x7Fu) i++;
+    return i;
+}
+
+/* Builds t->base from s[0..n).  Invariant of the loop: base capacity >= bytes written
+** + input bytes left + 1, since an ASCII byte never grows; only clusters and
+** replacement characters, which can grow, reserve more. */
+static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsigned flags,
+                            size_t *bad_offset) {
+    pp_view *v = &t->base;
+    if (view_reserve(v, n)) return PARAPET_ERR_NOMEM;
+    size_t i = 0, o = 0;
+    size_t last = SIZE_MAX; /* base offset of the last emitted character */
+    int pending = 0;        /* the next emitted character follows a removal */
+    uint32_t prev_cp = 0;   /* last code point emitted; 0 right after a removal */
+    while (i < n) {
+        unsigned c = s[i];
+        /* Fast path: a run of ASCII (not NUL), less its last byte when a possible
+        ** combining mark follows it. */
+        size_t run = c - 1u < 0x7Fu ? ascii_run(s + i, n - i) : 0;
+        if (run && i + run < n && s[i + run] >= 0x80) run--;
+        if (run) {
+            size_t r = run;
+            memcpy(v->s + o, s + i, r);
+            uint32_t *ss = v->src_start + o, *se = v->src_end + o;
+            uint32_t base = (uint32_t)i;
+            for (size_t q = 0; q < r; q++) {
+                ss[q] = base + (uint32_t)q;
+                se[q] = base + (uint32_t)q + 1;
+            }
+            memset(v->xf + o, 0, r * sizeof *v->xf);
+            if (pending) {
+                v->xf[o] |= PARAPET_XF_INVISIBLE;
+                pending = 0;
+            }
+            o += r;
+            i += r;
+            prev_cp = s[i - 1];
+            last = o - 1;
+            continue;
+        }
+        if (c == 0) {
+            t->signals |= PP_SIG_NUL;
+            mark_before_removal(v, o, last);
+            pending = 1;
+            prev_cp = 0;
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        size_t k = pp_utf8_decode((const char *)s + i, n - i, &cp);
+        if (!k) {
+            if (!(flags & PP_NORM_REPLACE_INVALID)) {
+                if (bad_offset) *bad_offset = i;
+                return PARAPET_ERR_UTF8;
+            }
+            t->signals |= PP_SIG_INVALID_UTF8;
+            if (view_reserve(v, o + 3 + (n - i - 1))) return PARAPET_ERR_NOMEM;
+            for (int b = 0; b < 3; b++) {
+                v->s[o + b] = "\xEF\xBF\xBD"[b];
+                v->src_start[o + b] = (uint32_t)i;
+                v->src_end[o + b] = (uint32_t)i + 1;
+                v->xf[o + b] = pending ? PARAPET_XF_INVISIBLE : 0;
+            }
+            pending = 0;
+            last = o;
+            o += 3;
+            prev_cp = 0xFFFD;
+            i++;
+            continue;
+        }
+        int inv = invisible_kind(cp);
+        if (inv) {
+            uint32_t next = 0;
+            if (i + k < n && !pp_utf8_decode((const char *)s + i + k, n - i - k, &next))
+                next = 0;
+            int quiet = 0;
+            if (cp == 0xFEFF && i == 0)
+                quiet = 1; /* byte-order mark at the start */
+            else if ((cp == 0xFE0E || cp == 0xFE0F) && vs_is_ordinary(prev_cp))
+                quiet = 1;
+            else if ((cp == 0x200C || cp == 0x200D) && joiner_context_ok(prev_cp) &&
+                     joiner_context_ok(next))
+                quiet = 1;
+            if (inv == INV_TAG) {
+                t->signals |= PP_SIG_TAG_CHARS;
+                if (cp >= 0xE0020 && cp <= 0xE007E &&
+                    tag_push(t, (char)(cp - 0xE0000), (uint32_t)i))
+                    return PARAPET_ERR_NOMEM;
+            } else if (!quiet) {
+                t->signals |= inv == INV_ZW     ? PP_SIG_ZERO_WIDTH
+                              : inv == INV_BIDI ? PP_SIG_BIDI
+                                                : PP_SIG_INVISIBLE;
+            }
+            if (!quiet) {
+                mark_before_removal(v, o, last);
+                pending = 1;
+            }
+            prev_cp = 0;
+            i += k;
+            continue;
+        }
+        /* A cluster: cp and the combining marks after it. */
+        size_t e = i + k;
+        int ncp = 1;
+        while (e < n && ncp < CLUSTER_MAX && s[e] >= 0x80) {
+            uint32_t c2;
+            size_t k2 = pp_utf8_decode((const char *)s + e, n - e, &c2);
+            if (!k2 || !continues_cluster(c2)) break;
+            e += k2;
+            ncp++;
+        }
+        uint16_t xf = pending ? PARAPET_XF_INVISIBLE : 0;
+        pending = 0;
+        utf8proc_int32_t buf[NFKC_MAX];
+        utf8proc_ssize_t r = 0;
+        if (ncp > 1 || (cp >= 0x80 && utf8proc_get_property((utf8proc_int32_t)cp)
+                                              ->decomp_seqindex != UINT16_MAX)) {
+            const utf8proc_option_t opt = (utf8proc_option_t)(
+                UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE);
+            r = utf8proc_decompose(s + i, (utf8proc_ssize_t)(e - i), buf, NFKC_MAX, opt);
+            if (r > 0 && r <= NFKC_MAX) r = utf8proc_normalize_utf32(buf, r, opt);
+            if (r > NFKC_MAX) r = 0; /* cannot happen with the bounds above */
+        }
+        last = o;
+        if (r <= 0) { /* NFKC leaves it alone: copy the source bytes */
+            for (size_t b = i; b < e; b++, o++) {
+                v->s[o] = (char)s[b];
+                v->src_start[o] = (uint32_t)i;
+                v->src_end[o] = (uint32_t)e;
+                v->xf[o] = xf;
+            }
+            prev_cp = cp;
+        } else {
+            char enc[NFKC_MAX * 4];
+            size_t len = 0;
+            for (utf8proc_ssize_t q = 0; q < r; q++)
+                len += pp_utf8_encode((uint32_t)buf[q], enc + len);
+            if (len != e - i || memcmp(enc, s + i, len)) {
+                xf |= PARAPET_XF_CASE;
+                t->signals |= PP_SIG_COMPAT;
+            }
+            if (view_reserve(v, o + len + (n - e))) return PARAPET_ERR_NOMEM;
+            for (size_t b = 0; b < len; b++, o++) {
+                v->s[o] = enc[b];
+                v->src_start[o] = (uint32_t)i;
+                v->src_end[o] = (uint32_t)e;
+                v->xf[o] = xf;
+            }
+            prev_cp = (uint32_t)buf[r - 1];
+        }
+        i = e;
+    }
+    v->s[o] = 0;
+    v->n = o;
+    memset(v->run, 1, o);
+    return PARAPET_OK;
+}
+
+/* ----------------------------------------------------------- fold: units */
+
+/* One folded code point on its way to the fold view. */
+typedef struct fold_unit {
+    uint32_t cp;     /* folded code point */
+    uint32_t b0, b1; /* base-view bytes [b0,b1) it came from */
+    uint16_t xf;     /* PARAPET_XF_* so far (base bits included) */
+    uint8_t cls;     /* FC_* */
+    uint8_t del;     /* dropped by separator joining */
+} fold_unit;
+
+enum { FC_OTHER, FC_SPACE, FC_LETTER, FC_DIGIT, FC_MARK, FC_MASK };
+
+static inline uint8_t ascii_class(unsigned c) {
+    if ((unsigned)((c | 0x20) - 'a') < 26u) return FC_LETTER;
+    if (c - '0' < 10u) return FC_DIGIT;
+    if (c == ' ' || c - 9u < 5u) return FC_SPACE; /* \t \n \v \f \r */
+    return FC_OTHER;
+}
+
+static uint8_t category_class(int cat, uint32_t cp) {
+    switch (cat) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+        return FC_LETTER;
+    case UTF8PROC_CATEGORY_ND:
+        return FC_DIGIT;
+    case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+        return FC_MARK;
+    case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP:
+        return FC_SPACE;
+    default:
+        return cp == 0x85 ? FC_SPACE : FC_OTHER;
+    }
+}
+
+/* Scripts whose diacritics are dropped in the fold view.  Not Devanagari, Thai,
+** Hangul...: there the marks are vowels, and stripping them would change the word. */
+static int strips_marks(pp_script s) {
+    return s == PP_SCRIPT_LATIN || s == PP_SCRIPT_GREEK || s == PP_SCRIPT_CYRILLIC ||
+           s == PP_SCRIPT_ARABIC || s == PP_SCRIPT_HEBREW;
+}
+
+/* Grows t->scratch to hold `need` units. */
+static int units_reserve(pp_text *t, size_t need) {
+    if (need <= t->scratch_cap) return 0;
+    size_t c = t->scratch_cap ? t->scratch_cap : 256;
+    while (c < need) c *= 2;
+    fold_unit *u = pp_realloc(t->scratch, c * sizeof *u);
+    if (!u) return -1;
+    t->scratch = u;
+    t->scratch_cap = c;
+    return 0;
+}
+
+/* Explodes base-view bytes [from, n) into t->scratch: case-folded, tatweel dropped,
+** marks stripped after Latin/Greek/Cyrillic/Arabic/Hebrew.  `from` must start a
+** character that follows a non-letter (or the start).  Invariant: capacity >= units
+** + base bytes left + FOLD_MAX (an ASCII byte makes exactly one unit). */
+static pp_status make_units(pp_text *t, size_t from, size_t n, size_t *m_out) {
+    const pp_view *b = &t->base;
+    const unsigned char *s = (const unsigned char *)b->s;
+    size_t i = from, m = 0;
+    if (units_reserve(t, n - from + FOLD_MAX)) return PARAPET_ERR_NOMEM;
+    fold_unit *u = t->scratch;
+    pp_script prev_script = PP_SCRIPT_COMMON;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            fold_unit *x = &u[m++];
+            x->b0 = (uint32_t)i;
+            x->b1 = (uint32_t)i + 1;
+            x->xf = b->xf[i];
+            x->del = 0;
+            x->cls = ascii_class(c);
+            if (c - 'A' < 26u) {
+                c += 32;
+                x->xf |= PARAPET_XF_CASE;
+            }
+            x->cp = c;
+            prev_script = x->cls == FC_LETTER ? PP_SCRIPT_LATIN : PP_SCRIPT_COMMON;
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        size_t k = pp_utf8_decode((const char *)s + i, n - i, &cp);
+        if (!k) { /* the base view is valid UTF-8; be defensive anyway */
+            k = 1;
+            cp = 0xFFFD;
+        }
+        uint16_t xf = 0;
+        for (size_t j = i; j < i + k; j++) xf |= b->xf[j];
+        if (cp == 0x0640) { /* Arabic tatweel: a stretch, not a letter */
+            i += k;
+            continue;
+        }
+        const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
+        if (is_mark_category(p->category) && strips_marks(prev_script)) {
+            if (m && u[m - 1].b1 == i) { /* the stripped mark joins its letter's span */
+                u[m - 1].b1 = (uint32_t)(i + k);
+                u[m - 1].xf |= (uint16_t)(xf | PARAPET_XF_ACCENT);
+            }
+            i += k;
+            continue;
+        }
+        pp_script sc = pp_script_of(cp);
+        int strip = strips_marks(sc);
+        utf8proc_int32_t buf[FOLD_MAX];
+        utf8proc_option_t opt = strip ? (utf8proc_option_t)(UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE)
+                                      : UTF8PROC_CASEFOLD;
+        utf8proc_ssize_t r = utf8proc_decompose_char((utf8proc_int32_t)cp, buf, FOLD_MAX, opt, NULL);
+        if (r < 1 || r > FOLD_MAX) {
+            buf[0] = (utf8proc_int32_t)cp;
+            r = 1;
+        }
+        if (p->casefold_seqindex != UINT16_MAX) xf |= PARAPET_XF_CASE;
+        if (units_reserve(t, m + (size_t)r + (n - i - k) + FOLD_MAX)) return PARAPET_ERR_NOMEM;
+        u = t->scratch;
+        size_t first = m;
+        int stripped = 0;
+        for (utf8proc_ssize_t q = 0; q < r; q++) {
+            uint32_t d = (uint32_t)buf[q];
+            uint8_t cls = d < 0x80 ? ascii_class(d)
+                                   : category_class(utf8proc_category((utf8proc_int32_t)d), d);
+            if (cls == FC_MARK && strip) {
+                stripped = 1;
+                continue;
+            }
+            fold_unit *x = &u[m++];
+            x->cp = d;
+            x->b0 = (uint32_t)i;
+            x->b1 = (uint32_t)(i + k);
+            x->xf = xf;
+            x->cls = cls;
+            x->del = 0;
+        }
+        if (stripped)
+            for (size_t q = first; q < m; q++) u[q].xf |= PARAPET_XF_ACCENT;
+        prev_script = (m > first && u[first].cls == FC_LETTER) ? sc : PP_SCRIPT_COMMON;
+        i += k;
+    }
+    *m_out = m;
+    return PARAPET_OK;
+}
+
+/* ------------------------------------------------------- fold: word rules */
+
+/* Leet stand-ins; '!' and '|' only count when a letter follows inside the word. */
+static const char k_leet[128] = {
+    ['0'] = 'o', ['1'] = 'i', ['3'] = 'e', ['4'] = 'a', ['5'] = 's', ['7'] = 't',
+    ['8'] = 'b', ['9'] = 'g', ['@'] = 'a', ['$'] = 's', ['!'] = 'i', ['|'] = 'l'};
+
+/* Punctuation that can sit inside a word: leet stand-ins and masks. */
+static inline int word_punct(uint32_t cp) {
+    return cp == '@' || cp == '$' || cp == '!' || cp == '|' || cp == '*' || cp == '#';
+}
+
+static inline int wordish(const fold_unit *x) {
+    return x->cls == FC_LETTER || x->cls == FC_DIGIT || x->cls == FC_MARK ||
+           x->cls == FC_MASK || (x->cp < 0x80 && word_punct(x->cp));
+}
+
+/* Characters that may separate the letters of a spelled-out word. */
+static inline int separator_cp(uint32_t cp) {
+    switch (cp) {
+    case ' ': case '\t': case '.': case '-': case '_': case ',': case '/': case '|':
+    case '~': case '+': case 0xB7: case 0x2022:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Does u[k] glue onto a neighbouring one-character token?  Word characters do,
+** except '|' (a separator here) and a '!' that no letter follows ("k!"). */
+static int glues(const fold_unit *u, size_t m, size_t k) {
+    if (!wordish(&u[k]) || u[k].cp == '|') return 0;
+    if (u[k].cp == '!') return k + 1 < m && u[k + 1].cls == FC_LETTER;
+    return 1;
+}
+
+/* Is u[k] a one-character token: a letter or a leet stand-in with nothing that
+** glues on either side? */
+static int singleton(const fold_unit *u, size_t m, size_t k) {
+    const fold_unit *x = &u[k];
+    int ok = x->cls == FC_LETTER ||
+             (x->cp < 0x80 && k_leet[x->cp] && x->cp != '!' && x->cp != '|');
+    if (!ok) return 0;
+    if (k > 0 && glues(u, m, k - 1)) return 0;
+    if (k + 1 < m && glues(u, m, k + 1)) return 0;
+    return 1;
+}
+
+/* Joins 3 or more one-character tokens separated by 1-3 separator characters each:
+** the separators are dropped (del) and the letters marked XF_SEPARATOR.  At least
+** two of the tokens must be letters, so "1 2 3" stays a list of numbers. */
+static void join_separated(pp_text *t, fold_unit *u, size_t m) {
+    size_t k = 0;
+    while (k < m) {
+        if (!singleton(u, m, k)) {
+            k++;
+            continue;
+        }
+        size_t last = k, j = k + 1;
+        int count = 1, letters = u[k].cls == FC_LETTER;
+        for (;;) {
+            size_t gap = 0;
+            while (j < m && gap < 4 && separator_cp(u[j].cp)) {
+                j++;
+                gap++;
+            }
+            if (gap < 1 || gap > 3 || j >= m || !singleton(u, m, j)) break;
+            count++;
+            letters += u[j].cls == FC_LETTER;
+            last = j;
+            j++;
+        }
+        if (count >= 3 && letters >= 2) {
+            for (size_t x = k; x <= last; x++) {
+                if (separator_cp(u[x].cp))
+                    u[x].del = 1;
+                else
+                    u[x].xf |= PARAPET_XF_SEPARATOR;
+            }
+            t->signals |= PP_SIG_SEPARATOR;
+        }
+        k = last + 1;
+    }
+}
+
+/* The ASCII letter a non-ASCII letter folds to, or 0.  Letters whose skeleton is a
+** digit (Cyrillic be -> '6') are not folded: a letter should stay a letter. */
+static char confusable_letter(uint32_t cp) {
+    char a = pp_confusable_ascii(cp);
+    if (a >= 'A' && a <= 'Z') return (char)(a + 32);
+    return (a >= 'a' && a <= 'z') ? a : 0;
+}
+
+/* Applies the word-level rules to the word u[ws..we) (deleted units skipped):
+** mixed-script signal, confusables, leet, masks. */
+static void fold_word(pp_text *t, fold_unit *u, size_t ws, size_t we) {
+    int has_letter = 0, has_latin = 0, has_cg = 0, all_conf = 1, has_nonletter = 0;
+    int nonascii = 0;
+    for (size_t x = ws; x < we; x++) {
+        if (u[x].del) continue;
+        if (u[x].cls != FC_LETTER) {
+            has_nonletter |= u[x].cls != FC_MARK;
+            continue;
+        }
+        has_letter = 1;
+        uint32_t cp = u[x].cp;
+        if (cp < 0x80) {
+            has_latin = 1;
+            continue;
+        }
+        nonascii = 1;
+        pp_script sc = pp_script_of(cp);
+        if (sc == PP_SCRIPT_LATIN)
+            has_latin = 1;
+        else if (sc == PP_SCRIPT_CYRILLIC || sc == PP_SCRIPT_GREEK)
+            has_cg = 1;
+        if (sc != PP_SCRIPT_LATIN && !confusable_letter(cp)) all_conf = 0;
+    }
+    if (!has_letter) return; /* "2024", "$100", "#": left alone */
+    if (has_latin && has_cg) t->signals |= PP_SIG_MIXED_SCRIPT;
+    if (nonascii && (has_latin || all_conf)) {
+        for (size_t x = ws; x < we; x++) {
+            if (u[x].del || u[x].cls != FC_LETTER || u[x].cp < 0x80) continue;
+            char a = confusable_letter(u[x].cp);
+            if (!a) continue;
+            u[x].cp = (unsigned char)a;
+            u[x].xf |= PARAPET_XF_CONFUSABLE;
+            t->signals |= PP_SIG_CONFUSABLE;
+        }
+    }
+    if (!has_nonletter) return; /* only letters (and marks): nothing left to do */
+    for (size_t x = ws; x < we; x++) {
+        uint32_t cp = u[x].cp;
+        if (u[x].del || cp >= 0x80 || !k_leet[cp] || u[x].cls == FC_LETTER) continue;
+        if (cp == '!' || cp == '|') {
+            size_t y = x + 1;
+            while (y < we && u[y].del) y++;
+            if (y >= we || u[y].cls != FC_LETTER) continue;
+        }
+        u[x].cp = (unsigned char)k_leet[cp];
+        u[x].cls = FC_LETTER;
+        u[x].xf |= PARAPET_XF_LEET;
+        t->signals |= PP_SIG_LEET;
+    }
+    /* '*' and '#' runs between letters are masked letters. */
+    int prev_letter = 0;
+    for (size_t x = ws; x < we; x++) {
+        if (u[x].del) continue;
+        if (u[x].cp != '*' && u[x].cp != '#') {
+            prev_letter = u[x].cls == FC_LETTER;
+            continue;
+        }
+        size_t y = x;
+        while (y < we && (u[y].del || u[y].cp == '*' || u[y].cp == '#')) y++;
+        if (prev_letter && y < we && u[y].cls == FC_LETTER) {
+            for (size_t z = x; z < y; z++) {
+                if (u[z].del) continue;
+                u[z].cp = '*';
+                u[z].cls = FC_MASK;
+                u[z].xf |= PARAPET_XF_MASK;
+            }
+        }
+        prev_letter = 0;
+        x = y - 1;
+    }
+}
+
+static void fold_words(pp_text *t, fold_unit *u, size_t m) {
+    size_t i = 0;
+    while (i < m) {
+        if (u[i].del || !wordish(&u[i])) {
+            i++;
+            continue;
+        }
+        size_t we = i + 1;
+        while (we < m && (u[we].del || wordish(&u[we]))) we++;
+        fold_word(t, u, i, we);
+        i = we;
+    }
+}
+
+/* ---------------------------------------------------------- fold: emission */
+
+/* Appends the units to t->fold at *o_io: runs of one letter (or mask) collapse to
+** one copy with run[] = the run length, whitespace runs become one ' '. */
+static pp_status emit_fold(pp_text *t, const fold_unit *u, size_t m, size_t *o_io) {
+    pp_view *f = &t->fold;
+    const pp_view *b = &t->base;
+    size_t o = *o_io;
+    if (view_reserve(f, o + m + 4)) return PARAPET_ERR_NOMEM;
+    size_t i = 0;
+    while (i < m) {
+        if (u[i].del) {
+            i++;
+            continue;
+        }
+        const fold_unit *x = &u[i];
+        size_t j = i + 1, last = i;
+        unsigned count = 1;
+        uint16_t xf = x->xf;
+        uint32_t cp = x->cp;
+        if (x->cls == FC_SPACE) {
+            cp = ' ';
+            for (; j < m && (u[j].del || u[j].cls == FC_SPACE); j++) {
+                if (u[j].del) continue;
+                last = j;
+                xf |= u[j].xf;
+            }
+        } else if (x->cls == FC_LETTER || x->cls == FC_MASK) {
+            for (; j < m && (u[j].del || (u[j].cp == cp && u[j].cls == x->cls)); j++) {
+                if (u[j].del) continue;
+                last = j;
+                count++;
+                xf |= u[j].xf;
+            }
+            if (count >= 3) {
+                xf |= PARAPET_XF_REPEAT;
+                t->signals |= PP_SIG_REPEAT;
+            }
+        }
+        char enc[4];
+        size_t k = pp_utf8_encode(cp, enc);
+        if (o + k >= f->cap && view_reserve(f, PP_MAX(o + k, f->cap * 2)))
+            return PARAPET_ERR_NOMEM;
+        uint32_t s0 = b->src_start[x->b0], s1 = b->src_end[u[last].b1 - 1];
+        uint8_t run = (uint8_t)(count > 255 ? 255 : count);
+        for (size_t q = 0; q < k; q++, o++) {
+            f->s[o] = enc[q];
+            f->src_start[o] = s0;
+            f->src_end[o] = s1;
+            f->xf[o] = xf;
+            f->run[o] = run;
+        }
+        i = j;
+    }
+    *o_io = o;
+    return PARAPET_OK;
+}
+
+/* ------------------------------------------------------------ fold: driver */
+
+/* Classes of ASCII bytes for the fold fast path. */
+enum { FF_SLOW = 0, FF_SPACE, FF_LETTER, FF_PLAIN };
+
+static inline int fast_class(unsigned char c) {
+    if (c >= 0x80) return FF_SLOW;
+    if ((unsigned)((c | 0x20) - 'a') < 26u) return FF_LETTER;
+    if (c == ' ' || (unsigned)(c - 9) < 5u) return FF_SPACE;
+    if ((unsigned)(c - '0') < 10u || word_punct(c)) return FF_SLOW;
+    return FF_PLAIN;
+}
+
+/* If an all-ASCII-letter word of 2 or more letters starts at s[p] and ends at a
+** space or plain punctuation (or the end), returns its end, else 0.  Such a "simple
+** word" can take part in none of the word rules (no digits, leet or mask characters,
+** no other script, not a one-letter token), so the fast path folds it directly. */
+static size_t simple_word_end(const unsigned char *s, size_t n, size_t p) {
+    size_t j = p;
+    while (j < n && (unsigned)((s[j] | 0x20) - 'a') < 26u) j++;
+    if (j - p < 2) return 0;
+    if (j < n && fast_class(s[j]) == FF_SLOW) return 0;
+    return j;
+}
+
+/* End of the segment that must go through the unit pipeline when the fast path
+** stops at s[i]: just before the next simple word that follows a space or plain
+** punctuation.  No word, separator chain or letter run crosses such a point, so
+** folding the segment alone gives exactly what folding the whole text would. */
+static size_t slow_segment_end(const unsigned char *s, size_t n, size_t i) {
+    for (size_t p = i + 1; p < n; p++) {
+        if ((unsigned)((s[p] | 0x20) - 'a') >= 26u) continue;
+        int before = fast_class(s[p - 1]);
+        if ((before == FF_SPACE || before == FF_PLAIN) && simple_word_end(s, n, p)) return p;
+    }
+    return n;
+}
+
+/* Builds t->fold from t->base.  Plain ASCII (simple words, whitespace, punctuation
+** that is not a leet or mask character) is folded inline; everything else is cut into
+** segments for the unit pipeline.  `slow` sends the whole text through the pipeline
+** (tests compare the two).  Invariant: capacity >= bytes written + base bytes left + 1
+** on the fast path; segments reserve for themselves. */
+static pp_status build_fold(pp_text *t, int slow) {
+    const pp_view *b = &t->base;
+    pp_view *f = &t->fold;
+    const unsigned char *s = (const unsigned char *)b->s;
+    size_t n = b->n, i = 0, o = 0;
+    if (view_reserve(f, n)) return PARAPET_ERR_NOMEM;
+    while (i < n) {
+        int cls = slow ? FF_SLOW : fast_class(s[i]);
+        size_t j;
+        if (cls == FF_SPACE) {
+            uint16_t xf = b->xf[i];
+            for (j = i + 1; j < n && fast_class(s[j]) == FF_SPACE; j++) xf |= b->xf[j];
+            f->s[o] = ' ';
+            f->src_start[o] = b->src_start[i];
+            f->src_end[o] = b->src_end[j - 1];
+            f->xf[o] = xf;
+            f->run[o] = 1;
+            o++;
+            i = j;
+            continue;
+        }
+        if (cls == FF_PLAIN) {
+            f->s[o] = (char)s[i];
+            f->src_start[o] = b->src_start[i];
+            f->src_end[o] = b->src_end[i];
+            f->xf[o] = b->xf[i];
+            f->run[o] = 1;
+            o++;
+            i++;
+            continue;
+        }
+        if (cls == FF_LETTER && (j = simple_word_end(s, n, i)) != 0) {
+            unsigned prev = 0, count = 0;
+            for (; i < j; i++) {
+                unsigned c = s[i];
+                uint16_t xf = b->xf[i];
+                if (c < 'a') {
+                    c += 32;
+                    xf |= PARAPET_XF_CASE;
+                }
+                if (c == prev) { /* the run goes on: widen the byte already written */
+                    count++;
+                    f->src_end[o - 1] = b->src_end[i];
+                    f->xf[o - 1] |= xf;
+                    f->run[o - 1] = (uint8_t)(count > 255 ? 255 : count);
+                    if (count == 3) {
+                        f->xf[o - 1] |= PARAPET_XF_REPEAT;
+                        t->signals |= PP_SIG_REPEAT;
+                    }
+                    continue;
+                }
+                prev = c;
+                count = 1;
+                f->s[o] = (char)c;
+                f->src_start[o] = b->src_start[i];
+                f->src_end[o] = b->src_end[i];
+                f->xf[o] = xf;
+                f->run[o] = 1;
+                o++;
+            }
+            continue;
+        }
+        size_t e = slow ? n : slow_segment_end(s, n, i), m;
+        pp_status st = make_units(t, i, e, &m);
+        if (st) return st;
+        fold_unit *u = t->scratch;
+        join_separated(t, u, m);
+        fold_words(t, u, m);
+        st = emit_fold(t, u, m, &o);
+        if (st) return st;
+        if (view_reserve(f, o + (n - e))) return PARAPET_ERR_NOMEM;
+        i = e;
+    }
+    f->s[o] = 0;
+    f->n = o;
+    return PARAPET_OK;
+}
+
+/* ------------------------------------------------------------------ the API */
+
 pp_status pp_text_normalize(pp_text *t, const char *s, size_t n, unsigned flags,
                             size_t *bad_offset) {
-    if (n >= 0xFFFFFFFFu) return PARAPET_ERR_TOO_LARGE;
-    size_t bad = pp_utf8_validate(s, n);
-    if (bad < n && !(flags & PP_NORM_REPLACE_INVALID)) {
-        if (bad_offset) *bad_offset = bad;
-        return PARAPET_ERR_UTF8;
+    if (!t || (!s && n)) return PARAPET_ERR_ARG;
+    if ((uint64_t)n > 0xFFFFFFFFull) return PARAPET_ERR_TOO_LARGE;
+    t->orig = s ? s : "";
+    t->orig_len = n;
+    t->signals = 0;
+    t->tag_len = 0;
+    if (t->tag_cap) t->tag_payload[0] = 0;
+    view_clear(&t->base);
+    view_clear(&t->fold);
+    pp_status st = build_base(t, (const unsigned char *)t->orig, n, flags, bad_offset);
+    if (st) goto fail;
+    if (t->base.n == 0) t->signals |= PP_SIG_EMPTY;
+    if (flags & PP_NORM_NO_FOLD) {
+        if (view_reserve(&t->fold, 0)) {
+            st = PARAPET_ERR_NOMEM;
+            goto fail;
+        }
+        view_clear(&t->fold);
+        return PARAPET_OK;
     }
-    t->orig = s; t->orig_len = n; t->signals = n ? 0 : PP_SIG_EMPTY; t->tag_len = 0;
-    if (view_reserve(&t->base, n) || view_reserve(&t->fold, n)) return PARAPET_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        t->base.s[i] = s[i];
-        t->fold.s[i] = (char)tolower((unsigned char)s[i]);
-        t->base.src_start[i] = t->fold.src_start[i] = (uint32_t)i;
-        t->base.src_end[i] = t->fold.src_end[i] = (uint32_t)i + 1;
-        t->base.xf[i] = t->fold.xf[i] = 0;
-        t->base.run[i] = t->fold.run[i] = 1;
-    }
-    t->base.s[n] = t->fold.s[n] = 0;
-    t->base.n = t->fold.n = n;
+    st = build_fold(t, (flags & PP_NORM_SLOW_FOLD_) != 0);
+    if (st) goto fail;
     return PARAPET_OK;
+fail:
+    view_clear(&t->base);
+    view_clear(&t->fold);
+    return st;
 }
 
 unsigned pp_view_xf(const pp_view *v, size_t a, size_t b) {
@@ -74,71 +905,59 @@ unsigned pp_view_xf(const pp_view *v, size_t a, size_t b) {
     return x;
 }
 
-pp_status pp_fold_pattern(const char *s, size_t n, char **out, size_t *out_n, uint8_t **runs) {
-    char *o = pp_malloc(n + 1);
-    uint8_t *r = runs ? pp_malloc(n + 1) : NULL;
-    if (!o || (runs && !r)) { pp_free(o); pp_free(r); return PARAPET_ERR_NOMEM; }
-    for (size_t i = 0; i < n; i++) { o[i] = (char)tolower((unsigned char)s[i]); if (r) r[i] = 1; }
-    o[n] = 0;
-    *out = o; *out_n = n;
-    if (runs) *runs = r;
+pp_status pp_fold_pattern(const char *s, size_t n, char **out, size_t *out_n,
+                          uint8_t **runs) {
+    pp_text t;
+    pp_text_init(&t);
+    pp_status st = pp_text_normalize(&t, s, n, 0, NULL);
+    if (st) {
+        pp_text_free(&t);
+        return st;
+    }
+    char *o = pp_malloc(t.fold.n + 1);
+    uint8_t *r = runs ? pp_malloc(t.fold.n + 1) : NULL;
+    if (!o || (runs && !r)) {
+        pp_free(o);
+        pp_free(r);
+        pp_text_free(&t);
+        return PARAPET_ERR_NOMEM;
+    }
+    memcpy(o, t.fold.s, t.fold.n + 1);
+    if (r) {
+        memcpy(r, t.fold.run, t.fold.n);
+        r[t.fold.n] = 0;
+        *runs = r;
+    }
+    *out = o;
+    *out_n = t.fold.n;
+    pp_text_free(&t);
     return PARAPET_OK;
 }
 
 int pp_fold_is_word_byte(const char *s, size_t n, size_t i) {
+    if (i >= n) return 0;
     unsigned char c = (unsigned char)s[i];
-    return isalnum(c) || c == '*' || c >= 0x80;
+    if (c < 0x80)
+        return (unsigned)((c | 0x20) - 'a') < 26u || (unsigned)(c - '0') < 10u || c == '*';
+    size_t j = i;
+    while (j > 0 && i - j < 3 && ((unsigned char)s[j] & 0xC0) == 0x80) j--;
+    uint32_t cp;
+    size_t k = pp_utf8_decode(s + j, n - j, &cp);
+    if (!k || j + k <= i) return 0;
+    uint8_t cls = category_class(utf8proc_category((utf8proc_int32_t)cp), cp);
+    return cls == FC_LETTER || cls == FC_MARK || cls == FC_DIGIT;
 }
 
-size_t pp_utf8_decode(const char *s, size_t n, uint32_t *cp) {
-    const unsigned char *p = (const unsigned char *)s;
-    if (!n) return 0;
-    unsigned c = p[0];
-    if (c < 0x80) { *cp = c; return 1; }
-    if (c < 0xC2) return 0;
-    if (c < 0xE0) {
-        if (n < 2 || (p[1] & 0xC0) != 0x80) return 0;
-        *cp = ((c & 0x1F) << 6) | (p[1] & 0x3F); return 2;
-    }
-    if (c < 0xF0) {
-        if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
-        if (c == 0xE0 && p[1] < 0xA0) return 0;
-        if (c == 0xED && p[1] >= 0xA0) return 0;
-        *cp = ((c & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F); return 3;
-    }
-    if (c < 0xF5) {
-        if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
-        if (c == 0xF0 && p[1] < 0x90) return 0;
-        if (c == 0xF4 && p[1] >= 0x90) return 0;
-        *cp = ((c & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) | (p[3] & 0x3F);
-        return 4;
+char pp_confusable_ascii(uint32_t cp) {
+    size_t lo = 0, hi = PP_ARRAY_LEN(pp_confusables);
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (pp_confusables[mid].cp < cp)
+            lo = mid + 1;
+        else if (pp_confusables[mid].cp > cp)
+            hi = mid;
+        else
+            return pp_confusables[mid].ascii;
     }
     return 0;
 }
-
-size_t pp_utf8_encode(uint32_t cp, char o[4]) {
-    if (cp < 0x80) { o[0] = (char)cp; return 1; }
-    if (cp < 0x800) { o[0] = (char)(0xC0 | (cp >> 6)); o[1] = (char)(0x80 | (cp & 0x3F)); return 2; }
-    if (cp < 0x10000) { o[0] = (char)(0xE0 | (cp >> 12)); o[1] = (char)(0x80 | ((cp >> 6) & 0x3F)); o[2] = (char)(0x80 | (cp & 0x3F)); return 3; }
-    o[0] = (char)(0xF0 | (cp >> 18)); o[1] = (char)(0x80 | ((cp >> 12) & 0x3F)); o[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); o[3] = (char)(0x80 | (cp & 0x3F)); return 4;
-}
-
-size_t pp_utf8_validate(const char *s, size_t n) {
-    size_t i = 0; uint32_t cp;
-    while (i < n) {
-        if ((unsigned char)s[i] < 0x80) { i++; continue; }
-        size_t k = pp_utf8_decode(s + i, n - i, &cp);
-        if (!k) return i;
-        i += k;
-    }
-    return n;
-}
-
-size_t pp_utf8_count(const char *s, size_t n) {
-    size_t i = 0, c = 0; uint32_t cp;
-    while (i < n) { size_t k = pp_utf8_decode(s + i, n - i, &cp); i += k ? k : 1; c++; }
-    return c;
-}
-
-pp_script pp_script_of(uint32_t cp) { (void)cp; return cp < 0x80 ? PP_SCRIPT_LATIN : PP_SCRIPT_OTHER; }
-int pp_script_unspaced(pp_script s) { return s == PP_SCRIPT_HAN || s == PP_SCRIPT_HIRAGANA || s == PP_SCRIPT_KATAKANA || s == PP_SCRIPT_THAI; }

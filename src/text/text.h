@@ -55,7 +55,8 @@ const char *pp_signal_name(unsigned bit_index);
 /* Flags for pp_text_normalize. */
 enum {
     PP_NORM_REPLACE_INVALID = 1u << 0, /* else invalid UTF-8 -> PARAPET_ERR_UTF8 */
-    PP_NORM_NO_FOLD = 1u << 1          /* build only the base view (fold left empty) */
+    PP_NORM_NO_FOLD = 1u << 1,         /* build only the base view (fold left empty) */
+    PP_NORM_SLOW_FOLD_ = 1u << 15      /* tests only: fold without the ASCII fast path */
 };
 
 typedef struct pp_view {
@@ -80,6 +81,9 @@ typedef struct pp_text {
     size_t tag_len;
     uint32_t *tag_src;
     size_t tag_cap;
+    /* Private to normalize.c: the fold pass's working array, kept between calls. */
+    void *scratch;
+    size_t scratch_cap;
 } pp_text;
 
 void pp_text_init(pp_text *t);
@@ -115,6 +119,11 @@ pp_status pp_fold_pattern(const char *s, size_t n, char **out, size_t *out_n,
 ** digits, '*', and every byte of a non-ASCII letter.  Helpers for word-boundary
 ** rules; `s` is a fold view string of length n. */
 int pp_fold_is_word_byte(const char *s, size_t n, size_t i);
+
+/* The ASCII letter or digit that code point cp is confusable with (TS #39 skeleton
+** of one ASCII character, as ICU computes it), or 0 when there is none.  ASCII
+** itself returns 0. */
+char pp_confusable_ascii(uint32_t cp);
 
 /* ------------------------------------------------------------- UTF-8 helpers */
 

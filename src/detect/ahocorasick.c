@@ -1,0 +1,353 @@
+/*
+** ahocorasick.c -- the multi-pattern matcher behind the lexicon (see ahocorasick.h
+** for the design and the workload it is shaped for).
+**
+** Build, in four passes over the patterns:
+**   1. byte classes: every byte used by some pattern gets its own class, the rest
+**      share class 0 (which, from any state, can only lead back to the root);
+**   2. a trie with sibling lists (the root's children in a direct array, since it has
+**      the most), outputs attached to the node where each pattern ends;
+**   3. breadth-first numbering, failure links and output links.  BFS order puts every
+**      state after its failure state (which is strictly shallower), so tables can be
+**      filled in one forward sweep;
+**   4. the final tables: dense rows (class-indexed, failure already resolved) for the
+**      first `n_dense` states in BFS order, sorted child lists for the rest.
+**
+** State ids in transition tables carry OUT_BIT when the state, or any state on its
+** output-link chain, ends a pattern; the scan tests that bit and does nothing else
+** for the usual byte.
+*/
+#include "ahocorasick.h"
+#include <string.h>
+
+#define OUT_BIT 0x80000000u
+#define ID_MASK 0x7FFFFFFFu
+#define NONE 0xFFFFFFFFu
+#define DEFAULT_DENSE_BUDGET (1u << 19) /* entries: 2 MiB of uint32 */
+
+static size_t g_dense_budget;
+
+void pp_ac_set_dense_budget(size_t max_entries) { g_dense_budget = max_entries; }
+
+typedef struct ac_out {
+    uint32_t id;
+    uint32_t len;
+} ac_out;
+
+struct pp_ac {
+    uint16_t cls[256];    /* byte -> class */
+    uint32_t n_cls;       /* classes, class 0 included */
+    uint32_t n_states;
+    uint32_t n_dense;     /* states [0, n_dense) have dense rows */
+    uint32_t *dense;      /* (n_dense, n_cls) tagged target */
+    uint32_t *fail;       /* (n_states) untagged failure state */
+    uint32_t *child_off;  /* (n_states + 1) into labels/targets; only used for sparse states */
+    uint16_t *labels;     /* (n_children) class, sorted within a state */
+    uint32_t *targets;    /* (n_children) tagged target */
+    uint32_t *out_off;    /* (n_states + 1) into outs: the patterns ending at this state */
+    ac_out *outs;         /* (n_patterns) */
+    uint32_t *olink;      /* (n_states) nearest proper suffix state with outputs, 0 = none */
+    size_t bytes;         /* memory held */
+};
+
+/* ------------------------------------------------------------------- build */
+
+typedef struct trie {
+    uint32_t *first, *next; /* (cap) first child, next sibling; NONE terminates */
+    uint16_t *label;        /* (cap) class of the edge into this node */
+    uint32_t *out_head;     /* (cap) first pattern index ending here, NONE if none */
+    uint32_t root_child[257];
+    size_t n, cap;
+} trie;
+
+static void trie_free(trie *t) {
+    pp_free(t->first); pp_free(t->next); pp_free(t->label); pp_free(t->out_head);
+}
+
+static int trie_grow(trie *t) {
+    if (t->n < t->cap) return 0;
+    size_t cap = t->cap ? t->cap * 2 : 1024;
+    uint32_t *a = pp_realloc(t->first, cap * 4);
+    if (!a) return -1;
+    t->first = a;
+    a = pp_realloc(t->next, cap * 4);
+    if (!a) return -1;
+    t->next = a;
+    uint16_t *l = pp_realloc(t->label, cap * 2);
+    if (!l) return -1;
+    t->label = l;
+    a = pp_realloc(t->out_head, cap * 4);
+    if (!a) return -1;
+    t->out_head = a;
+    t->cap = cap;
+    return 0;
+}
+
+static uint32_t trie_child(const trie *t, uint32_t node, unsigned c) {
+    if (node == 0) return t->root_child[c];
+    for (uint32_t k = t->first[node]; k != NONE; k = t->next[k])
+        if (t->label[k] == c) return k;
+    return NONE;
+}
+
+/* Adds a child of `node` on class c (which must not exist); returns it or NONE. */
+static uint32_t trie_add(trie *t, uint32_t node, unsigned c) {
+    if (t->n >= ID_MASK || trie_grow(t)) return NONE;
+    uint32_t k = (uint32_t)t->n++;
+    t->first[k] = NONE;
+    t->label[k] = (uint16_t)c;
+    t->out_head[k] = NONE;
+    if (node == 0) {
+        t->root_child[c] = k;
+        t->next[k] = NONE;
+    } else {
+        t->next[k] = t->first[node];
+        t->first[node] = k;
+    }
+    return k;
+}
+
+pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
+    *out = NULL;
+    if (n >= ID_MASK) return PARAPET_ERR_ARG;
+    for (size_t i = 0; i < n; i++)
+        if (!pats[i].len || !pats[i].bytes || pats[i].len >= ID_MASK)
+            return PARAPET_ERR_ARG;
+
+    pp_ac *ac = pp_calloc(1, sizeof *ac);
+    if (!ac) return PARAPET_ERR_NOMEM;
+    pp_status st = PARAPET_ERR_NOMEM;
+    trie t;
+    memset(&t, 0, sizeof t);
+    uint32_t *pat_next = NULL, *order = NULL, *newid = NULL, *ofail = NULL, *oolink = NULL;
+
+    /* 1. byte classes */
+    unsigned char used[256] = {0};
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *p = pats[i].bytes;
+        for (size_t j = 0; j < pats[i].len; j++) used[p[j]] = 1;
+    }
+    ac->n_cls = 1;
+    for (int b = 0; b < 256; b++) ac->cls[b] = used[b] ? (uint16_t)ac->n_cls++ : 0;
+
+    /* 2. trie */
+    for (unsigned c = 0; c < 257; c++) t.root_child[c] = NONE;
+    if (trie_grow(&t)) goto done;
+    t.n = 1;
+    t.first[0] = t.next[0] = NONE;
+    t.label[0] = 0;
+    t.out_head[0] = NONE;
+    pat_next = pp_malloc((n ? n : 1) * 4);
+    if (!pat_next) goto done;
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *p = pats[i].bytes;
+        uint32_t node = 0;
+        for (size_t j = 0; j < pats[i].len; j++) {
+            unsigned c = ac->cls[p[j]];
+            uint32_t k = trie_child(&t, node, c);
+            if (k == NONE) k = trie_add(&t, node, c);
+            if (k == NONE) {
+                st = t.n >= ID_MASK ? PARAPET_ERR_ARG : PARAPET_ERR_NOMEM;
+                goto done;
+            }
+            node = k;
+        }
+        pat_next[i] = t.out_head[node];
+        t.out_head[node] = (uint32_t)i;
+    }
+
+    /* 3. BFS order, failure and output links (in old ids) */
+    size_t ns = t.n;
+    order = pp_malloc(ns * 4);
+    newid = pp_malloc(ns * 4);
+    ofail = pp_malloc(ns * 4);
+    oolink = pp_malloc(ns * 4);
+    if (!order || !newid || !ofail || !oolink) goto done;
+    size_t head = 0, tail = 0;
+    order[tail++] = 0;
+    ofail[0] = 0;
+    oolink[0] = 0;
+    while (head < tail) {
+        uint32_t u = order[head++];
+        /* children of u: root's from its array (in class order), others from the list */
+        uint32_t k = NONE;
+        unsigned rc = 0;
+        for (;;) {
+            if (u == 0) {
+                while (rc < ac->n_cls && t.root_child[rc] == NONE) rc++;
+                if (rc >= ac->n_cls) break;
+                k = t.root_child[rc++];
+            } else {
+                k = (k == NONE) ? t.first[u] : t.next[k];
+                if (k == NONE) break;
+            }
+            unsigned c = t.label[k];
+            uint32_t f = 0;
+            if (u != 0) {
+                uint32_t g = ofail[u];
+                for (;;) {
+                    uint32_t x = trie_child(&t, g, c);
+                    if (x != NONE) { f = x; break; }
+                    if (g == 0) break;
+                    g = ofail[g];
+                }
+            }
+            ofail[k] = f;
+            oolink[k] = t.out_head[f] != NONE ? f : oolink[f];
+            order[tail++] = k;
+        }
+    }
+    for (size_t i = 0; i < ns; i++) newid[order[i]] = (uint32_t)i;
+
+    /* 4. final tables (new ids) */
+    ac->n_states = (uint32_t)ns;
+    size_t budget = g_dense_budget ? g_dense_budget : DEFAULT_DENSE_BUDGET;
+    size_t nd = budget / ac->n_cls;
+    if (nd < 1) nd = 1;
+    if (nd > ns) nd = ns;
+    ac->n_dense = (uint32_t)nd;
+    size_t n_children = ns - 1;
+    ac->dense = pp_malloc(nd * ac->n_cls * 4);
+    ac->fail = pp_malloc(ns * 4);
+    ac->child_off = pp_malloc((ns + 1) * 4);
+    ac->labels = pp_malloc((n_children ? n_children : 1) * 2);
+    ac->targets = pp_malloc((n_children ? n_children : 1) * 4);
+    ac->out_off = pp_malloc((ns + 1) * 4);
+    ac->outs = pp_malloc((n ? n : 1) * sizeof(ac_out));
+    ac->olink = pp_malloc(ns * 4);
+    if (!ac->dense || !ac->fail || !ac->child_off || !ac->labels || !ac->targets ||
+        !ac->out_off || !ac->outs || !ac->olink)
+        goto done;
+    ac->bytes = sizeof *ac + nd * ac->n_cls * 4 + ns * 4 * 4 + 8 + n_children * 6 +
+                n * sizeof(ac_out);
+
+    uint32_t n_out = 0, n_ch = 0;
+    for (size_t s = 0; s < ns; s++) {
+        uint32_t o = order[s];
+        ac->fail[s] = newid[ofail[o]];
+        ac->olink[s] = newid[oolink[o]];
+        ac->out_off[s] = n_out;
+        for (uint32_t p = t.out_head[o]; p != NONE; p = pat_next[p]) {
+            ac->outs[n_out].id = pats[p].id;
+            ac->outs[n_out].len = (uint32_t)pats[p].len;
+            n_out++;
+        }
+    }
+    ac->out_off[ns] = n_out;
+#define TAG(s) ((uint32_t)(s) | ((ac->out_off[(s) + 1] > ac->out_off[s] || ac->olink[s]) ? OUT_BIT : 0))
+    for (size_t s = 0; s < ns; s++) {
+        uint32_t o = order[s];
+        ac->child_off[s] = n_ch;
+        /* children sorted by class: collect from the list, insertion-sort in place */
+        uint32_t first = n_ch;
+        if (o == 0) {
+            for (unsigned c = 0; c < ac->n_cls; c++)
+                if (t.root_child[c] != NONE) {
+                    ac->labels[n_ch] = (uint16_t)c;
+                    ac->targets[n_ch++] = TAG(newid[t.root_child[c]]);
+                }
+        } else {
+            for (uint32_t k = t.first[o]; k != NONE; k = t.next[k]) {
+                uint32_t j = n_ch++;
+                while (j > first && ac->labels[j - 1] > t.label[k]) {
+                    ac->labels[j] = ac->labels[j - 1];
+                    ac->targets[j] = ac->targets[j - 1];
+                    j--;
+                }
+                ac->labels[j] = t.label[k];
+                ac->targets[j] = TAG(newid[k]);
+            }
+        }
+        if (s < nd) {
+            uint32_t *row = ac->dense + s * ac->n_cls;
+            if (s == 0) {
+                for (unsigned c = 0; c < ac->n_cls; c++) row[c] = 0; /* root has no outputs */
+            } else {
+                const uint32_t *frow = ac->dense + (size_t)ac->fail[s] * ac->n_cls;
+                memcpy(row, frow, ac->n_cls * 4);
+            }
+            for (uint32_t j = first; j < n_ch; j++) row[ac->labels[j]] = ac->targets[j];
+        }
+    }
+    ac->child_off[ns] = n_ch;
+#undef TAG
+    st = PARAPET_OK;
+
+done:
+    trie_free(&t);
+    pp_free(pat_next); pp_free(order); pp_free(newid); pp_free(ofail); pp_free(oolink);
+    if (st != PARAPET_OK) {
+        pp_ac_free(ac);
+        return st;
+    }
+    *out = ac;
+    return PARAPET_OK;
+}
+
+void pp_ac_free(pp_ac *ac) {
+    if (!ac) return;
+    pp_free(ac->dense); pp_free(ac->fail); pp_free(ac->child_off); pp_free(ac->labels);
+    pp_free(ac->targets); pp_free(ac->out_off); pp_free(ac->outs); pp_free(ac->olink);
+    pp_free(ac);
+}
+
+/* -------------------------------------------------------------------- scan */
+
+/* The next state (tagged) from state s (untagged) on class c. */
+static inline uint32_t ac_step(const pp_ac *ac, uint32_t s, unsigned c) {
+    for (;;) {
+        if (s < ac->n_dense) return ac->dense[(size_t)s * ac->n_cls + c];
+        const uint16_t *lab = ac->labels;
+        for (uint32_t i = ac->child_off[s], e = ac->child_off[s + 1]; i < e; i++) {
+            if (lab[i] == c) return ac->targets[i];
+            if (lab[i] > c) break;
+        }
+        s = ac->fail[s];
+    }
+}
+
+int pp_ac_scan(const pp_ac *ac, const void *text, size_t n, pp_ac_cb cb, void *ctx) {
+    const unsigned char *p = text;
+    uint32_t s = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t t = ac_step(ac, s, ac->cls[p[i]]);
+        s = t & ID_MASK;
+        if (t & OUT_BIT) {
+            uint32_t end = (uint32_t)(i + 1);
+            for (uint32_t q = s; q; q = ac->olink[q])
+                for (uint32_t k = ac->out_off[q]; k < ac->out_off[q + 1]; k++) {
+                    int r = cb(ctx, end - ac->outs[k].len, end, ac->outs[k].id);
+                    if (r) return r;
+                }
+        }
+    }
+    return 0;
+}
+
+typedef struct collect {
+    pp_ac_match *out;
+    size_t cap, n;
+} collect;
+
+static int collect_cb(void *ctx, uint32_t start, uint32_t end, uint32_t id) {
+    collect *c = ctx;
+    if (c->n < c->cap) {
+        c->out[c->n].start = start;
+        c->out[c->n].end = end;
+        c->out[c->n].id = id;
+    }
+    c->n++;
+    return 0;
+}
+
+size_t pp_ac_scan_all(const pp_ac *ac, const void *text, size_t n, pp_ac_match *out,
+                      size_t cap) {
+    collect c = {out, cap, 0};
+    pp_ac_scan(ac, text, n, collect_cb, &c);
+    return c.n;
+}
+
+size_t pp_ac_states(const pp_ac *ac) { return ac->n_states; }
+size_t pp_ac_dense_states(const pp_ac *ac) { return ac->n_dense; }
+size_t pp_ac_classes(const pp_ac *ac) { return ac->n_cls; }
+size_t pp_ac_memory(const pp_ac *ac) { return ac->bytes; }

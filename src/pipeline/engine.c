@@ -1,0 +1,416 @@
+/*
+** engine.c -- parapet_open / parapet_check / parapet_redact: the decision pipeline.
+**
+**     text -> [window] -> normalize -> detectors -> (decoded payloads: again) -> hits
+**          -> per-category score -> threshold + action -> result
+**
+** An engine holds the compiled policy and one compiled instance of every detector;
+** all of it is immutable after parapet_open, so any number of threads may call
+** parapet_check at once.  Each thread gets its own scratch (normalized views, hit
+** buffers) through a pthread key, reused from call to call, so a warm thread
+** allocates only the result it returns.
+**
+** Long texts are scanned in windows of WINDOW bytes that overlap by OVERLAP bytes and
+** end at whitespace where possible, so memory stays bounded whatever the input size
+** (the size limit itself is max_input_bytes).  Hits found twice in an overlap are
+** merged.
+**
+** Scores.  A category's score is a noisy-OR over its evidence, where each distinct
+** rule counts once with its strongest weight: "damn damn damn" is as mild as one
+** "damn", while several different strong signals add up.
+*/
+#include "result.h"
+#include "../text/text.h"
+#include "../detect/lexicon.h"
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WINDOW (64u * 1024)
+#define OVERLAP 1024u
+#define DEFAULT_MAX_INPUT ((size_t)64 << 20)
+#define MAX_PAYLOAD_DEPTH 2
+#define SNIPPET_MAX 256
+
+typedef struct scratch {
+    pp_text text;
+    pp_text sub;          /* decoded payloads */
+    pp_scan scan;
+    pp_scan sub_scan;
+    pp_hit *hits;         /* all hits of the current call, absolute offsets */
+    size_t n_hits, cap_hits;
+} scratch;
+
+struct parapet_engine {
+    parapet_policy *policy;
+    void *det[PP_DET_COUNT];
+    size_t max_input;
+    parapet_utf8_mode utf8;
+    pthread_key_t key;
+    /* user word lists, kept alive for the lexicon's rule strings */
+    char ***lists;
+    size_t *list_len;
+    size_t n_lists;
+};
+
+static void scratch_free(void *p) {
+    scratch *s = p;
+    if (!s) return;
+    pp_text_free(&s->text);
+    pp_text_free(&s->sub);
+    pp_scan_free(&s->scan);
+    pp_scan_free(&s->sub_scan);
+    pp_free(s->hits);
+    pp_free(s);
+}
+
+static scratch *get_scratch(parapet_engine *e) {
+    scratch *s = pthread_getspecific(e->key);
+    if (s) return s;
+    s = pp_calloc(1, sizeof *s);
+    if (!s) return NULL;
+    pp_text_init(&s->text);
+    pp_text_init(&s->sub);
+    pp_scan_init(&s->scan, NULL);
+    pp_scan_init(&s->sub_scan, NULL);
+    if (pthread_setspecific(e->key, s)) { scratch_free(s); return NULL; }
+    return s;
+}
+
+void parapet_options_init(parapet_options *o) {
+    memset(o, 0, sizeof *o);
+    o->max_input_bytes = DEFAULT_MAX_INPUT;
+    o->utf8_mode = PARAPET_UTF8_STRICT;
+}
+
+const parapet_policy *parapet_engine_policy(const parapet_engine *e) { return e ? e->policy : NULL; }
+
+void parapet_close(parapet_engine *e) {
+    if (!e) return;
+    for (int d = 0; d < PP_DET_COUNT; d++)
+        if (e->det[d]) pp_detectors[d]->close(e->det[d]);
+    /* The calling thread's scratch; other threads' are freed at their exit. */
+    scratch_free(pthread_getspecific(e->key));
+    pthread_setspecific(e->key, NULL);
+    pthread_key_delete(e->key);
+    for (size_t i = 0; i < e->n_lists; i++) {
+        for (size_t j = 0; j < e->list_len[i]; j++) pp_free(e->lists[i][j]);
+        pp_free(e->lists[i]);
+    }
+    pp_free(e->lists);
+    pp_free(e->list_len);
+    parapet_policy_free(e->policy);
+    pp_free(e);
+}
+
+/* Loads "category=path" word lists into e->lists and describes them in *tl. */
+static parapet_status load_lists(parapet_engine *e, const parapet_options *o, pp_term_list *tl,
+                                 size_t *ntl, char **detail) {
+    if (!o->n_lexicon_files) return PARAPET_OK;
+    e->lists = pp_calloc(o->n_lexicon_files, sizeof *e->lists);
+    e->list_len = pp_calloc(o->n_lexicon_files, sizeof *e->list_len);
+    if (!e->lists || !e->list_len) return PARAPET_ERR_NOMEM;
+    for (size_t i = 0; i < o->n_lexicon_files; i++) {
+        const char *spec = o->lexicon_files[i];
+        const char *eq = spec ? strchr(spec, '=') : NULL;
+        if (!eq || eq == spec || !eq[1]) {
+            if (detail) *detail = pp_asprintf("word list \"%s\": expected CATEGORY=PATH", spec ? spec : "");
+            return PARAPET_ERR_ARG;
+        }
+        char *cat = pp_strndup(spec, (size_t)(eq - spec));
+        if (!cat) return PARAPET_ERR_NOMEM;
+        int pi = pp_policy_find(e->policy, cat);
+        int id = pi >= 0 ? e->policy->cats[pi].id : pp_category_id(cat);
+        if (id < 0) {
+            if (detail) *detail = pp_asprintf("word list \"%s\": unknown category \"%s\" (define it in the policy first)", spec, cat);
+            pp_free(cat);
+            return PARAPET_ERR_ARG;
+        }
+        pp_free(cat);
+        char *text;
+        size_t len;
+        parapet_status st = pp_read_file(eq + 1, (size_t)64 << 20, &text, &len, detail);
+        if (st) return st;
+        st = pp_lexicon_read_wordlist(text, len, eq + 1, &e->lists[i], &e->list_len[i], detail);
+        pp_free(text);
+        if (st) return st;
+        e->n_lists = i + 1;
+        tl[*ntl] = (pp_term_list){id, (const char *const *)e->lists[i], e->list_len[i], 0.8f, eq + 1};
+        (*ntl)++;
+    }
+    return PARAPET_OK;
+}
+
+parapet_status parapet_open(const parapet_options *opt, parapet_engine **out, char **detail) {
+    if (detail) *detail = NULL;
+    if (!out) return PARAPET_ERR_ARG;
+    parapet_options defaults;
+    if (!opt) { parapet_options_init(&defaults); opt = &defaults; }
+    parapet_engine *e = pp_calloc(1, sizeof *e);
+    if (!e) return PARAPET_ERR_NOMEM;
+    if (pthread_key_create(&e->key, scratch_free)) { pp_free(e); return PARAPET_ERR_NOMEM; }
+    parapet_status st;
+    if (opt->policy_path) st = parapet_policy_load(opt->policy_path, &e->policy, detail);
+    else if (opt->policy_text) st = parapet_policy_parse(opt->policy_text, opt->policy_len, "policy", NULL, &e->policy, detail);
+    else st = parapet_policy_default(&e->policy);
+    if (st) goto fail;
+    e->max_input = opt->max_input_bytes ? opt->max_input_bytes : DEFAULT_MAX_INPUT;
+    if (e->policy->max_input_bytes && e->policy->max_input_bytes < e->max_input)
+        e->max_input = e->policy->max_input_bytes;
+    e->utf8 = opt->utf8_mode;
+
+    /* Custom terms: every policy category with terms, then the user's word lists. */
+    pp_term_list *tl = pp_calloc(PP_MAX_CATS + opt->n_lexicon_files + 1, sizeof *tl);
+    if (!tl) { st = PARAPET_ERR_NOMEM; goto fail; }
+    size_t ntl = 0;
+    for (size_t i = 0; i < e->policy->n_cats; i++) {
+        const pp_pcat *c = &e->policy->cats[i];
+        if (c->n_terms)
+            tl[ntl++] = (pp_term_list){c->id, (const char *const *)c->terms, c->n_terms, c->weight, "policy"};
+    }
+    st = load_lists(e, opt, tl, &ntl, detail);
+    if (!st) {
+        pp_detector_config dc = {tl, ntl};
+        for (int d = 0; d < PP_DET_COUNT && !st; d++)
+            if (e->policy->detector_on[d] || d == PP_DET_PII || d == PP_DET_SECRETS)
+                st = pp_detectors[d]->open(&dc, &e->det[d], detail);
+    }
+    pp_free(tl);
+    if (st) goto fail;
+    *out = e;
+    return PARAPET_OK;
+fail:
+    parapet_close(e);
+    return st;
+}
+
+/* ------------------------------------------------------------------ check */
+
+static int push_hits(scratch *s, const pp_scan *sc) {
+    if (PP_GROW(s->hits, s->cap_hits, s->n_hits + sc->n_hits)) return -1;
+    memcpy(s->hits + s->n_hits, sc->hits, sc->n_hits * sizeof *sc->hits);
+    s->n_hits += sc->n_hits;
+    return 0;
+}
+
+static unsigned run_detectors(const parapet_engine *e, const parapet_policy *p, pp_scan *sc) {
+    unsigned ran = 0;
+    for (int d = 0; d < PP_DET_COUNT; d++) {
+        if (!p->detector_on[d] || !e->det[d]) continue;
+        pp_detectors[d]->scan(e->det[d], sc);
+        ran |= 1u << d;
+    }
+    return ran;
+}
+
+/* Finds decoded payloads (base64, tag characters) in the window just scanned and
+** runs every detector on each, reporting hits at the payload's span in the original
+** with PARAPET_XF_DECODED.  Depth-limited: a payload inside a payload is decoded, a
+** third level is not. */
+static parapet_status scan_payloads(const parapet_engine *e, const parapet_policy *p, scratch *s,
+                                    const pp_text *t, uint32_t base, int depth) {
+    (void)e; (void)p; (void)s; (void)t; (void)base; (void)depth;
+    return PARAPET_OK; /* PAYLOAD-HOOK: wired when src/detect/payload.c lands */
+}
+
+static int hit_cmp(const void *a, const void *b) {
+    const pp_hit *x = a, *y = b;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    if (x->end != y->end) return x->end > y->end ? -1 : 1;
+    if (x->cat != y->cat) return x->cat < y->cat ? -1 : 1;
+    if (x->detector != y->detector) return x->detector < y->detector ? -1 : 1;
+    return strcmp(x->rule ? x->rule : "", y->rule ? y->rule : "");
+}
+
+static size_t dedupe(pp_hit *h, size_t n) {
+    if (n < 2) return n;
+    qsort(h, n, sizeof *h, hit_cmp);
+    size_t w = 1;
+    for (size_t i = 1; i < n; i++) {
+        pp_hit *a = &h[w - 1];
+        if (!hit_cmp(a, &h[i])) {
+            if (h[i].score > a->score) a->score = h[i].score;
+            a->transforms |= h[i].transforms;
+            continue;
+        }
+        h[w++] = h[i];
+    }
+    return w;
+}
+
+/* Noisy-OR over distinct rules of category `id`, each at its strongest weight. */
+static double category_score(const pp_hit *h, size_t n, int id) {
+    double keep = 1.0;
+    for (size_t i = 0; i < n; i++) {
+        if (h[i].cat != id) continue;
+        const char *rule = h[i].rule ? h[i].rule : "";
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            if (h[j].cat == id && !strcmp(h[j].rule ? h[j].rule : "", rule) && h[j].score >= h[i].score)
+                seen = 1;
+        if (seen) continue;
+        /* Also skip if a later hit of the same rule is stronger (it will count). */
+        for (size_t j = i + 1; j < n && !seen; j++)
+            if (h[j].cat == id && !strcmp(h[j].rule ? h[j].rule : "", rule) && h[j].score > h[i].score)
+                seen = 1;
+        if (!seen) keep *= 1.0 - h[i].score;
+    }
+    return 1.0 - keep;
+}
+
+static size_t window_end(const char *s, size_t len, size_t ws) {
+    if (len - ws <= WINDOW) return len;
+    size_t we = ws + WINDOW;
+    size_t lim = we - WINDOW / 16;
+    for (size_t i = we; i > lim; i--)
+        if (s[i - 1] == ' ' || s[i - 1] == '\n' || s[i - 1] == '\t') return i;
+    while (we > ws + 1 && ((unsigned char)s[we] & 0xC0) == 0x80) we--;
+    return we;
+}
+
+static size_t next_start(const char *s, size_t we) {
+    size_t ns = we - OVERLAP;
+    for (size_t i = ns; i < ns + 256 && i < we; i++)
+        if (s[i] == ' ' || s[i] == '\n') return i + 1;
+    while (ns < we && ((unsigned char)s[ns] & 0xC0) == 0x80) ns++;
+    return ns;
+}
+
+static parapet_status build_result(const parapet_policy *p, scratch *s, const char *text,
+                                   size_t len, uint32_t signals, unsigned ran, uint64_t t0,
+                                   parapet_result **out) {
+    parapet_result *r = pp_calloc(1, sizeof *r);
+    if (!r) return PARAPET_ERR_NOMEM;
+    pp_buf_init(&r->strs);
+    pp_buf_putc(&r->strs, 0); /* offset 0 is "" */
+    r->signals = signals;
+    r->detectors_run = ran;
+    memcpy(r->policy_hash, p->hash, sizeof r->policy_hash);
+    r->policy_name_off = r->strs.len;
+    pp_buf_put(&r->strs, p->name ? p->name : "", strlen(p->name ? p->name : "") + 1);
+    r->n_cats = p->n_cats;
+    for (size_t i = 0; i < p->n_cats; i++) {
+        const pp_pcat *c = &p->cats[i];
+        parapet_category_score *cs = &r->cats[i];
+        r->cat_name_off[i] = r->strs.len;
+        pp_buf_put(&r->strs, c->name, strlen(c->name) + 1);
+        cs->score = category_score(s->hits, s->n_hits, c->id);
+        cs->threshold = c->threshold;
+        cs->flagged = c->enabled && cs->score >= c->threshold && c->action != PARAPET_ACTION_ALLOW &&
+                      cs->score > 0;
+        cs->action = cs->flagged ? c->action : PARAPET_ACTION_ALLOW;
+        if (cs->flagged) r->flagged = 1;
+        if (cs->action > r->action) r->action = cs->action;
+    }
+    /* Evidence, in text order; hits for categories the policy lacks are dropped. */
+    r->ev = pp_calloc(s->n_hits ? s->n_hits : 1, sizeof *r->ev);
+    if (!r->ev) { parapet_result_free(r); return PARAPET_ERR_NOMEM; }
+    size_t cp = 0, pos = 0; /* running code-point count up to byte `pos` */
+    for (size_t i = 0; i < s->n_hits; i++) {
+        const pp_hit *h = &s->hits[i];
+        int ci = pp_policy_find_id(p, h->cat);
+        if (ci < 0 || h->end > len || h->start > h->end) continue;
+        pp_ev *e = &r->ev[r->n_ev++];
+        e->cat_index = ci;
+        e->pub.start = h->start;
+        e->pub.end = h->end;
+        /* hits are sorted by start, so code points are counted incrementally */
+        if (h->start >= pos) { cp += pp_utf8_count(text + pos, h->start - pos); pos = h->start; }
+        else { cp = pp_utf8_count(text, h->start); pos = h->start; }
+        e->pub.cp_start = cp;
+        e->pub.cp_end = cp + pp_utf8_count(text + h->start, h->end - h->start);
+        e->pub.detector = pp_detectors[h->detector]->name;
+        e->pub.score = h->score;
+        e->pub.transforms = h->transforms;
+        e->kind = h->kind;
+        e->det = h->detector;
+        e->cat_off = r->cat_name_off[ci];
+        e->rule_off = r->strs.len;
+        const char *rule = h->rule ? h->rule : "";
+        pp_buf_put(&r->strs, rule, strlen(rule) + 1);
+        e->snip_off = r->strs.len;
+        e->snip_len = PP_MIN((size_t)(h->end - h->start), (size_t)SNIPPET_MAX);
+        pp_buf_put(&r->strs, text + h->start, e->snip_len);
+        pp_buf_putc(&r->strs, 0);
+    }
+    if (r->strs.oom) { parapet_result_free(r); return PARAPET_ERR_NOMEM; }
+    pp_result_finish(r);
+    r->latency_us = (double)(pp_now_ns() - t0) / 1000.0;
+    *out = r;
+    return PARAPET_OK;
+}
+
+parapet_status parapet_check(parapet_engine *e, const char *text, size_t len,
+                             const parapet_check_opts *opts, parapet_result **out) {
+    uint64_t t0 = pp_now_ns();
+    if (!e || !out || (!text && len)) return PARAPET_ERR_ARG;
+    if (!text) text = "";
+    if (len > e->max_input) return PARAPET_ERR_TOO_LARGE;
+    const parapet_policy *p = opts && opts->policy ? opts->policy : e->policy;
+    int mode = opts && opts->utf8_mode ? opts->utf8_mode - 1 : (int)e->utf8;
+    unsigned nflags = mode == PARAPET_UTF8_REPLACE ? PP_NORM_REPLACE_INVALID : 0;
+    if (!nflags && pp_utf8_validate(text, len) != len) return PARAPET_ERR_UTF8;
+    scratch *s = get_scratch(e);
+    if (!s) return PARAPET_ERR_NOMEM;
+    s->n_hits = 0;
+    uint32_t signals = len ? 0 : PP_SIG_EMPTY;
+    unsigned ran = 0;
+    parapet_status st = PARAPET_OK;
+    size_t ws = 0;
+    do {
+        size_t we = window_end(text, len, ws);
+        st = pp_text_normalize(&s->text, text + ws, we - ws, nflags, NULL);
+        if (st) return st;
+        signals |= s->text.signals;
+        pp_scan_reset(&s->scan, &s->text);
+        s->scan.base_offset = (uint32_t)ws;
+        ran |= run_detectors(e, p, &s->scan);
+        if (s->scan.oom || push_hits(s, &s->scan)) return PARAPET_ERR_NOMEM;
+        st = scan_payloads(e, p, s, &s->text, (uint32_t)ws, 0);
+        if (st) return st;
+        if (we >= len) break;
+        ws = next_start(text, we);
+    } while (1);
+    s->n_hits = dedupe(s->hits, s->n_hits);
+    return build_result(p, s, text, len, signals, ran, t0, out);
+}
+
+/* ----------------------------------------------------------------- redact */
+
+parapet_status parapet_redact(parapet_engine *e, const char *text, size_t len,
+                              const parapet_check_opts *opts, char **out, size_t *out_len,
+                              size_t *n_redacted) {
+    if (!out) return PARAPET_ERR_ARG;
+    parapet_result *r;
+    parapet_status st = parapet_check(e, text, len, opts, &r);
+    if (st) return st;
+    pp_buf b;
+    pp_buf_init(&b);
+    size_t pos = 0, count = 0;
+    for (size_t i = 0; i < r->n_ev; i++) {
+        const pp_ev *ev = &r->ev[i];
+        const parapet_category_score *cs = &r->cats[ev->cat_index];
+        int is_pattern = ev->det == PP_DET_PII || ev->det == PP_DET_SECRETS;
+        int by_policy = cs->flagged && cs->action == PARAPET_ACTION_REDACT;
+        if (!is_pattern && !by_policy) continue;
+        if (ev->pub.start < pos) continue; /* overlaps a span already redacted */
+        pp_buf_put(&b, text + pos, ev->pub.start - pos);
+        pp_buf_putc(&b, '[');
+        if (is_pattern) {
+            pp_buf_puts(&b, pp_kind_placeholder(ev->kind));
+        } else {
+            for (const char *c = cs->name; *c; c++)
+                pp_buf_putc(&b, (*c >= 'a' && *c <= 'z') ? (char)(*c - 32) : (*c == '/' || *c == '-') ? '_' : *c);
+        }
+        pp_buf_putc(&b, ']');
+        pos = ev->pub.end;
+        count++;
+    }
+    pp_buf_put(&b, text + pos, len - pos);
+    parapet_result_free(r);
+    char *s = pp_buf_detach(&b, out_len);
+    if (!s) return PARAPET_ERR_NOMEM;
+    *out = s;
+    if (n_redacted) *n_redacted = count;
+    return PARAPET_OK;
+}

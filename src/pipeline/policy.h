@@ -1,0 +1,43 @@
+/*
+** policy.h -- the compiled form of a policy (internal).
+**
+** A policy is a list of categories in a fixed order (built-ins first, in the order
+** the document names them, then custom ones), each with a threshold, an action and
+** whether it is enabled, plus which detectors run.  Category i of the policy maps to
+** a detector-level category id (pcat.id): a built-in id from category.h, or a custom
+** id >= PP_CAT_BUILTIN_COUNT assigned in order of appearance.
+*/
+#ifndef PP_POLICY_H
+#define PP_POLICY_H
+
+#include "../core/core.h"
+#include "../detect/detector.h"
+
+typedef struct pp_pcat {
+    char *name;
+    char *description;
+    double threshold;
+    parapet_action action;
+    int enabled;
+    int id;            /* detector category id */
+    char **terms;      /* custom terms (NULL-free array of n_terms strings) */
+    size_t n_terms;
+    float weight;      /* weight of each custom term */
+} pp_pcat;
+
+struct parapet_policy {
+    char *name;
+    char *description;
+    char hash[65];
+    pp_pcat cats[PP_MAX_CATS];
+    size_t n_cats;
+    int detector_on[PP_DET_COUNT];
+    size_t max_input_bytes; /* 0: engine default */
+};
+
+/* Index of the policy category with detector id `id`, or -1. */
+int pp_policy_find_id(const parapet_policy *p, int id);
+/* Index of the policy category named `name`, or -1. */
+int pp_policy_find(const parapet_policy *p, const char *name);
+
+#endif

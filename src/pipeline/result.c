@@ -1,0 +1,165 @@
+/*
+** result.c -- result accessors and the JSON form of a result.
+**
+** The JSON object is a superset of one entry of OpenAI's moderation "results" array:
+** flagged, categories (name -> bool) and category_scores (name -> number) come first
+** and mean the same thing; parapet adds action, category_actions, evidence, signals,
+** detectors, latency_us and policy.
+*/
+#include "result.h"
+#include "../text/text.h"
+#include <string.h>
+
+void pp_result_finish(parapet_result *r) {
+    const char *base = r->strs.p ? r->strs.p : "";
+    for (size_t i = 0; i < r->n_cats; i++) r->cats[i].name = base + r->cat_name_off[i];
+    for (size_t i = 0; i < r->n_ev; i++) {
+        pp_ev *e = &r->ev[i];
+        e->pub.category = base + e->cat_off;
+        e->pub.rule = base + e->rule_off;
+    }
+    r->n_signals = 0;
+    for (unsigned b = 0; b < PP_SIG_COUNT_; b++)
+        if (r->signals & (1u << b)) r->signal_names[r->n_signals++] = pp_signal_name(b);
+}
+
+void parapet_result_free(parapet_result *r) {
+    if (!r) return;
+    pp_free(r->ev);
+    pp_buf_free(&r->strs);
+    pp_free(r);
+}
+
+int parapet_result_flagged(const parapet_result *r) { return r ? r->flagged : 0; }
+parapet_action parapet_result_action(const parapet_result *r) { return r ? r->action : PARAPET_ACTION_ALLOW; }
+double parapet_result_latency_us(const parapet_result *r) { return r ? r->latency_us : 0; }
+size_t parapet_result_category_count(const parapet_result *r) { return r ? r->n_cats : 0; }
+
+parapet_status parapet_result_category(const parapet_result *r, size_t i, parapet_category_score *out) {
+    if (!r || !out || i >= r->n_cats) return PARAPET_ERR_ARG;
+    *out = r->cats[i];
+    return PARAPET_OK;
+}
+
+size_t parapet_result_evidence_count(const parapet_result *r) { return r ? r->n_ev : 0; }
+
+parapet_status parapet_result_evidence(const parapet_result *r, size_t i, parapet_evidence *out) {
+    if (!r || !out || i >= r->n_ev) return PARAPET_ERR_ARG;
+    *out = r->ev[i].pub;
+    return PARAPET_OK;
+}
+
+size_t parapet_result_signal_count(const parapet_result *r) { return r ? r->n_signals : 0; }
+const char *parapet_result_signal(const parapet_result *r, size_t i) {
+    return r && i < r->n_signals ? r->signal_names[i] : NULL;
+}
+
+static void nl(pp_buf *b, int pretty, int depth) {
+    if (!pretty) return;
+    pp_buf_putc(b, '\n');
+    for (int i = 0; i < depth; i++) pp_buf_puts(b, "  ");
+}
+
+static void key(pp_buf *b, int pretty, int depth, int first, const char *k) {
+    if (!first) pp_buf_putc(b, ',');
+    nl(b, pretty, depth);
+    pp_buf_putc(b, '"');
+    pp_buf_json_str(b, k, strlen(k));
+    pp_buf_puts(b, pretty ? "\": " : "\":");
+}
+
+parapet_status parapet_result_json(const parapet_result *r, unsigned flags, char **json, size_t *len) {
+    if (!r || !json) return PARAPET_ERR_ARG;
+    int pr = (flags & PARAPET_JSON_PRETTY) != 0;
+    pp_buf b;
+    pp_buf_init(&b);
+    pp_buf_putc(&b, '{');
+    key(&b, pr, 1, 1, "flagged");
+    pp_buf_puts(&b, r->flagged ? "true" : "false");
+    key(&b, pr, 1, 0, "categories");
+    pp_buf_putc(&b, '{');
+    for (size_t i = 0; i < r->n_cats; i++) {
+        key(&b, pr, 2, i == 0, r->cats[i].name);
+        pp_buf_puts(&b, r->cats[i].flagged ? "true" : "false");
+    }
+    nl(&b, pr, 1);
+    pp_buf_putc(&b, '}');
+    key(&b, pr, 1, 0, "category_scores");
+    pp_buf_putc(&b, '{');
+    for (size_t i = 0; i < r->n_cats; i++) {
+        key(&b, pr, 2, i == 0, r->cats[i].name);
+        pp_buf_json_num(&b, r->cats[i].score);
+    }
+    nl(&b, pr, 1);
+    pp_buf_putc(&b, '}');
+    key(&b, pr, 1, 0, "action");
+    pp_buf_printf(&b, "\"%s\"", parapet_action_name(r->action));
+    key(&b, pr, 1, 0, "category_actions");
+    pp_buf_putc(&b, '{');
+    int first = 1;
+    for (size_t i = 0; i < r->n_cats; i++) {
+        if (!r->cats[i].flagged) continue;
+        key(&b, pr, 2, first, r->cats[i].name);
+        pp_buf_printf(&b, "\"%s\"", parapet_action_name(r->cats[i].action));
+        first = 0;
+    }
+    if (!first) nl(&b, pr, 1);
+    pp_buf_putc(&b, '}');
+    key(&b, pr, 1, 0, "evidence");
+    pp_buf_putc(&b, '[');
+    for (size_t i = 0; i < r->n_ev; i++) {
+        const parapet_evidence *e = &r->ev[i].pub;
+        if (i) pp_buf_putc(&b, ',');
+        nl(&b, pr, 2);
+        pp_buf_printf(&b, "{\"start\":%zu,\"end\":%zu,\"cp_start\":%zu,\"cp_end\":%zu,",
+                      e->start, e->end, e->cp_start, e->cp_end);
+        if (!(flags & PARAPET_JSON_NO_TEXT)) {
+            pp_buf_puts(&b, "\"text\":\"");
+            pp_buf_json_str(&b, r->strs.p + r->ev[i].snip_off, r->ev[i].snip_len);
+            pp_buf_puts(&b, "\",");
+        }
+        pp_buf_puts(&b, "\"category\":\"");
+        pp_buf_json_str(&b, e->category, strlen(e->category));
+        pp_buf_printf(&b, "\",\"detector\":\"%s\",\"rule\":\"", e->detector);
+        pp_buf_json_str(&b, e->rule, strlen(e->rule));
+        pp_buf_puts(&b, "\",\"score\":");
+        pp_buf_json_num(&b, e->score);
+        pp_buf_puts(&b, ",\"transforms\":[");
+        int f = 1;
+        for (unsigned t = 0; t < PARAPET_XF_COUNT; t++)
+            if (e->transforms & (1u << t)) {
+                pp_buf_printf(&b, "%s\"%s\"", f ? "" : ",", parapet_transform_name(t));
+                f = 0;
+            }
+        pp_buf_puts(&b, "]}");
+    }
+    if (r->n_ev) nl(&b, pr, 1);
+    pp_buf_putc(&b, ']');
+    key(&b, pr, 1, 0, "signals");
+    pp_buf_putc(&b, '[');
+    for (size_t i = 0; i < r->n_signals; i++)
+        pp_buf_printf(&b, "%s\"%s\"", i ? "," : "", r->signal_names[i]);
+    pp_buf_putc(&b, ']');
+    key(&b, pr, 1, 0, "detectors");
+    pp_buf_putc(&b, '[');
+    first = 1;
+    for (int d = 0; d < PP_DET_COUNT; d++)
+        if (r->detectors_run & (1u << d)) {
+            pp_buf_printf(&b, "%s\"%s\"", first ? "" : ",", pp_detectors[d]->name);
+            first = 0;
+        }
+    pp_buf_putc(&b, ']');
+    key(&b, pr, 1, 0, "latency_us");
+    pp_buf_printf(&b, "%.1f", r->latency_us);
+    key(&b, pr, 1, 0, "policy");
+    pp_buf_puts(&b, "{\"name\":\"");
+    const char *pn = r->strs.p ? r->strs.p + r->policy_name_off : "";
+    pp_buf_json_str(&b, pn, strlen(pn));
+    pp_buf_printf(&b, "\",\"hash\":\"%s\"}", r->policy_hash);
+    nl(&b, pr, 0);
+    pp_buf_putc(&b, '}');
+    char *s = pp_buf_detach(&b, len);
+    if (!s) return PARAPET_ERR_NOMEM;
+    *json = s;
+    return PARAPET_OK;
+}

@@ -1,0 +1,241 @@
+/* tests for src/pipeline/engine.c: the whole cheap tier behind parapet_check. */
+#include "test.h"
+#include "parapet.h"
+#include "core/core.h"
+#include <stdlib.h>
+
+static parapet_engine *eng(void) {
+    static parapet_engine *e;
+    if (!e) {
+        char *d = NULL;
+        if (parapet_open(NULL, &e, &d)) { fprintf(stderr, "open: %s\n", d ? d : "?"); return NULL; }
+    }
+    return e;
+}
+
+static double score(const parapet_result *r, const char *cat) {
+    for (size_t i = 0; i < parapet_result_category_count(r); i++) {
+        parapet_category_score cs;
+        parapet_result_category(r, i, &cs);
+        if (!strcmp(cs.name, cat)) return cs.score;
+    }
+    return -1;
+}
+
+static int has_evidence(const parapet_result *r, const char *cat, const char *text,
+                        const char *span) {
+    for (size_t i = 0; i < parapet_result_evidence_count(r); i++) {
+        parapet_evidence ev;
+        parapet_result_evidence(r, i, &ev);
+        if (!strcmp(ev.category, cat) && ev.end - ev.start == strlen(span) &&
+            !memcmp(text + ev.start, span, ev.end - ev.start))
+            return 1;
+    }
+    return 0;
+}
+
+TEST(benign_text_allowed) {
+    parapet_engine *e = eng();
+    CHECK(e);
+    const char *texts[] = {"Could you help me plan a birthday party?",
+                           "How do I kill a Python process that hangs?",
+                           "I grew up in Scunthorpe.",
+                           "What age should breast cancer screening start?"};
+    for (size_t i = 0; i < PP_ARRAY_LEN(texts); i++) {
+        parapet_result *r;
+        CHECK_OK(parapet_check(e, texts[i], strlen(texts[i]), NULL, &r));
+        CHECK_MSG(!parapet_result_flagged(r), "flagged: %s", texts[i]);
+        CHECK_EQ(parapet_result_action(r), PARAPET_ACTION_ALLOW);
+        parapet_result_free(r);
+    }
+}
+
+TEST(abusive_obfuscated_text_flagged_with_evidence) {
+    parapet_engine *e = eng();
+    CHECK(e);
+    const char *t = "you are a f*cking 1d10t, I will find where you live";
+    parapet_result *r;
+    CHECK_OK(parapet_check(e, t, strlen(t), NULL, &r));
+    CHECK(parapet_result_flagged(r));
+    CHECK_MSG(score(r, "profanity") >= 0.5, "profanity %g", score(r, "profanity"));
+    CHECK_MSG(score(r, "harassment/threatening") >= 0.5, "threat %g", score(r, "harassment/threatening"));
+    CHECK(has_evidence(r, "profanity", t, "f*cking"));
+    CHECK_EQ(parapet_result_action(r), PARAPET_ACTION_BLOCK);
+    parapet_result_free(r);
+}
+
+TEST(pii_flagged_and_redacted) {
+    parapet_engine *e = eng();
+    CHECK(e);
+    const char *t = "my card is 4111 1111 1111 1111, mail jane@example.com";
+    parapet_result *r;
+    CHECK_OK(parapet_check(e, t, strlen(t), NULL, &r));
+    CHECK(score(r, "pii") >= 0.5);
+    CHECK(has_evidence(r, "pii", t, "4111 1111 1111 1111"));
+    CHECK(has_evidence(r, "pii", t, "jane@example.com"));
+    CHECK_EQ(parapet_result_action(r), PARAPET_ACTION_REDACT);
+    parapet_result_free(r);
+    char *out;
+    size_t n, k;
+    CHECK_OK(parapet_redact(e, t, strlen(t), NULL, &out, &n, &k));
+    CHECK_STR(out, "my card is [CARD], mail [EMAIL]");
+    CHECK_EQ(k, 2);
+    parapet_free(out);
+}
+
+TEST(evidence_offsets_in_code_points) {
+    parapet_engine *e = eng();
+    CHECK(e);
+    const char *t = "héllo wörld: jane@example.com";
+    parapet_result *r;
+    CHECK_OK(parapet_check(e, t, strlen(t), NULL, &r));
+    CHECK(parapet_result_evidence_count(r) >= 1);
+    parapet_evidence ev;
+    CHECK_OK(parapet_result_evidence(r, 0, &ev));
+    CHECK_EQ(ev.start, 15);
+    CHECK_EQ(ev.cp_start, 13);
+    CHECK_EQ(ev.cp_end - ev.cp_start, strlen("jane@example.com"));
+    parapet_result_free(r);
+}
+
+TEST(invalid_utf8_strict_error_or_replaced_with_signal) {
+    parapet_engine *e = eng();
+    CHECK(e);
+    const char t[] = "bad \xff\xfe bytes";
+    parapet_result *r = NULL;
+    CHECK_EQ(parapet_check(e, t, sizeof t - 1, NULL, &r), PARAPET_ERR_UTF8);
+    CHECK(r == NULL);
+    parapet_check_opts o = {NULL, 2};
+    CHECK_OK(parapet_check(e, t, sizeof t - 1, &o, &r));
+    int found = 0;
+    for (size_t i = 0; i < parapet_result_signal_count(r); i++)
+        if (!strcmp(parapet_result_signal(r, i), "invalid_utf8")) found = 1;
+    CHECK(found);
+    parapet_result_free(r);
+}
+
+TEST(empty_and_nul_inputs) {
+    parapet_engine *e = eng();
+    CHECK(e);
+    parapet_result *r;
+    CHECK_OK(parapet_check(e, "", 0, NULL, &r));
+    CHECK(!parapet_result_flagged(r));
+    CHECK_STR(parapet_result_signal(r, 0), "empty");
+    parapet_result_free(r);
+    const char t[] = "a\0b\0c";
+    CHECK_OK(parapet_check(e, t, sizeof t - 1, NULL, &r));
+    parapet_result_free(r);
+    CHECK_EQ(parapet_check(e, NULL, 5, NULL, &r), PARAPET_ERR_ARG);
+}
+
+TEST(size_limit_enforced) {
+    parapet_options o;
+    parapet_options_init(&o);
+    o.max_input_bytes = 100;
+    parapet_engine *e;
+    CHECK_OK(parapet_open(&o, &e, NULL));
+    char buf[101];
+    memset(buf, 'a', sizeof buf);
+    parapet_result *r;
+    CHECK_EQ(parapet_check(e, buf, 101, NULL, &r), PARAPET_ERR_TOO_LARGE);
+    CHECK_OK(parapet_check(e, buf, 100, NULL, &r));
+    parapet_result_free(r);
+    parapet_close(e);
+}
+
+TEST(long_text_windows_find_hits_everywhere_once) {
+    parapet_engine *e = eng();
+    CHECK(e);
+    /* ~300 KB of filler with an email near the start, at a window edge and at the end */
+    size_t n = 300000;
+    char *t = malloc(n + 1);
+    CHECK(t);
+    for (size_t i = 0; i < n; i++) t[i] = (i % 7 == 6) ? ' ' : 'a' + (char)(i % 5);
+    const char *m = " bob@example.org ";
+    size_t at[] = {10, 65536 - 8, n - 40};
+    for (size_t k = 0; k < 3; k++) memcpy(t + at[k], m, strlen(m));
+    parapet_result *r;
+    parapet_status st = parapet_check(e, t, n, NULL, &r);
+    if (st) { free(t); CHECK_OK(st); }
+    size_t emails = 0;
+    for (size_t i = 0; i < parapet_result_evidence_count(r); i++) {
+        parapet_evidence ev;
+        parapet_result_evidence(r, i, &ev);
+        if (!strcmp(ev.category, "pii")) {
+            CHECK_MSG(!memcmp(t + ev.start, "bob@example.org", 15), "span at %zu", ev.start);
+            emails++;
+        }
+    }
+    free(t);
+    parapet_result_free(r);
+    CHECK_EQ(emails, 3);
+}
+
+TEST(per_request_overlay_disables_category) {
+    parapet_engine *e = eng();
+    CHECK(e);
+    const char *doc = "categories: {pii: {enabled: false}}";
+    parapet_policy *ov;
+    CHECK_OK(parapet_policy_parse(doc, strlen(doc), "req", parapet_engine_policy(e), &ov, NULL));
+    parapet_check_opts o = {ov, 0};
+    const char *t = "mail jane@example.com";
+    parapet_result *r;
+    CHECK_OK(parapet_check(e, t, strlen(t), &o, &r));
+    CHECK(!parapet_result_flagged(r));
+    CHECK(score(r, "pii") >= 0.5); /* still scored, just not acted on */
+    parapet_result_free(r);
+    parapet_policy_free(ov);
+}
+
+TEST(custom_category_terms_from_policy) {
+    const char *doc = "extends: default\ncategories:\n  competitors: {terms: [acme widget], action: review}\n";
+    parapet_options o;
+    parapet_options_init(&o);
+    o.policy_text = doc;
+    o.policy_len = strlen(doc);
+    parapet_engine *e;
+    char *d = NULL;
+    parapet_status st = parapet_open(&o, &e, &d);
+    CHECK_MSG(st == PARAPET_OK, "open: %s", d ? d : "?");
+    const char *t = "Have you tried the ACME Widget?";
+    parapet_result *r;
+    CHECK_OK(parapet_check(e, t, strlen(t), NULL, &r));
+    CHECK(parapet_result_flagged(r));
+    CHECK_EQ(parapet_result_action(r), PARAPET_ACTION_REVIEW);
+    CHECK(has_evidence(r, "competitors", t, "ACME Widget"));
+    parapet_result_free(r);
+    parapet_close(e);
+}
+
+TEST(result_json_is_openai_superset) {
+    parapet_engine *e = eng();
+    CHECK(e);
+    const char *t = "you \"idiot\"\n";
+    parapet_result *r;
+    CHECK_OK(parapet_check(e, t, strlen(t), NULL, &r));
+    char *js;
+    size_t n;
+    CHECK_OK(parapet_result_json(r, 0, &js, &n));
+    CHECK(!strncmp(js, "{\"flagged\":", 11));
+    CHECK(strstr(js, "\"categories\":{\"harassment\":"));
+    CHECK(strstr(js, "\"category_scores\":{\"harassment\":"));
+    CHECK(strstr(js, "\"hate/threatening\":"));
+    CHECK(strstr(js, "\"detectors\":[\"lexicon\",\"pii\",\"secrets\",\"injection\"]"));
+    CHECK(strstr(js, "\"policy\":{\"name\":\"default\",\"hash\":\""));
+    CHECK_EQ(strlen(js), n);
+    parapet_free(js);
+    parapet_result_free(r);
+}
+
+TEST(open_fails_cleanly_under_allocation_failures) {
+    for (long n = 0; n < 100000; n += (n < 200 ? 1 : 997)) {
+        parapet_engine *e = NULL;
+        char *d = NULL;
+        pp_alloc_fail_after(n);
+        parapet_status st = parapet_open(NULL, &e, &d);
+        pp_alloc_fail_after(-1);
+        parapet_free(d);
+        if (st == PARAPET_OK) { parapet_close(e); return; }
+        CHECK_MSG(e == NULL, "failed open returned an engine at n=%ld", n);
+    }
+}

@@ -1,0 +1,589 @@
+/* tests for src/text/normalize.c: the base and fold views, their offset maps and
+** signals, pattern folding, and a randomized property test of the map invariants. */
+#include "test.h"
+#include "text/text.h"
+
+#include <stdlib.h>
+
+/* Normalizes a NUL-terminated literal in replace mode into t. */
+static pp_status norm(pp_text *t, const char *s) {
+    return pp_text_normalize(t, s, strlen(s), PP_NORM_REPLACE_INVALID, NULL);
+}
+
+/* Finds `needle` in view v; returns its offset or -1. */
+static long find(const pp_view *v, const char *needle) {
+    const char *p = strstr(v->s, needle);
+    return p ? (long)(p - v->s) : -1;
+}
+
+/* Original text covered by view span [a, a+len) as a fresh string in out[cap]. */
+static const char *orig_of(const pp_text *t, const pp_view *v, size_t a, size_t len,
+                           char *out, size_t cap) {
+    size_t os, oe;
+    pp_view_span(v, a, a + len, &os, &oe);
+    size_t k = oe - os < cap - 1 ? oe - os : cap - 1;
+    memcpy(out, t->orig + os, k);
+    out[k] = 0;
+    return out;
+}
+
+/* The map invariants from text.h; returns a description of the first violation or
+** NULL.  Written only to be checked. */
+static const char *view_violation(const pp_view *v, size_t orig_len, int is_fold) {
+    if (v->s[v->n] != 0) return "not NUL-terminated";
+    if (pp_utf8_validate(v->s, v->n) != v->n) return "view is not valid UTF-8";
+    for (size_t i = 0; i < v->n; i++) {
+        if (v->src_start[i] >= v->src_end[i]) return "empty source span";
+        if (v->src_end[i] > orig_len) return "span past the original";
+        if (i && v->src_start[i] < v->src_start[i - 1]) return "src_start decreases";
+        if (i && v->src_end[i] < v->src_end[i - 1]) return "src_end decreases";
+        if (is_fold && v->run[i] == 0) return "run of 0";
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- base view */
+
+TEST(base_keeps_ascii_and_case_with_identity_map) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(norm(&t, "AKIA Hello, World!"));
+    CHECK_STR(t.base.s, "AKIA Hello, World!");
+    for (size_t i = 0; i < t.base.n; i++) {
+        CHECK_EQ(t.base.src_start[i], i);
+        CHECK_EQ(t.base.src_end[i], i + 1);
+        CHECK_EQ(t.base.xf[i], 0);
+    }
+    CHECK_EQ(t.signals, 0);
+    pp_text_free(&t);
+}
+
+TEST(base_nfkc_fullwidth_and_math_letters_map_to_their_cluster) {
+    pp_text t;
+    pp_text_init(&t);
+    /* fullwidth "ｆｕｃｋ" (3 bytes each) and mathematical bold "𝐟" (4 bytes) */
+    CHECK_OK(norm(&t, "\xEF\xBD\x86\xEF\xBD\x95\xEF\xBD\x83\xEF\xBD\x8B \xF0\x9D\x90\x9F"));
+    CHECK_STR(t.base.s, "fuck f");
+    CHECK(t.signals & PP_SIG_COMPAT);
+    CHECK_EQ(t.base.src_start[1], 3);
+    CHECK_EQ(t.base.src_end[1], 6);
+    CHECK_EQ(t.base.src_start[5], 13);
+    CHECK_EQ(t.base.src_end[5], 17);
+    CHECK(t.base.xf[0] & PARAPET_XF_CASE);
+    /* a ligature expands to two bytes, both mapping to the one source char */
+    CHECK_OK(norm(&t, "\xEF\xAC\x81ne")); /* "ﬁne" */
+    CHECK_STR(t.base.s, "fine");
+    CHECK_EQ(t.base.src_start[1], 0);
+    CHECK_EQ(t.base.src_end[1], 3);
+    pp_text_free(&t);
+}
+
+TEST(base_composes_a_letter_with_its_combining_mark) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(norm(&t, "cafe\xCC\x81!")); /* e + U+0301 */
+    CHECK_STR(t.base.s, "caf\xC3\xA9!");
+    CHECK_EQ(t.base.src_start[3], 3); /* é covers "e" and the mark */
+    CHECK_EQ(t.base.src_end[4], 6);
+    CHECK_EQ(t.base.src_start[5], 6);
+    CHECK(t.signals & PP_SIG_COMPAT);
+    /* already-composed text is not reported as changed */
+    CHECK_OK(norm(&t, "caf\xC3\xA9"));
+    CHECK(!(t.signals & PP_SIG_COMPAT));
+    pp_text_free(&t);
+}
+
+TEST(zero_width_inside_word_removed_with_signal_and_span_covers_it) {
+    pp_text t;
+    pp_text_init(&t);
+    const char *s = "you f\xE2\x80\x8Bu\xE2\x80\x8C" "ck"; /* ZWSP, ZWNJ */
+    CHECK_OK(norm(&t, s));
+    CHECK_STR(t.base.s, "you fuck");
+    CHECK(t.signals & PP_SIG_ZERO_WIDTH);
+    CHECK(t.base.xf[4] & PARAPET_XF_INVISIBLE); /* 'f' before the ZWSP */
+    CHECK(t.base.xf[5] & PARAPET_XF_INVISIBLE); /* 'u' after it */
+    CHECK(!(t.base.xf[0] & PARAPET_XF_INVISIBLE));
+    long a = find(&t.fold, "fuck");
+    CHECK(a >= 0);
+    char buf[64];
+    CHECK_STR(orig_of(&t, &t.fold, (size_t)a, 4, buf, sizeof buf), s + 4);
+    CHECK(pp_view_xf(&t.fold, (size_t)a, (size_t)a + 4) & PARAPET_XF_INVISIBLE);
+    pp_text_free(&t);
+}
+
+TEST(bidi_and_other_invisibles_have_their_own_signals) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(norm(&t, "\xE2\x80\xAE" "evil\xE2\x80\xAC")); /* RLO ... PDF */
+    CHECK_STR(t.base.s, "evil");
+    CHECK_EQ(t.signals, PP_SIG_BIDI);
+    CHECK_OK(norm(&t, "kill\xC2\xAD" "er")); /* soft hyphen */
+    CHECK_STR(t.base.s, "killer");
+    CHECK_EQ(t.signals, PP_SIG_INVISIBLE);
+    CHECK_OK(norm(&t, "a\xE3\x85\xA4" "b")); /* Hangul filler U+3164 */
+    CHECK_STR(t.base.s, "ab");
+    CHECK(t.signals & PP_SIG_INVISIBLE);
+    CHECK_OK(norm(&t, "\xEF\xBB\xBFhi")); /* leading BOM: removed, not reported */
+    CHECK_STR(t.base.s, "hi");
+    CHECK_EQ(t.signals, 0);
+    CHECK_OK(norm(&t, "h\xEF\xBB\xBFi")); /* BOM mid-text is */
+    CHECK_EQ(t.signals, PP_SIG_ZERO_WIDTH);
+    pp_text_free(&t);
+}
+
+TEST(emoji_selector_is_quiet_but_a_run_of_selectors_is_not) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(norm(&t, "I \xE2\x9D\xA4\xEF\xB8\x8F you")); /* ❤️ */
+    CHECK_STR(t.base.s, "I \xE2\x9D\xA4 you");
+    CHECK_EQ(t.signals, 0);
+    CHECK_OK(norm(&t, "\xE2\x9D\xA4\xEF\xB8\x8F\xEF\xB8\x80\xEF\xB8\x81")); /* smuggling */
+    CHECK(t.signals & PP_SIG_INVISIBLE);
+    /* a ZWJ emoji sequence is ordinary, a ZWJ between Latin letters is not */
+    CHECK_OK(norm(&t, "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9"));
+    CHECK_EQ(t.signals, 0);
+    CHECK_OK(norm(&t, "a\xE2\x80\x8D" "b"));
+    CHECK_EQ(t.signals, PP_SIG_ZERO_WIDTH);
+    pp_text_free(&t);
+}
+
+TEST(tag_characters_are_removed_and_decoded) {
+    pp_text t;
+    pp_text_init(&t);
+    /* "ok" then tag chars spelling "hi!" then "." */
+    const char *s = "ok\xF3\xA0\x81\xA8\xF3\xA0\x81\xA9\xF3\xA0\x80\xA1.";
+    CHECK_OK(norm(&t, s));
+    CHECK_STR(t.base.s, "ok.");
+    CHECK(t.signals & PP_SIG_TAG_CHARS);
+    CHECK_EQ(t.tag_len, 3);
+    CHECK_STR(t.tag_payload, "hi!");
+    CHECK_EQ(t.tag_src[0], 2);
+    CHECK_EQ(t.tag_src[1], 6);
+    CHECK_EQ(t.tag_src[2], 10);
+    CHECK_OK(norm(&t, "plain")); /* payload reset on reuse */
+    CHECK_EQ(t.tag_len, 0);
+    pp_text_free(&t);
+}
+
+TEST(nul_bytes_removed_with_signal) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(pp_text_normalize(&t, "ab\0cd", 5, 0, NULL));
+    CHECK_STR(t.base.s, "abcd");
+    CHECK_EQ(t.base.n, 4);
+    CHECK_EQ(t.signals, PP_SIG_NUL);
+    CHECK_EQ(t.base.src_start[2], 3);
+    CHECK(t.base.xf[1] & PARAPET_XF_INVISIBLE);
+    pp_text_free(&t);
+}
+
+TEST(empty_input_and_all_invisible_input_are_empty) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(pp_text_normalize(&t, "", 0, 0, NULL));
+    CHECK_EQ(t.base.n, 0);
+    CHECK_EQ(t.fold.n, 0);
+    CHECK_STR(t.base.s, "");
+    CHECK_STR(t.fold.s, "");
+    CHECK_EQ(t.signals, PP_SIG_EMPTY);
+    CHECK_OK(pp_text_normalize(&t, NULL, 0, 0, NULL));
+    CHECK(t.signals & PP_SIG_EMPTY);
+    CHECK_OK(norm(&t, "\xE2\x80\x8B"));
+    CHECK_EQ(t.signals, PP_SIG_EMPTY | PP_SIG_ZERO_WIDTH);
+    CHECK_EQ(pp_text_normalize(&t, NULL, 3, 0, NULL), PARAPET_ERR_ARG);
+    pp_text_free(&t);
+}
+
+TEST(invalid_utf8_strict_reports_first_bad_offset) {
+    pp_text t;
+    pp_text_init(&t);
+    size_t bad = 999;
+    CHECK_EQ(pp_text_normalize(&t, "ok \xC3\xA9 \xC0\xAF", 8, 0, &bad), PARAPET_ERR_UTF8);
+    CHECK_EQ(bad, 6);
+    CHECK_EQ(pp_text_normalize(&t, "\xED\xA0\x80", 3, 0, &bad), PARAPET_ERR_UTF8);
+    CHECK_EQ(bad, 0); /* a surrogate */
+    CHECK_EQ(pp_text_normalize(&t, "ab\xE2\x82", 4, 0, &bad), PARAPET_ERR_UTF8);
+    CHECK_EQ(bad, 2); /* truncated at the end */
+    CHECK_EQ(t.base.n, 0);
+    pp_text_free(&t);
+}
+
+TEST(invalid_utf8_replace_mode_makes_one_fffd_per_byte) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(pp_text_normalize(&t, "a\xFF\xFE" "b", 4, PP_NORM_REPLACE_INVALID, NULL));
+    CHECK_STR(t.base.s, "a\xEF\xBF\xBD\xEF\xBF\xBD" "b");
+    CHECK_EQ(t.signals, PP_SIG_INVALID_UTF8);
+    CHECK_EQ(t.base.src_start[1], 1);
+    CHECK_EQ(t.base.src_end[3], 2);
+    CHECK_EQ(t.base.src_start[4], 2);
+    CHECK_EQ(t.base.src_end[7], 4);
+    pp_text_free(&t);
+}
+
+TEST(too_large_input_is_refused) {
+    if (sizeof(size_t) <= 4) SKIP("32-bit size_t");
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_EQ(pp_text_normalize(&t, "x", (size_t)1 << 32, 0, NULL), PARAPET_ERR_TOO_LARGE);
+    pp_text_free(&t);
+}
+
+/* ---------------------------------------------------------------- fold view */
+
+TEST(fold_case_accents_and_tatweel) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(norm(&t, "Caf\xC3\xA9 NA\xC3\x8FVE \xC4\xB0stanbul"));
+    CHECK_STR(t.fold.s, "cafe naive istanbul");
+    CHECK(t.fold.xf[0] & PARAPET_XF_CASE);
+    CHECK(t.fold.xf[3] & PARAPET_XF_ACCENT);
+    CHECK(!(t.fold.xf[1] & PARAPET_XF_CASE));
+    CHECK_STR(t.base.s, "Caf\xC3\xA9 NA\xC3\x8FVE \xC4\xB0stanbul"); /* base keeps all */
+    /* Arabic: tatweel gone, harakat stripped (kasra U+0650) */
+    CHECK_OK(norm(&t, "\xD9\x83\xD9\x80\xD9\x80\xD8\xAA\xD9\x90\xD8\xA8"));
+    CHECK_STR(t.fold.s, "\xD9\x83\xD8\xAA\xD8\xA8");
+    /* Devanagari vowel signs are not stripped: "नमस्ते" stays */
+    const char *hi = "\xE0\xA4\xA8\xE0\xA4\xAE\xE0\xA4\xB8\xE0\xA5\x8D\xE0\xA4\xA4\xE0\xA5\x87";
+    CHECK_OK(norm(&t, hi));
+    CHECK_STR(t.fold.s, hi);
+    /* ß folds to ss, then the run collapses */
+    CHECK_OK(norm(&t, "Stra\xC3\x9F" "e"));
+    CHECK_STR(t.fold.s, "strase");
+    CHECK_EQ(t.fold.run[4], 2);
+    pp_text_free(&t);
+}
+
+TEST(fold_homoglyph_paypal_becomes_ascii) {
+    pp_text t;
+    pp_text_init(&t);
+    /* р а у р а (Cyrillic) + Latin l */
+    CHECK_OK(norm(&t, "\xD1\x80\xD0\xB0\xD1\x83\xD1\x80\xD0\xB0l login"));
+    CHECK_STR(t.fold.s, "paypal login");
+    CHECK(t.signals & PP_SIG_CONFUSABLE);
+    CHECK(t.signals & PP_SIG_MIXED_SCRIPT);
+    CHECK(t.fold.xf[0] & PARAPET_XF_CONFUSABLE);
+    CHECK(!(t.fold.xf[5] & PARAPET_XF_CONFUSABLE)); /* the real 'l' */
+    CHECK_EQ(t.fold.src_start[1], 2);
+    CHECK_EQ(t.fold.src_end[1], 4);
+    /* all-Cyrillic but every letter a homoglyph: folded, not mixed */
+    CHECK_OK(norm(&t, "\xD1\x80\xD0\xB0\xD1\x83\xD1\x80\xD0\xB0"));
+    CHECK_STR(t.fold.s, "paypa");
+    CHECK(!(t.signals & PP_SIG_MIXED_SCRIPT));
+    pp_text_free(&t);
+}
+
+TEST(fold_russian_word_stays_cyrillic) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(norm(&t, "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82 \xD0\xBC\xD0\xB8\xD1\x80"));
+    CHECK_STR(t.fold.s, "\xD0\xBF\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82 \xD0\xBC\xD0\xB8\xD1\x80");
+    CHECK(!(t.signals & (PP_SIG_CONFUSABLE | PP_SIG_MIXED_SCRIPT)));
+    CHECK(t.fold.xf[0] & PARAPET_XF_CASE); /* П -> п */
+    pp_text_free(&t);
+}
+
+TEST(fold_leet_only_in_words_with_letters) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(norm(&t, "1d10t"));
+    CHECK_STR(t.fold.s, "idiot");
+    CHECK(t.signals & PP_SIG_LEET);
+    CHECK(t.fold.xf[0] & PARAPET_XF_LEET);
+    CHECK(!(t.fold.xf[1] & PARAPET_XF_LEET));
+    CHECK_OK(norm(&t, "2024 card 4111 $100"));
+    CHECK_STR(t.fold.s, "2024 card 4111 $100");
+    CHECK(!(t.signals & PP_SIG_LEET));
+    CHECK_OK(norm(&t, "p@$$w0rd sh!t"));
+    CHECK_STR(t.fold.s, "pasword shit");
+    CHECK_EQ(t.fold.run[2], 2);
+    pp_text_free(&t);
+}
+
+TEST(fold_bang_and_bar_are_letters_only_before_a_letter) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(norm(&t, "idiot! b!tch yes!! |ame"));
+    CHECK_STR(t.fold.s, "idiot! bitch yes!! lame");
+    CHECK_EQ(t.fold.run[16], 1); /* '!' is punctuation: no run collapse */
+    pp_text_free(&t);
+}
+
+TEST(fold_masks_between_letters) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(norm(&t, "f*ck sh#t f**k *bold* #tag"));
+    CHECK_STR(t.fold.s, "f*ck sh*t f*k *bold* #tag");
+    CHECK(t.fold.xf[1] & PARAPET_XF_MASK);
+    CHECK(t.fold.xf[7] & PARAPET_XF_MASK);
+    CHECK_EQ(t.fold.run[11], 2);
+    CHECK(!(t.fold.xf[14] & PARAPET_XF_MASK));
+    CHECK(pp_fold_is_word_byte(t.fold.s, t.fold.n, 1));
+    pp_text_free(&t);
+}
+
+TEST(fold_separator_joining_span_maps_to_spelled_out_word) {
+    pp_text t;
+    pp_text_init(&t);
+    const char *s = "I said f.u.c.k!";
+    CHECK_OK(norm(&t, s));
+    CHECK_STR(t.fold.s, "i said fuck!");
+    CHECK(t.signals & PP_SIG_SEPARATOR);
+    long a = find(&t.fold, "fuck");
+    CHECK(a >= 0);
+    char buf[64];
+    CHECK_STR(orig_of(&t, &t.fold, (size_t)a, 4, buf, sizeof buf), "f.u.c.k");
+    CHECK(pp_view_xf(&t.fold, (size_t)a, (size_t)a + 4) & PARAPET_XF_SEPARATOR);
+    CHECK_OK(norm(&t, "f u c k you; f-u-c-k; f | u | c | k; s_h_1_t"));
+    CHECK_STR(t.fold.s, "fuck you; fuck; fuck; shit");
+    CHECK_OK(norm(&t, "f.u.c.k, y o u")); /* ", " is a separator too: one chain */
+    CHECK_STR(t.fold.s, "fuckyou");
+    CHECK_OK(norm(&t, "1 2 3 go; a b; x    y    z")); /* numbers; two; gaps too wide */
+    CHECK_STR(t.fold.s, "1 2 3 go; a b; x y z");
+    CHECK(!(t.signals & PP_SIG_SEPARATOR));
+    CHECK_OK(norm(&t, "f\nu\nc\nk")); /* not on one line */
+    CHECK_STR(t.fold.s, "f u c k");
+    pp_text_free(&t);
+}
+
+TEST(fold_collapses_letter_runs_and_records_their_length) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(norm(&t, "fuuuuuck ass 2000"));
+    CHECK_STR(t.fold.s, "fuck as 2000");
+    CHECK_EQ(t.fold.run[1], 5);
+    CHECK(t.fold.xf[1] & PARAPET_XF_REPEAT);
+    CHECK_EQ(t.fold.run[6], 2);
+    CHECK(!(t.fold.xf[6] & PARAPET_XF_REPEAT));
+    CHECK(t.signals & PP_SIG_REPEAT);
+    char buf[64];
+    CHECK_STR(orig_of(&t, &t.fold, 1, 1, buf, sizeof buf), "uuuuu");
+    /* any script: Cyrillic "ааа" (not all confusable context: with д) */
+    CHECK_OK(norm(&t, "\xD0\xB4\xD0\xB0\xD0\xB0\xD0\xB0"));
+    CHECK_STR(t.fold.s, "\xD0\xB4\xD0\xB0");
+    CHECK_EQ(t.fold.run[2], 3);
+    CHECK_EQ(t.fold.run[3], 3);
+    /* saturates at 255 */
+    char many[300];
+    memset(many, 'a', sizeof many);
+    CHECK_OK(pp_text_normalize(&t, many, sizeof many, 0, NULL));
+    CHECK_EQ(t.fold.n, 1);
+    CHECK_EQ(t.fold.run[0], 255);
+    pp_text_free(&t);
+}
+
+TEST(fold_squeezes_whitespace_and_keeps_punctuation) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(norm(&t, "Hi,\t\n  there...\xC2\xA0you?"));
+    CHECK_STR(t.fold.s, "hi, there... you?");
+    char buf[64];
+    CHECK_STR(orig_of(&t, &t.fold, 3, 1, buf, sizeof buf), "\t\n  ");
+    pp_text_free(&t);
+}
+
+TEST(no_fold_flag_builds_only_base) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(pp_text_normalize(&t, "ABC", 3, PP_NORM_NO_FOLD, NULL));
+    CHECK_STR(t.base.s, "ABC");
+    CHECK_EQ(t.fold.n, 0);
+    CHECK_STR(t.fold.s, "");
+    pp_text_free(&t);
+}
+
+TEST(reuse_keeps_buffers_and_resets_state) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(norm(&t, "a much longer text than the next one, f.u.c.k \xE2\x80\x8B"));
+    char *base = t.base.s, *fold = t.fold.s;
+    CHECK_OK(norm(&t, "Short"));
+    CHECK(t.base.s == base);
+    CHECK(t.fold.s == fold);
+    CHECK_STR(t.fold.s, "short");
+    CHECK_EQ(t.signals, 0);
+    pp_text_free(&t);
+    pp_text_free(NULL);
+}
+
+/* ---------------------------------------------------------------- patterns */
+
+TEST(fold_pattern_matches_the_text_fold) {
+    char *out;
+    size_t n;
+    uint8_t *runs;
+    CHECK_OK(pp_fold_pattern("Ass", 3, &out, &n, &runs));
+    CHECK_STR(out, "as");
+    CHECK_EQ(n, 2);
+    CHECK_EQ(runs[0], 1);
+    CHECK_EQ(runs[1], 2);
+    pp_free(out);
+    pp_free(runs);
+    /* a Russian term folds exactly as Russian text does */
+    const char *ru = "\xD0\xA1\xD1\x83\xD0\xBA\xD0\xB0"; /* "Сука" */
+    CHECK_OK(pp_fold_pattern(ru, strlen(ru), &out, &n, NULL));
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(norm(&t, ru));
+    CHECK_STR(out, t.fold.s);
+    pp_free(out);
+    pp_text_free(&t);
+    CHECK_EQ(pp_fold_pattern("\xFF", 1, &out, &n, NULL), PARAPET_ERR_UTF8);
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+TEST(word_bytes_and_scripts) {
+    const char *s = "a*\xD0\xB4-1 \xE2\x82\xAC";
+    size_t n = strlen(s);
+    CHECK(pp_fold_is_word_byte(s, n, 0));
+    CHECK(pp_fold_is_word_byte(s, n, 1));
+    CHECK(pp_fold_is_word_byte(s, n, 2));
+    CHECK(pp_fold_is_word_byte(s, n, 3));
+    CHECK(!pp_fold_is_word_byte(s, n, 4));
+    CHECK(pp_fold_is_word_byte(s, n, 5));
+    CHECK(!pp_fold_is_word_byte(s, n, 7)); /* euro sign */
+    CHECK(!pp_fold_is_word_byte(s, n, 8));
+    CHECK_EQ(pp_script_of('a'), PP_SCRIPT_LATIN);
+    CHECK_EQ(pp_script_of('7'), PP_SCRIPT_COMMON);
+    CHECK_EQ(pp_script_of(0xE9), PP_SCRIPT_LATIN);
+    CHECK_EQ(pp_script_of(0x0434), PP_SCRIPT_CYRILLIC);
+    CHECK_EQ(pp_script_of(0x03B1), PP_SCRIPT_GREEK);
+    CHECK_EQ(pp_script_of(0x0628), PP_SCRIPT_ARABIC);
+    CHECK_EQ(pp_script_of(0x05D0), PP_SCRIPT_HEBREW);
+    CHECK_EQ(pp_script_of(0x0915), PP_SCRIPT_DEVANAGARI);
+    CHECK_EQ(pp_script_of(0x4E2D), PP_SCRIPT_HAN);
+    CHECK_EQ(pp_script_of(0x3400), PP_SCRIPT_HAN);
+    CHECK_EQ(pp_script_of(0xF900), PP_SCRIPT_HAN);
+    CHECK_EQ(pp_script_of(0x3042), PP_SCRIPT_HIRAGANA);
+    CHECK_EQ(pp_script_of(0x30AB), PP_SCRIPT_KATAKANA);
+    CHECK_EQ(pp_script_of(0xAC00), PP_SCRIPT_HANGUL);
+    CHECK_EQ(pp_script_of(0x1100), PP_SCRIPT_HANGUL);
+    CHECK_EQ(pp_script_of(0x0E01), PP_SCRIPT_THAI);
+    CHECK_EQ(pp_script_of(0x2014), PP_SCRIPT_COMMON);
+    CHECK_EQ(pp_script_of(0x1F600), PP_SCRIPT_COMMON);
+    CHECK(pp_script_unspaced(PP_SCRIPT_HAN));
+    CHECK(!pp_script_unspaced(PP_SCRIPT_LATIN));
+    CHECK_EQ(pp_confusable_ascii(0x0430), 'a');
+    CHECK_EQ(pp_confusable_ascii('a'), 0);
+    CHECK_EQ(pp_confusable_ascii(0x0434), 0); /* д looks like nothing ASCII */
+}
+
+TEST(utf8_helpers_reject_overlongs_surrogates_and_out_of_range) {
+    uint32_t cp;
+    CHECK_EQ(pp_utf8_decode("\xC3\xA9", 2, &cp), 2);
+    CHECK_EQ(cp, 0xE9);
+    CHECK_EQ(pp_utf8_decode("\xF0\x9F\x98\x80", 4, &cp), 4);
+    CHECK_EQ(cp, 0x1F600);
+    CHECK_EQ(pp_utf8_decode("\xC0\x80", 2, &cp), 0);
+    CHECK_EQ(pp_utf8_decode("\xE0\x80\x80", 3, &cp), 0);
+    CHECK_EQ(pp_utf8_decode("\xED\xB0\x80", 3, &cp), 0);
+    CHECK_EQ(pp_utf8_decode("\xF4\x90\x80\x80", 4, &cp), 0);
+    CHECK_EQ(pp_utf8_decode("\xC3", 1, &cp), 0);
+    char o[4];
+    CHECK_EQ(pp_utf8_encode(0x10FFFF, o), 4);
+    CHECK_EQ(pp_utf8_decode(o, 4, &cp), 4);
+    CHECK_EQ(cp, 0x10FFFF);
+    CHECK_EQ(pp_utf8_validate("ab\xC3\xA9\xFF", 5), 4);
+    CHECK_EQ(pp_utf8_count("ab\xC3\xA9\xFF", 5), 4);
+}
+
+/* ---------------------------------------------------------------- property */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint32_t rnd(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 16);
+}
+
+/* Pieces the random texts are made of: the characters every rule cares about. */
+static const char *const k_pieces[] = {
+    "a", "F", "u", "c", "k", " ", "  ", ".", "-", "|", "!", "*", "#", "@", "$", "0",
+    "1", "3", "4", "\t", "\n", "\xC3\xA9", "\xD0\xB0", "\xD1\x80", "\xD0\x94", "\xCE\xB1",
+    "\xC3\x9F", "\xEF\xBD\x86", "\xEF\xAC\x81", "\xCC\x81", "\xCC\x88", "\xF0\x9F\x91\x8D",
+    "\xEF\xB8\x8F", "\xE2\x80\x8B", "\xE2\x80\x8D", "\xE2\x80\xAE", "\xF3\xA0\x81\xA8",
+    "\xFF", "\xC3", "\xE2\x82", "", "\xD9\x80", "\xD9\x8E", "\xC4\xB0", "\xCE\x90",
+    "\xEF\xB7\xBA", "\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8", "\xEA\xB0\x80",
+    "\xE0\xA4\x95\xE0\xA5\x8D", "\xC2\xB7", "\xE2\x80\xA2", "\xC2\xAD", "\xF0\x9D\x90\x9F",
+};
+
+TEST(property_maps_in_range_monotone_and_views_valid) {
+    pp_text t;
+    pp_text_init(&t);
+    char s[512];
+    for (int iter = 0; iter < 4000; iter++) {
+        size_t n = 0;
+        int parts = (int)(rnd() % 40);
+        for (int p = 0; p < parts; p++) {
+            const char *piece = k_pieces[rnd() % PP_ARRAY_LEN(k_pieces)];
+            size_t k = piece[0] ? strlen(piece) : 1; /* "" stands for a NUL byte */
+            if (n + k > sizeof s) break;
+            memcpy(s + n, piece, k);
+            n += k;
+        }
+        if (iter % 3 == 0) /* mutate a few bytes */
+            for (int f = 0; f < 3 && n; f++) s[rnd() % n] = (char)rnd();
+        CHECK_OK(pp_text_normalize(&t, s, n, PP_NORM_REPLACE_INVALID, NULL));
+        const char *why = view_violation(&t.base, n, 0);
+        CHECK_MSG(!why, "base, iteration %d: %s", iter, why);
+        why = view_violation(&t.fold, n, 1);
+        CHECK_MSG(!why, "fold, iteration %d: %s", iter, why);
+        for (size_t i = 0; i < t.tag_len; i++) CHECK(t.tag_src[i] < n);
+        /* strict mode agrees with the validator */
+        size_t bad = 0;
+        pp_status st = pp_text_normalize(&t, s, n, 0, &bad);
+        size_t v = pp_utf8_validate(s, n);
+        if (v == n) {
+            CHECK_OK(st);
+        } else {
+            CHECK_EQ(st, PARAPET_ERR_UTF8);
+            CHECK_EQ(bad, v);
+        }
+    }
+    pp_text_free(&t);
+}
+
+TEST(property_checker_catches_a_broken_map) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(norm(&t, "abc"));
+    CHECK(view_violation(&t.fold, 3, 1) == NULL);
+    t.fold.src_start[2] = 0; /* break monotonicity on purpose */
+    CHECK(view_violation(&t.fold, 3, 1) != NULL);
+    pp_text_free(&t);
+}
+
+TEST(allocation_failures_are_reported_and_leave_t_freeable) {
+    const char *s = "Some t\xC3\xA9xt with \xF3\xA0\x81\xA8tags, f.u.c.k and \xD1\x80\xD0\xB0y";
+    int failures = 0;
+    for (long k = 0; k < 40; k++) {
+        pp_text t;
+        pp_text_init(&t);
+        pp_alloc_fail_after(k);
+        pp_status st = norm(&t, s);
+        pp_alloc_fail_after(-1);
+        if (st == PARAPET_OK) {
+            CHECK(view_violation(&t.fold, strlen(s), 1) == NULL);
+        } else {
+            CHECK_EQ(st, PARAPET_ERR_NOMEM);
+            failures++;
+        }
+        pp_text_free(&t);
+        char *out = NULL;
+        size_t n;
+        uint8_t *runs = NULL;
+        pp_alloc_fail_after(k);
+        st = pp_fold_pattern("Ass", 3, &out, &n, &runs);
+        pp_alloc_fail_after(-1);
+        if (st == PARAPET_OK) {
+            CHECK_STR(out, "as");
+        } else {
+            CHECK_EQ(st, PARAPET_ERR_NOMEM);
+        }
+        pp_free(out);
+        pp_free(runs);
+    }
+    CHECK(failures > 0);
+}
