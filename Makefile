@@ -33,7 +33,7 @@ TEST_SRC := $(shell find tests -name '*.c' | sort)
 EMBED    := policies/default.yaml $(shell find data -type f \( -name '*.txt' -o -name '*.tsv' \) | sort) \
             $(wildcard models/*.ppm)
 
-LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/embedded.o
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/embedded.o $(B)/obj/gen/embedded_data.o
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 
@@ -67,10 +67,14 @@ $(B)/obj/gen/embedded.o: $(B)/gen/embedded.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+$(B)/obj/gen/embedded_data.o: $(B)/gen/embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) -c $(B)/gen/embedded.S -o $@
+
 $(B)/gen/embedded.c: $(EMBED) tools/embed.c
 	@mkdir -p $(B)/gen
 	$(CC) -O1 -o $(B)/gen/embed tools/embed.c
-	$(B)/gen/embed $@ $(EMBED)
+	$(B)/gen/embed $(B)/gen/embedded $(EMBED)
 
 # ---------------------------------------------------------------- outputs ----
 $(B)/libparapet.a: $(LIB_OBJ)

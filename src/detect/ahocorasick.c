@@ -293,30 +293,34 @@ void pp_ac_free(pp_ac *ac) {
 
 /* -------------------------------------------------------------------- scan */
 
-/* The next state (tagged) from state s (untagged) on class c. */
-static inline uint32_t ac_step(const pp_ac *ac, uint32_t s, unsigned c) {
-    for (;;) {
-        if (s < ac->n_dense) return ac->dense[(size_t)s * ac->n_cls + c];
-        const uint16_t *lab = ac->labels;
-        for (uint32_t i = ac->child_off[s], e = ac->child_off[s + 1]; i < e; i++) {
-            if (lab[i] == c) return ac->targets[i];
-            if (lab[i] > c) break;
-        }
-        s = ac->fail[s];
-    }
-}
-
 int pp_ac_scan(const pp_ac *ac, const void *text, size_t n, pp_ac_cb cb, void *ctx) {
+    /* Table pointers in locals: the callback could (as far as the compiler knows)
+    ** write memory, which would otherwise force reloads of *ac on every byte. */
     const unsigned char *p = text;
+    const uint16_t *cls = ac->cls;
+    const uint32_t *dense = ac->dense, *fail = ac->fail, *child_off = ac->child_off;
+    const uint32_t *targets = ac->targets, *olink = ac->olink, *out_off = ac->out_off;
+    const uint16_t *lab = ac->labels;
+    const ac_out *outs = ac->outs;
+    const uint32_t n_dense = ac->n_dense;
+    const size_t n_cls = ac->n_cls;
     uint32_t s = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t t = ac_step(ac, s, ac->cls[p[i]]);
+        unsigned c = cls[p[i]];
+        uint32_t t;
+        for (uint32_t q = s;;) { /* the next state (tagged) from q on class c */
+            if (q < n_dense) { t = dense[(size_t)q * n_cls + c]; break; }
+            uint32_t k = child_off[q], e = child_off[q + 1];
+            while (k < e && lab[k] < c) k++;
+            if (k < e && lab[k] == c) { t = targets[k]; break; }
+            q = fail[q];
+        }
         s = t & ID_MASK;
         if (t & OUT_BIT) {
             uint32_t end = (uint32_t)(i + 1);
-            for (uint32_t q = s; q; q = ac->olink[q])
-                for (uint32_t k = ac->out_off[q]; k < ac->out_off[q + 1]; k++) {
-                    int r = cb(ctx, end - ac->outs[k].len, end, ac->outs[k].id);
+            for (uint32_t q = s; q; q = olink[q])
+                for (uint32_t k = out_off[q]; k < out_off[q + 1]; k++) {
+                    int r = cb(ctx, end - outs[k].len, end, outs[k].id);
                     if (r) return r;
                 }
         }

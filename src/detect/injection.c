@@ -1,6 +1,886 @@
-/* injection.c -- TEMPORARY stub; the real detector replaces this file. */
+/*
+** injection.c -- the prompt-injection and jailbreak detector.
+**
+** What it looks for, all reported in the prompt_injection category:
+**
+**   override   "ignore all previous instructions" in its many paraphrases and in
+**              German, French, Spanish, Portuguese, Russian, Chinese and Japanese;
+**   jailbreak  the role-play genre: "you are now in developer mode", "act as an
+**              unfiltered AI", "DAN", "pretend you have no restrictions", "stay in
+**              character", "never refuse", "hypothetically, in a world with no rules";
+**   extract    system-prompt extraction: "print your system prompt", "repeat
+**              everything above", "what were you told";
+**   smuggle    instructions hidden in Unicode tag characters, base64 or escapes;
+**   obfuscation  weak evidence: words mixing Latin with Cyrillic/Greek letters,
+**              zero-width and bidi-control characters.
+**
+** How.  Fixed phrase lists miss paraphrases and explode combinatorially, so the
+** matcher is a tiny word-level grammar.  Every word of the text's FOLD view
+** (lowercased, homoglyphs, leet and accents folded, runs of a letter collapsed) is
+** hashed once and looked up in a vocabulary of word classes compiled from
+** data/injection/vocab.txt: V (ignore, disregard, vergiss, 忽略 ...), P (previous,
+** prior, system ...), O (instructions, guidelines ...), and so on; a class entry may
+** be a multi-word phrase ("pay no attention to").  A rule is a short sequence of
+** elements, each "one to k words of class C, after at most g filler words of class
+** F", e.g.
+**
+**     V  [<=3 of Q|D|Y]  P{1,3}  [<=2 of Q|D|Y|P]  O        override.ignore_previous
+**
+** which matches "ignore all previous instructions", "disregard any of the prior
+** guidelines", "ignoriere alle vorherigen Anweisungen" and "忽略之前的所有指令" alike
+** (Chinese and Japanese are split into one word per character).  A match may not
+** cross a sentence end.  Rules have a name (the hit's rule string), a group
+** (override / jailbreak / extract) and a weight; at each start word the heaviest
+** matching rule per group wins, a match inside the previous match of its group is
+** dropped, and each rule adds its weight to the score only once per text (later
+** matches are recorded with weight 0), so a long template repeating "stay in
+** character" is not counted ten times.  Scores combine by noisy-OR (pp_scan_add).
+**
+** Cost.  Each word costs one hash and one table probe.  A rule is tried only in a
+** window that contains a word of every class the rule requires, and only at words
+** that can start it, so a benign 150-byte text usually runs no rule at all.  Words are tokenized into a fixed stack window (TOK_CHUNK words,
+** slid forward keeping MAX_SPAN words of overlap) so nothing is allocated per scan
+** except the hits themselves.
+**
+** Word hashing lowercases ASCII, Latin-1, Greek and Cyrillic, strips Latin-1
+** accents and collapses runs of one character, so it agrees with the fold view
+** produced by any normalizer that honours text.h, and also works on raw decoded
+** payloads (base64 text) that never went through the normalizer.  Vocabulary
+** phrases go through pp_fold_pattern and then the same tokenizer.
+*/
 #include "detector.h"
-static pp_status open_(const pp_detector_config *cfg, void **self, char **detail) { *self = (void *)1; return PARAPET_OK; }
-static pp_status scan_(const void *self, pp_scan *s) { return PARAPET_OK; }
-static void close_(void *self) {}
-const pp_detector_vt pp_injection_detector = {"injection", open_, scan_, close_};
+#include "payload.h"
+#include <string.h>
+
+/* ---------------------------------------------------------------- word classes */
+
+#define CLASS_LIST(X)                                                                   \
+    X(V) X(VW) X(Q) X(D) X(ART) X(Y) X(P) X(O) X(OW) X(OWW) X(E) X(A) X(VOID) X(FNO)      \
+    X(YOU) X(ACTV) X(NEW) X(MODEPRE) X(YOUNOW) X(MODEADJ) X(MODEADJW) X(MODE)  \
+    X(ACTAS) X(ACTASW) X(JBADJ) X(AINOUN) X(PRETEND) X(FREEX)       \
+    X(FREEH) X(LIMIT) X(WITHOUT) X(ETHIC) X(NOTBOUND) X(POLICY) X(AIORG) X(BYPASS)     \
+    X(HYPO) X(NORULE) X(NEVER) X(REFUSE) X(WARN) X(ASANAI) X(JBWORD) X(NAMEJB) X(DAN)  \
+    X(STAYCHAR) X(NOMATTER) X(BAD) X(EXV) X(EXQ) X(ME) X(SYSP) X(SYSQW) X(SYSO) X(TXT) \
+    X(ABOVELINE) X(WRITTEN) X(TOLD) X(VERBATIM) X(NAMED) X(ANYQ) X(NOLONGER)    \
+    X(REMIND)
+
+enum {
+#define X_ENUM(c) CI_##c,
+    CLASS_LIST(X_ENUM)
+#undef X_ENUM
+    CI_COUNT
+};
+_Static_assert(CI_COUNT <= 64, "word classes must fit a 64-bit mask");
+
+static const char *const class_names[CI_COUNT] = {
+#define X_NAME(c) #c,
+    CLASS_LIST(X_NAME)
+#undef X_NAME
+};
+
+#define C(c) (1ull << CI_##c)
+
+/* ----------------------------------------------------------------------- rules */
+
+enum { G_OVERRIDE, G_JAILBREAK, G_EXTRACT, G_COUNT };
+enum {
+    F_END = 1,   /* the match must be followed by punctuation or the end of text */
+    F_COLON = 2, /* ... by a colon ("new instructions:") */
+    F_UPPER = 4  /* its last word must be written in capitals ("DAN", not "Dan") */
+};
+
+/* One element: between min and max consecutive items of class `cls`, preceded by
+** at most `gap` filler words, each of class `gapcls` (0 = any word). */
+typedef struct elem {
+    uint64_t cls;
+    uint8_t min, max, gap;
+    uint64_t gapcls;
+} elem;
+
+#define MAX_ELEMS 5
+#define MAX_REP 3
+
+typedef struct rule {
+    const char *name;
+    uint8_t group;
+    uint8_t flags;
+    float weight;
+    elem e[MAX_ELEMS];
+} rule;
+
+#define ONE(c) {(c), 1, 1, 0, 0}
+#define OPT(c, hi) {(c), 0, (hi), 0, 0}
+#define REP(c, lo, hi, g, gc) {(c), (lo), (hi), (g), (gc)}
+#define AFTER(c, g, gc) {(c), 1, 1, (g), (gc)}
+#define ANY 0
+
+static const rule rules[] = {
+    /* ---- override: drop the instructions you were given */
+    {"override.ignore_previous", G_OVERRIDE, 0, 0.85f,
+     {ONE(C(V)), REP(C(P), 1, 3, 3, C(Q) | C(D) | C(Y) | C(ART)),
+      AFTER(C(O) | C(OW) | C(SYSP), 2, C(Q) | C(D) | C(Y) | C(P) | C(ART))}},
+    {"override.ignore_previous", G_OVERRIDE, 0, 0.85f, /* object first: "ignore toutes les instructions précédentes" */
+     {ONE(C(V)), AFTER(C(O) | C(OW) | C(SYSP), 3, C(Q) | C(D) | C(Y) | C(ART)),
+      AFTER(C(P), 1, C(D) | C(ART) | C(Q))}},
+    {"override.discard_previous", G_OVERRIDE, 0, 0.75f,
+     {ONE(C(VW)), REP(C(P), 1, 3, 3, C(Q) | C(D) | C(Y) | C(ART)),
+      AFTER(C(O) | C(SYSP), 2, C(Q) | C(D) | C(Y) | C(P) | C(ART))}},
+    {"override.ignore_context", G_OVERRIDE, 0, 0.45f,
+     {ONE(C(V)), REP(C(P), 1, 3, 3, C(Q) | C(D) | C(Y) | C(ART)),
+      AFTER(C(OWW), 2, C(Q) | C(D) | C(Y) | C(P) | C(ART))}},
+    {"override.ignore_all", G_OVERRIDE, 0, 0.7f,
+     {ONE(C(V)), REP(C(Q), 1, 2, 0, 0), OPT(C(Y) | C(D), 2), ONE(C(O) | C(SYSP))}},
+    {"override.ignore_all_rules", G_OVERRIDE, 0, 0.5f,
+     {ONE(C(V)), REP(C(Q), 1, 2, 0, 0), OPT(C(Y) | C(D), 2), ONE(C(OW))}},
+    {"override.ignore_yours", G_OVERRIDE, 0, 0.65f, {ONE(C(V)), ONE(C(Y)), ONE(C(O) | C(SYSP))}},
+    {"override.ignore_your_rules", G_OVERRIDE, 0, 0.4f, {ONE(C(V)), ONE(C(Y)), ONE(C(OW))}},
+    {"override.ignore_above", G_OVERRIDE, 0, 0.7f,
+     {ONE(C(V)), AFTER(C(E), 2, C(Q) | C(D)), AFTER(C(A), 6, ANY)}},
+    {"override.ignore_above", G_OVERRIDE, 0, 0.7f, /* "ignore the above text", 忽略以上所有内容 */
+     {ONE(C(V)), AFTER(C(A), 2, C(Q) | C(D) | C(ART)), AFTER(C(OWW) | C(TXT), 2, C(Q) | C(D) | C(ART))}},
+    {"override.ignore_above", G_OVERRIDE, F_END, 0.6f,
+     {ONE(C(V)), AFTER(C(A), 3, C(Q) | C(D) | C(ART))}},
+    {"override.void", G_OVERRIDE, 0, 0.6f,
+     {REP(C(Y) | C(P) | C(Q), 1, 3, 0, 0), AFTER(C(O) | C(OW) | C(SYSP), 1, C(D) | C(Q) | C(Y) | C(P)),
+      AFTER(C(VOID), 3, ANY)}},
+    {"override.verb_final", G_OVERRIDE, 0, 0.6f, /* "die vorherigen Anweisungen ignorieren", 以前の指示を無視 */
+     {ONE(C(P)), AFTER(C(O) | C(SYSP), 3, ANY), AFTER(C(V), 3, ANY)}},
+    {"override.new_instructions", G_OVERRIDE, F_COLON, 0.5f,
+     {ONE(C(NEW)), ONE(C(O) | C(OW) | C(OWW) | C(SYSP))}},
+    {"override.new_instructions_mention", G_OVERRIDE, 0, 0.15f,
+     {ONE(C(NEW)), ONE(C(O) | C(SYSP))}},
+
+    /* ---- jailbreak: role play into an unrestricted persona */
+    {"jailbreak.from_now_on", G_JAILBREAK, 0, 0.35f, {ONE(C(FNO)), AFTER(C(YOU) | C(ACTV), 1, ANY)}},
+    {"jailbreak.mode", G_JAILBREAK, 0, 0.6f,
+     {ONE(C(MODEPRE) | C(YOUNOW)), REP(C(MODEADJ), 1, 2, 2, C(D) | C(ART) | C(Q)), ONE(C(MODE))}},
+    {"jailbreak.mode", G_JAILBREAK, 0, 0.6f, {ONE(C(YOUNOW)), AFTER(C(MODE), 3, ANY)}},
+    {"jailbreak.mode_named", G_JAILBREAK, 0, 0.4f, {ONE(C(MODEADJ)), ONE(C(MODE))}},
+    {"jailbreak.developer_mode", G_JAILBREAK, 0, 0.45f,
+     {ONE(C(MODEADJW)), ONE(C(MODE)), ONE(C(MODEPRE))}},
+    {"jailbreak.developer_mode_mention", G_JAILBREAK, 0, 0.15f, {ONE(C(MODEADJW)), ONE(C(MODE))}},
+    {"jailbreak.act_as_unfiltered", G_JAILBREAK, 0, 0.6f,
+     {ONE(C(ACTAS) | C(YOUNOW)), AFTER(C(JBADJ), 3, ANY)}},
+    {"jailbreak.be_unfiltered", G_JAILBREAK, 0, 0.4f,
+     {ONE(C(ACTASW)), AFTER(C(JBADJ), 2, C(D) | C(ART) | C(Q))}},
+    {"jailbreak.unfiltered_ai", G_JAILBREAK, 0, 0.45f,
+     {ONE(C(JBADJ)), AFTER(C(AINOUN), 3, C(D) | C(ART) | C(JBADJ))}},
+    {"jailbreak.unfiltered_ai", G_JAILBREAK, 0, 0.45f, {ONE(C(AINOUN)), AFTER(C(JBADJ), 3, ANY)}},
+    {"jailbreak.pretend_unbound", G_JAILBREAK, 0, 0.55f,
+     {ONE(C(PRETEND)), AFTER(C(YOU), 1, C(D)), ONE(C(FREEX))}},
+    {"jailbreak.pretend_unbound", G_JAILBREAK, 0, 0.55f,
+     {ONE(C(PRETEND)), AFTER(C(YOU), 1, C(D)), ONE(C(FREEH)),
+      AFTER(C(LIMIT) | C(O) | C(OW) | C(ETHIC) | C(POLICY), 2, ANY)}},
+    {"jailbreak.unbound", G_JAILBREAK, 0, 0.35f, {ONE(C(YOU)), ONE(C(FREEX))}},
+    {"jailbreak.unbound", G_JAILBREAK, 0, 0.4f,
+     {ONE(C(YOU)), ONE(C(FREEH)), AFTER(C(LIMIT) | C(POLICY) | C(ETHIC), 2, C(Q) | C(D) | C(ART) | C(ETHIC))}},
+    {"jailbreak.dan", G_JAILBREAK, 0, 0.8f, {ONE(C(DAN))}},
+    {"jailbreak.dan_name", G_JAILBREAK, F_UPPER, 0.35f, {ONE(C(NAMEJB))}},
+    {"jailbreak.persona_dan", G_JAILBREAK, F_UPPER, 0.5f,
+     {ONE(C(ACTAS) | C(ACTASW) | C(YOUNOW)), AFTER(C(NAMEJB), 2, ANY)}},
+    {"jailbreak.stay_in_character", G_JAILBREAK, 0, 0.3f, {ONE(C(STAYCHAR))}},
+    {"jailbreak.no_restrictions", G_JAILBREAK, 0, 0.35f,
+     {ONE(C(WITHOUT)), AFTER(C(LIMIT), 2, C(Q) | C(D) | C(ART) | C(ETHIC))}},
+    {"jailbreak.no_ethics", G_JAILBREAK, 0, 0.45f,
+     {ONE(C(WITHOUT)), REP(C(ETHIC), 1, 2, 1, C(Q) | C(D) | C(ART)), ONE(C(LIMIT))}},
+    {"jailbreak.not_bound_policy", G_JAILBREAK, 0, 0.55f,
+     {ONE(C(NOTBOUND)), AFTER(C(POLICY) | C(AIORG), 3, ANY)}},
+    {"jailbreak.not_bound", G_JAILBREAK, 0, 0.4f,
+     {ONE(C(NOTBOUND)), AFTER(C(O) | C(OW) | C(LIMIT) | C(ETHIC), 3, ANY)}},
+    {"jailbreak.policy_bypass", G_JAILBREAK, 0, 0.5f, {ONE(C(BYPASS)), AFTER(C(POLICY), 3, ANY)}},
+    {"jailbreak.policy_mention", G_JAILBREAK, 0, 0.25f,
+     {ONE(C(AIORG)), AFTER(C(O) | C(OW) | C(LIMIT) | C(POLICY), 2, C(D) | C(Q) | C(ART) | C(ETHIC) | C(P))}},
+    {"jailbreak.hypothetical", G_JAILBREAK, 0, 0.5f,
+     {ONE(C(HYPO)), AFTER(C(WITHOUT), 12, ANY),
+      AFTER(C(LIMIT) | C(ETHIC) | C(O) | C(OW), 1, C(Q) | C(D) | C(ART) | C(ETHIC))}},
+    {"jailbreak.hypothetical", G_JAILBREAK, 0, 0.5f, {ONE(C(HYPO)), AFTER(C(NORULE), 12, ANY)}},
+    {"jailbreak.refusal_suppression", G_JAILBREAK, 0, 0.35f, {ONE(C(NEVER)), AFTER(C(REFUSE), 1, ANY)}},
+    {"jailbreak.refusal_suppression", G_JAILBREAK, 0, 0.35f, {ONE(C(NEVER)), AFTER(C(ASANAI), 6, ANY)}},
+    {"jailbreak.no_warnings", G_JAILBREAK, 0, 0.2f, {ONE(C(NEVER) | C(WITHOUT)), AFTER(C(WARN), 3, ANY)}},
+    {"jailbreak.keyword", G_JAILBREAK, 0, 0.35f, {ONE(C(JBWORD))}},
+    {"jailbreak.named_persona", G_JAILBREAK, 0, 0.25f,
+     {ONE(C(AINOUN)), AFTER(C(NAMED), 1, C(D) | C(ART))}},
+    {"jailbreak.answer_anything", G_JAILBREAK, 0, 0.25f, {ONE(C(REMIND)), AFTER(C(ANYQ), 1, C(D) | C(ART))}},
+    {"jailbreak.no_longer_ai", G_JAILBREAK, 0, 0.45f, {ONE(C(NOLONGER)), AFTER(C(AINOUN) | C(AIORG), 2, ANY)}},
+    {"jailbreak.no_longer_ai", G_JAILBREAK, 0, 0.45f, {ONE(C(NOLONGER))}},
+    {"jailbreak.deny_ai", G_JAILBREAK, 0, 0.35f,
+     {ONE(C(NEVER)), AFTER(C(REMIND), 1, ANY), AFTER(C(AINOUN) | C(AIORG), 3, ANY)}},
+    {"jailbreak.no_matter", G_JAILBREAK, 0, 0.35f, {ONE(C(NOMATTER)), AFTER(C(BAD), 2, ANY)}},
+
+    /* ---- extract: make the model reveal its instructions */
+    {"extract.system_prompt", G_EXTRACT, 0, 0.65f,
+     {ONE(C(EXV)), AFTER(C(SYSP), 3, C(Y) | C(D) | C(ME) | C(Q) | C(ART) | C(SYSQW))}},
+    {"extract.instructions", G_EXTRACT, 0, 0.5f,
+     {ONE(C(EXV)), AFTER(C(Y), 2, C(ME) | C(Q) | C(D)), OPT(C(SYSQW), 2), ONE(C(SYSO))}},
+    {"extract.question", G_EXTRACT, 0, 0.55f,
+     {ONE(C(EXQ)), AFTER(C(Y), 1, C(Q) | C(D)), OPT(C(SYSQW), 2), ONE(C(SYSO) | C(SYSP))}},
+    {"extract.question_the", G_EXTRACT, 0, 0.3f, {ONE(C(EXQ)), AFTER(C(SYSP), 1, C(D))}},
+    {"extract.above", G_EXTRACT, 0, 0.6f,
+     {ONE(C(EXV)), AFTER(C(E) | C(TXT), 2, C(Q) | C(D) | C(Y) | C(ART) | C(SYSQW)), AFTER(C(A), 3, ANY)}},
+    {"extract.above_line", G_EXTRACT, 0, 0.6f, {ONE(C(EXV)), AFTER(C(ABOVELINE), 5, ANY)}},
+    {"extract.above_line_mention", G_EXTRACT, 0, 0.25f, {ONE(C(ABOVELINE))}},
+    {"extract.written_above", G_EXTRACT, 0, 0.45f,
+     {ONE(C(EXQ) | C(EXV)), AFTER(C(WRITTEN), 2, ANY), AFTER(C(A), 1, ANY)}},
+    {"extract.told", G_EXTRACT, 0, 0.55f, {ONE(C(TOLD))}},
+    {"extract.verbatim", G_EXTRACT, 0, 0.45f, {ONE(C(EXV)), AFTER(C(VERBATIM), 6, ANY)}},
+    {"extract.mention", G_EXTRACT, 0, 0.1f, {ONE(C(SYSP))}},
+};
+#define N_RULES PP_ARRAY_LEN(rules)
+_Static_assert(PP_ARRAY_LEN(rules) <= 255, "rule indices are stored in bytes");
+
+/* Rule names of the non-grammar evidence. */
+#define R_TAG "smuggle.tag_chars"
+#define R_B64 "smuggle.base64_injection"
+#define R_ESC "smuggle.escaped_injection"
+#define R_MIXED "obfuscation.mixed_script"
+#define R_ZW "obfuscation.zero_width"
+#define R_BIDI "obfuscation.bidi"
+
+#define W_TAG 0.6f
+#define W_HIDDEN 0.4f /* combined with the decoded match: hiding it is itself evidence */
+#define W_MIXED 0.2f
+#define W_ZW 0.1f
+#define W_BIDI 0.2f
+#define MAX_REPORTS 3 /* hits recorded per rule per text (only the first scores) */
+
+/* ------------------------------------------------------------------- tokenizer */
+
+#define MAX_PHRASE 12  /* words in one vocabulary phrase */
+#define TOK_CHUNK 256  /* words in the sliding window */
+#define MAX_SPAN 40    /* words one match may cover */
+
+enum { BRK_SOFT = 1, BRK_SENT = 2 };
+
+typedef struct tok {
+    uint32_t a, b;  /* byte span in the scanned string */
+    uint64_t h;     /* hash of the folded word; never 0 */
+    uint64_t cls;   /* classes of the word alone */
+    uint64_t pcls;  /* classes of phrases that start with this word */
+    int32_t chain;  /* first such phrase, or -1 */
+    uint8_t brk;    /* BRK_* seen between the previous word and this one */
+} tok;
+
+/* Scripts written without spaces: each character is a word. */
+static int cp_unspaced(uint32_t c) {
+    return (c >= 0x3040 && c <= 0x30FF) || (c >= 0x31F0 && c <= 0x31FF) ||
+           (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) ||
+           (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFF66 && c <= 0xFF9F) ||
+           (c >= 0x20000 && c <= 0x2FFFF) || (c >= 0x0E00 && c <= 0x0EFF) ||
+           (c >= 0x1000 && c <= 0x109F) || (c >= 0x1780 && c <= 0x17FF);
+}
+
+/* Non-ASCII punctuation, symbols, spaces, emoji and invisible characters: word
+** separators. */
+static int cp_separator(uint32_t c) {
+    return (c >= 0x80 && c <= 0xBF) || c == 0xD7 || c == 0xF7 ||
+           (c >= 0x2000 && c <= 0x206F) || (c >= 0x20A0 && c <= 0x20CF) ||
+           (c >= 0x2190 && c <= 0x2BFF) || (c >= 0x3000 && c <= 0x303F) ||
+           (c >= 0xFE00 && c <= 0xFE0F) || (c >= 0xFE10 && c <= 0xFE6F) || c == 0xFEFF ||
+           (c >= 0xFF00 && c <= 0xFF0F) || (c >= 0xFF1A && c <= 0xFF20) ||
+           (c >= 0xFF3B && c <= 0xFF40) || (c >= 0xFF5B && c <= 0xFF65) ||
+           (c >= 0x1F000 && c <= 0x1FAFF) || (c >= 0xE0000 && c <= 0xE007F);
+}
+
+static uint8_t cp_break(uint32_t c) {
+    if (c == 0x3002 || c == 0xFF01 || c == 0xFF1F || c == 0xFF1B || c == 0xFF0E) return BRK_SENT;
+    if (c == 0xFF0C || c == 0x3001 || c == 0xFF1A) return BRK_SOFT;
+    return 0;
+}
+
+/* Case and accent folding of one code point, for hashing only (see the header). */
+static uint32_t cp_fold(uint32_t c) {
+    /* U+00C0..U+00FF without accents; 0 = keep. */
+    static const char latin1[64] = "aaaaaaaceeeeiiiidnooooo\0ouuuuyts"
+                                   "aaaaaaaceeeeiiiidnooooo\0ouuuuyty";
+    if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+    if (c >= 0xC0 && c <= 0xFF) return latin1[c - 0xC0] ? (uint32_t)latin1[c - 0xC0] : c;
+    if (c >= 0x410 && c <= 0x42F) return c + 0x20;
+    if (c >= 0x400 && c <= 0x40F) return c + 0x50;
+    if (c >= 0x391 && c <= 0x3A9) return c + 0x20;
+    return c;
+}
+
+#define FNV_BASIS 1469598103934665603ull
+#define FNV_PRIME 1099511628211ull
+
+/* Reads the next word of s[*pos..n) into *t (a, b, h, brk; the class fields are
+** left for the caller).  Returns 0 at the end of the string. */
+static int next_token(const char *s, size_t n, size_t *pos, tok *t) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = *pos;
+    uint8_t brk = 0;
+    while (i < n) {
+        unsigned c = u[i];
+        if (c < 0x80) {
+            if ((c | 32) - 'a' < 26 || c - '0' < 10) break;
+            if (c == '.' || c == '!' || c == '?' || c == ';' || c == '\n') brk |= BRK_SENT;
+            else if (c == ',' || c == ':') brk |= BRK_SOFT;
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        size_t k = pp_utf8_decode(s + i, n - i, &cp);
+        if (!k) { i++; continue; }
+        if (cp_unspaced(cp)) { /* a one-character word */
+            t->a = (uint32_t)i;
+            t->b = (uint32_t)(i + k);
+            t->h = (FNV_BASIS ^ cp) * FNV_PRIME;
+            t->brk = brk;
+            *pos = i + k;
+            return 1;
+        }
+        if (!cp_separator(cp)) break;
+        brk |= cp_break(cp);
+        i += k;
+    }
+    if (i >= n) { *pos = n; return 0; }
+    uint64_t h = FNV_BASIS;
+    uint32_t prev = 0;
+    size_t a = i;
+    while (i < n) {
+        unsigned c = u[i];
+        uint32_t cp;
+        size_t k = 1;
+        if (c < 0x80) {
+            if (!((c | 32) - 'a' < 26 || c - '0' < 10)) break;
+            cp = c;
+        } else {
+            k = pp_utf8_decode(s + i, n - i, &cp);
+            if (!k || cp_unspaced(cp) || cp_separator(cp)) break;
+        }
+        i += k;
+        if (cp >= 0x300 && cp <= 0x36F) continue; /* combining accent */
+        cp = cp_fold(cp);
+        if (cp == prev) continue; /* runs of one letter count once */
+        prev = cp;
+        h = (h ^ cp) * FNV_PRIME;
+    }
+    t->a = (uint32_t)a;
+    t->b = (uint32_t)i;
+    t->h = h ? h : 1;
+    t->brk = brk;
+    *pos = i;
+    return 1;
+}
+
+/* ------------------------------------------------------------ the vocabulary */
+
+typedef struct phrase {
+    uint64_t cls;
+    uint64_t h[MAX_PHRASE];
+    int32_t next; /* next phrase with the same first word, or -1 */
+    uint8_t n;    /* words, >= 2 (one-word entries live in the slot) */
+} phrase;
+
+typedef struct slot {
+    uint64_t key; /* word hash; 0 = empty */
+    uint64_t cls, pcls;
+    int32_t chain;
+} slot;
+
+typedef struct injection {
+    slot *tab;      /* (mask + 1) open-addressing slots */
+    size_t mask;
+    size_t used;
+    phrase *ph;     /* (n_ph) */
+    size_t n_ph, cap_ph;
+} injection;
+
+static slot *slot_find(const injection *R, uint64_t key) {
+    size_t i = (size_t)(key ^ (key >> 29)) & R->mask;
+    while (R->tab[i].key && R->tab[i].key != key) i = (i + 1) & R->mask;
+    return &R->tab[i];
+}
+
+static int tab_grow(injection *R) {
+    size_t ncap = (R->mask + 1) * 2;
+    slot *old = R->tab;
+    size_t old_n = R->mask + 1;
+    R->tab = pp_calloc(ncap, sizeof *R->tab);
+    if (!R->tab) { R->tab = old; return -1; }
+    R->mask = ncap - 1;
+    for (size_t i = 0; i < old_n; i++)
+        if (old[i].key) *slot_find(R, old[i].key) = old[i];
+    pp_free(old);
+    return 0;
+}
+
+/* Adds one phrase (already folded) with classes cls.  Returns 0, -1 on OOM, or 1
+** if the phrase has no words or too many. */
+static int vocab_add(injection *R, const char *s, size_t n, uint64_t cls) {
+    uint64_t h[MAX_PHRASE];
+    size_t nw = 0, pos = 0;
+    tok t;
+    while (next_token(s, n, &pos, &t)) {
+        if (nw == MAX_PHRASE) return 1;
+        h[nw++] = t.h;
+    }
+    if (!nw) return 1;
+    if ((R->used + 1) * 2 > R->mask + 1 && tab_grow(R)) return -1;
+    slot *sl = slot_find(R, h[0]);
+    if (!sl->key) {
+        sl->key = h[0];
+        sl->chain = -1;
+        R->used++;
+    }
+    if (nw == 1) {
+        sl->cls |= cls;
+        return 0;
+    }
+    if (PP_GROW(R->ph, R->cap_ph, R->n_ph + 1)) return -1;
+    phrase *p = &R->ph[R->n_ph];
+    memset(p, 0, sizeof *p);
+    p->cls = cls;
+    p->n = (uint8_t)nw;
+    memcpy(p->h, h, nw * sizeof h[0]);
+    p->next = sl->chain;
+    sl->chain = (int32_t)R->n_ph++;
+    sl->pcls |= cls;
+    return 0;
+}
+
+static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+/* Parses the vocabulary text (format in data/injection/vocab.txt).  Errors carry the
+** file name and line in *detail. */
+static pp_status vocab_parse(injection *R, const char *name, const char *s, size_t n,
+                             char **detail) {
+    size_t line = 0, i = 0;
+    while (i < n) {
+        size_t e = i;
+        while (e < n && s[e] != '\n') e++;
+        line++;
+        size_t a = i, b = e;
+        i = e + 1;
+        while (a < b && is_space(s[a])) a++;
+        while (b > a && is_space(s[b - 1])) b--;
+        if (a == b || s[a] == '#') continue;
+        const char *colon = memchr(s + a, ':', b - a);
+        if (!colon) {
+            if (detail) *detail = pp_asprintf("%s:%zu: expected 'CLASS: phrase | ...'", name, line);
+            return PARAPET_ERR_LEXICON;
+        }
+        uint64_t cls = 0;
+        size_t c = a, cend = (size_t)(colon - s);
+        while (c < cend) {
+            size_t d = c;
+            while (d < cend && s[d] != ',') d++;
+            size_t x = c, y = d;
+            while (x < y && is_space(s[x])) x++;
+            while (y > x && is_space(s[y - 1])) y--;
+            int found = -1;
+            for (int k = 0; k < CI_COUNT; k++)
+                if (strlen(class_names[k]) == y - x && !memcmp(class_names[k], s + x, y - x)) found = k;
+            if (found < 0) {
+                if (detail)
+                    *detail = pp_asprintf("%s:%zu: unknown word class '%.*s'", name, line,
+                                          (int)(y - x), s + x);
+                return PARAPET_ERR_LEXICON;
+            }
+            cls |= 1ull << found;
+            c = d + 1;
+        }
+        size_t p = cend + 1;
+        while (p < b) {
+            size_t q = p;
+            while (q < b && s[q] != '|') q++;
+            size_t x = p, y = q;
+            while (x < y && is_space(s[x])) x++;
+            while (y > x && is_space(s[y - 1])) y--;
+            p = q + 1;
+            if (x == y) continue;
+            char *f = NULL;
+            size_t fn = 0;
+            pp_status st = pp_fold_pattern(s + x, y - x, &f, &fn, NULL);
+            if (st == PARAPET_ERR_NOMEM) return st;
+            if (st != PARAPET_OK) {
+                if (detail) *detail = pp_asprintf("%s:%zu: invalid UTF-8 in phrase", name, line);
+                return PARAPET_ERR_LEXICON;
+            }
+            int r = vocab_add(R, f, fn, cls);
+            pp_free(f);
+            if (r < 0) return PARAPET_ERR_NOMEM;
+            if (r > 0) {
+                if (detail)
+                    *detail = pp_asprintf("%s:%zu: phrase '%.*s' has no words or more than %d",
+                                          name, line, (int)(y - x), s + x, MAX_PHRASE);
+                return PARAPET_ERR_LEXICON;
+            }
+        }
+    }
+    return PARAPET_OK;
+}
+
+/* ------------------------------------------------------------------ matching */
+
+/* The string being matched and how to reach the caller's original bytes. */
+typedef struct source {
+    const char *s;      /* fold view or decoded payload */
+    size_t n;
+    const pp_view *map; /* fold view's offset map, or NULL: s is its own original */
+    const char *raw;    /* the original bytes (for F_UPPER) */
+    size_t raw_n;
+} source;
+
+typedef struct mctx {
+    const injection *R;
+    const tok *tk;
+    int lim;   /* words usable by this match */
+    int start; /* first word of the match */
+} mctx;
+
+/* Number of words of the longest item of a class in cls at word p, or 0. */
+static int item_len(const mctx *cx, int p, uint64_t cls) {
+    if (p >= cx->lim) return 0;
+    const tok *t = &cx->tk[p];
+    if (p > cx->start && (t->brk & BRK_SENT)) return 0;
+    int best = 0;
+    if (t->pcls & cls) {
+        for (int32_t k = t->chain; k >= 0; k = cx->R->ph[k].next) {
+            const phrase *ph = &cx->R->ph[k];
+            if (!(ph->cls & cls) || ph->n <= best || p + ph->n > cx->lim) continue;
+            int ok = 1;
+            for (int q = 1; q < ph->n && ok; q++)
+                ok = cx->tk[p + q].h == ph->h[q] && !(cx->tk[p + q].brk & BRK_SENT);
+            if (ok) best = ph->n;
+        }
+    }
+    if (!best && (t->cls & cls)) best = 1;
+    return best;
+}
+
+/* Matches elements e.. of r from word i; on success *end is the word after it.
+** Recursion depth <= MAX_ELEMS; each level tries <= (gap+1) * (MAX_REP+1) ways. */
+static int match_from(const mctx *cx, const rule *r, int e, int i, int *end) {
+    if (e == MAX_ELEMS || !r->e[e].cls) {
+        *end = i;
+        return 1;
+    }
+    const elem *el = &r->e[e];
+    int q = i; /* after g filler items */
+    for (int g = 0;; g++) {
+        int ends[MAX_REP + 1], cnt = 0, p = q;
+        ends[0] = p;
+        while (cnt < el->max) {
+            int l = item_len(cx, p, el->cls);
+            if (!l) break;
+            p += l;
+            ends[++cnt] = p;
+        }
+        for (int c = cnt; c >= el->min; c--)
+            if (match_from(cx, r, e + 1, ends[c], end)) return 1;
+        if (g == el->gap) break;
+        /* One more filler item: a vocabulary phrase of the filler class ("所有",
+        ** "all of") or, for "any word", a known phrase or a single word. */
+        int l;
+        if (el->gapcls) {
+            l = item_len(cx, q, el->gapcls);
+        } else {
+            l = item_len(cx, q, ~0ull);
+            if (!l && q < cx->lim && !(q > cx->start && (cx->tk[q].brk & BRK_SENT))) l = 1;
+        }
+        if (!l) break;
+        q += l;
+    }
+    return 0;
+}
+
+/* Are the ASCII letters of original bytes [a,b) capitals (at least two, no
+** lower case)? */
+static int raw_upper(const char *s, size_t a, size_t b) {
+    int up = 0;
+    for (size_t i = a; i < b; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 'a' && c <= 'z') return 0;
+        if (c >= 'A' && c <= 'Z') up++;
+    }
+    return up >= 2;
+}
+
+static int flags_ok(const source *S, const tok *tk, int n_tok, int done, int end, unsigned fl) {
+    if ((fl & F_END) && end < n_tok && !tk[end].brk) return 0;
+    if ((fl & F_END) && end >= n_tok && !done) return 0;
+    if (fl & F_COLON) {
+        size_t k = tk[end - 1].b;
+        while (k < S->n && S->s[k] == ' ') k++;
+        int colon = (k < S->n && S->s[k] == ':') ||
+                    (k + 3 <= S->n && !memcmp(S->s + k, "\xEF\xBC\x9A", 3));
+        if (!colon) return 0;
+    }
+    if (fl & F_UPPER) {
+        size_t a = tk[end - 1].a, b = tk[end - 1].b;
+        if (S->map) pp_view_span(S->map, a, b, &a, &b);
+        if (b > S->raw_n || !raw_upper(S->raw, a, b)) return 0;
+    }
+    return 1;
+}
+
+typedef void (*match_fn)(void *ud, int rule_idx, size_t a, size_t b);
+
+/* Runs the grammar over S and calls cb for each reported match, in order of start,
+** with the match's byte span in S->s.  Allocates nothing. */
+static void run_grammar(const injection *R, const source *S, match_fn cb, void *ud) {
+    tok tk[TOK_CHUNK];
+    int n = 0, i = 0, done = 0;
+    size_t pos = 0;
+    size_t last_end[G_COUNT] = {0};
+    for (;;) {
+        while (n < TOK_CHUNK && !done) {
+            tok *t = &tk[n];
+            if (!next_token(S->s, S->n, &pos, t)) { done = 1; break; }
+            const slot *sl = slot_find(R, t->h);
+            t->cls = sl->cls;
+            t->pcls = sl->pcls;
+            t->chain = sl->key ? sl->chain : -1;
+            n++;
+        }
+        int limit = done ? n : n - MAX_SPAN;
+        /* Pre-filter: a rule is viable in this window only if every element it
+        ** requires has a word of its class somewhere in the window.  For most
+        ** benign texts no rule survives and the loop below does nothing. */
+        uint64_t have = 0, first = 0;
+        uint8_t viable[N_RULES];
+        int nv = 0;
+        for (int k = 0; k < n; k++) have |= tk[k].cls | tk[k].pcls;
+        for (size_t r = 0; r < N_RULES; r++) {
+            int ok = 1;
+            for (int e = 0; ok && e < MAX_ELEMS && rules[r].e[e].cls; e++)
+                ok = !rules[r].e[e].min || (rules[r].e[e].cls & have);
+            if (ok) {
+                viable[nv++] = (uint8_t)r;
+                first |= rules[r].e[0].cls;
+            }
+        }
+        for (; i < limit; i++) {
+            uint64_t any = tk[i].cls | tk[i].pcls;
+            if (!(any & first)) continue;
+            mctx cx = {R, tk, PP_MIN(n, i + MAX_SPAN), i};
+            int best_r[G_COUNT], best_end[G_COUNT];
+            for (int g = 0; g < G_COUNT; g++) best_r[g] = -1;
+            for (int v = 0; v < nv; v++) {
+                int r = viable[v];
+                const rule *ru = &rules[r];
+                if (!(any & ru->e[0].cls)) continue;
+                if (best_r[ru->group] >= 0 && rules[best_r[ru->group]].weight >= ru->weight) continue;
+                int end;
+                if (!match_from(&cx, ru, 0, i, &end)) continue;
+                if (ru->flags && !flags_ok(S, tk, n, done, end, ru->flags)) continue;
+                best_r[ru->group] = r;
+                best_end[ru->group] = end;
+            }
+            for (int g = 0; g < G_COUNT; g++) {
+                if (best_r[g] < 0) continue;
+                size_t a = tk[i].a, b = tk[best_end[g] - 1].b;
+                if (b <= last_end[g]) continue; /* inside the previous match */
+                last_end[g] = b;
+                cb(ud, best_r[g], a, b);
+            }
+        }
+        if (done) break;
+        int keep = n - limit;
+        memmove(tk, tk + limit, (size_t)keep * sizeof *tk);
+        n = keep;
+        i = 0;
+    }
+}
+
+/* ------------------------------------------------------------------ the scan */
+
+typedef struct scan_state {
+    pp_scan *s;
+    const pp_text *t;
+    uint8_t reported[N_RULES]; /* hits recorded per grammar rule */
+} scan_state;
+
+/* Records a hit; only the first per rule moves the score. */
+static void report(scan_state *st, uint8_t *count, float w, size_t os, size_t oe,
+                   const char *name, unsigned xf) {
+    if (*count >= MAX_REPORTS) return;
+    pp_scan_add(st->s, PP_CAT_PROMPT_INJECTION, *count ? 0.0f : w, os, oe, PP_DET_INJECTION,
+                0, name, xf);
+    (*count)++;
+}
+
+static void on_fold_match(void *ud, int r, size_t a, size_t b) {
+    scan_state *st = ud;
+    const pp_view *v = &st->t->fold;
+    size_t os, oe;
+    pp_view_span(v, a, b, &os, &oe);
+    report(st, &st->reported[r], rules[r].weight, os, oe, rules[r].name, pp_view_xf(v, a, b));
+}
+
+static void on_payload_match(void *ud, int r, size_t a, size_t b) {
+    float *best = ud;
+    if (rules[r].weight > *best) *best = rules[r].weight;
+}
+
+/* Best rule weight found in a decoded payload, 0 if none. */
+static float payload_weight(const injection *R, const char *dec, size_t n) {
+    source S = {dec, n, NULL, dec, n};
+    float best = 0;
+    run_grammar(R, &S, on_payload_match, &best);
+    return best;
+}
+
+/* Tag characters, base64 and escapes. */
+static void scan_payloads(const injection *R, scan_state *st) {
+    const pp_text *t = st->t;
+    char dec[1024];
+    size_t pos, a, b, dn, fn;
+    uint8_t cnt_tag = 0, cnt_b64 = 0, cnt_esc = 0;
+
+    if (t->orig && memchr(t->orig, 0xF3, t->orig_len)) {
+        pos = 0;
+        while (pp_payload_next_tag(t->orig, t->orig_len, &pos, &a, &b, dec, sizeof dec, &dn, &fn))
+            if (fn) report(st, &cnt_tag, W_TAG, a, b, R_TAG, PARAPET_XF_INVISIBLE | PARAPET_XF_DECODED);
+    }
+    const pp_view *v = &t->base;
+    pos = 0;
+    while (v->n && pp_payload_next_base64(v->s, v->n, &pos, &a, &b, dec, sizeof dec, &dn, &fn)) {
+        float w = payload_weight(R, dec, dn);
+        if (w <= 0) continue;
+        size_t os, oe;
+        pp_view_span(v, a, b, &os, &oe);
+        report(st, &cnt_b64, 1.0f - (1.0f - w) * (1.0f - W_HIDDEN), os, oe, R_B64, PARAPET_XF_DECODED);
+    }
+    if (!memchr(v->s, '%', v->n) && !memchr(v->s, '\\', v->n)) return;
+    pos = 0;
+    int kind;
+    while (pp_payload_next_escaped(v->s, v->n, &pos, &a, &b, dec, sizeof dec, &dn, &fn, &kind)) {
+        float w = payload_weight(R, dec, dn);
+        if (w <= 0) continue;
+        size_t os, oe;
+        pp_view_span(v, a, b, &os, &oe);
+        report(st, &cnt_esc, 1.0f - (1.0f - w) * (1.0f - W_HIDDEN), os, oe, R_ESC, PARAPET_XF_DECODED);
+    }
+}
+
+static int latin_letter(uint32_t c) {
+    return ((c | 32) >= 'a' && (c | 32) <= 'z') || (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) ||
+           (c >= 0x1E00 && c <= 0x1EFF);
+}
+static int cyr_greek_letter(uint32_t c) {
+    return (c >= 0x370 && c <= 0x3FF) || (c >= 0x400 && c <= 0x52F) || (c >= 0x1F00 && c <= 0x1FFF);
+}
+
+/* Words of the base view that mix Latin with Cyrillic or Greek letters ("pаypal"
+** with a Cyrillic a): weak evidence of filter evasion. */
+static void scan_mixed_script(scan_state *st) {
+    const pp_view *v = &st->t->base;
+    const unsigned char *u = (const unsigned char *)v->s;
+    uint8_t cnt = 0;
+    size_t i = 0, w0 = 0;
+    int lat = 0, cg = 0;
+    while (i <= v->n) {
+        uint32_t cp = ' ';
+        size_t k = 1;
+        if (i < v->n && u[i] >= 0x80) {
+            k = pp_utf8_decode(v->s + i, v->n - i, &cp);
+            if (!k) { k = 1; cp = ' '; }
+        } else if (i < v->n) {
+            cp = u[i];
+        }
+        int word = latin_letter(cp) || cyr_greek_letter(cp) || (cp >= '0' && cp <= '9') ||
+                   (cp >= 0x80 && !cp_separator(cp) && !cp_unspaced(cp));
+        if (word) {
+            if (!lat && !cg) w0 = i;
+            lat |= latin_letter(cp);
+            cg |= cyr_greek_letter(cp);
+        } else {
+            if (lat && cg) {
+                size_t os, oe;
+                pp_view_span(v, w0, i, &os, &oe);
+                report(st, &cnt, W_MIXED, os, oe, R_MIXED, PARAPET_XF_CONFUSABLE);
+            }
+            lat = cg = 0;
+        }
+        i += k;
+    }
+}
+
+/* Zero-width and bidi-control characters in the original bytes.  ZWJ/ZWNJ between
+** two non-ASCII characters (emoji sequences, Indic and Persian orthography) are
+** legitimate and skipped. */
+static void scan_invisible(scan_state *st) {
+    const unsigned char *u = (const unsigned char *)st->t->orig;
+    size_t n = st->t->orig_len;
+    uint8_t cnt_zw = 0, cnt_bidi = 0;
+    for (size_t i = 0; i + 3 <= n; i++) {
+        if (u[i] != 0xE2 && u[i] != 0xEF) continue;
+        uint32_t cp;
+        if (pp_utf8_decode(st->t->orig + i, n - i, &cp) != 3) continue;
+        int bidi = (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
+                   cp == 0x200E || cp == 0x200F;
+        int zw = (cp >= 0x200B && cp <= 0x200D) || (cp >= 0x2060 && cp <= 0x2064) ||
+                 (cp == 0xFEFF && i > 0);
+        if ((cp == 0x200C || cp == 0x200D) && i > 0 && u[i - 1] >= 0x80 && i + 3 < n && u[i + 3] >= 0x80)
+            zw = 0;
+        if (bidi) report(st, &cnt_bidi, W_BIDI, i, i + 3, R_BIDI, PARAPET_XF_INVISIBLE);
+        else if (zw) report(st, &cnt_zw, W_ZW, i, i + 3, R_ZW, PARAPET_XF_INVISIBLE);
+        i += 2;
+    }
+}
+
+static pp_status inj_scan(const void *self, pp_scan *s) {
+    const injection *R = self;
+    const pp_text *t = s->text;
+    scan_state st;
+    memset(&st, 0, sizeof st);
+    st.s = s;
+    st.t = t;
+    if (t->fold.n) {
+        source S = {t->fold.s, t->fold.n, &t->fold, t->orig, t->orig_len};
+        run_grammar(R, &S, on_fold_match, &st);
+    }
+    scan_payloads(R, &st);
+    if (t->signals & PP_SIG_MIXED_SCRIPT) scan_mixed_script(&st);
+    if (t->orig && (memchr(t->orig, 0xE2, t->orig_len) || memchr(t->orig, 0xEF, t->orig_len)))
+        scan_invisible(&st);
+    return s->oom ? PARAPET_ERR_NOMEM : PARAPET_OK;
+}
+
+/* --------------------------------------------------------------- open / close */
+
+static void inj_close(void *self) {
+    injection *R = self;
+    if (!R) return;
+    pp_free(R->tab);
+    pp_free(R->ph);
+    pp_free(R);
+}
+
+static pp_status inj_open(const pp_detector_config *cfg, void **self, char **detail) {
+    static const char *const vocab = "data/injection/vocab.txt";
+    *self = NULL;
+    for (size_t r = 0; r < N_RULES; r++) { /* the table is code: these are bugs */
+        const elem *e0 = &rules[r].e[0];
+        if (!e0->cls || e0->min < 1 || e0->gap || rules[r].group >= G_COUNT) {
+            if (detail) *detail = pp_asprintf("injection rule %s: bad first element", rules[r].name);
+            return PARAPET_ERR_INTERNAL;
+        }
+        for (int e = 0; e < MAX_ELEMS; e++)
+            if (rules[r].e[e].max > MAX_REP) {
+                if (detail) *detail = pp_asprintf("injection rule %s: repeat > %d", rules[r].name, MAX_REP);
+                return PARAPET_ERR_INTERNAL;
+            }
+    }
+    const pp_blob *blob = pp_embedded_find(vocab);
+    if (!blob) {
+        if (detail) *detail = pp_asprintf("%s is not embedded in the library", vocab);
+        return PARAPET_ERR_NOT_FOUND;
+    }
+    injection *R = pp_calloc(1, sizeof *R);
+    if (!R) return PARAPET_ERR_NOMEM;
+    R->tab = pp_calloc(1024, sizeof *R->tab);
+    if (!R->tab) { pp_free(R); return PARAPET_ERR_NOMEM; }
+    R->mask = 1023;
+    pp_status st = vocab_parse(R, vocab, (const char *)blob->data, blob->len, detail);
+    if (st != PARAPET_OK) {
+        inj_close(R);
+        return st;
+    }
+    *self = R;
+    return PARAPET_OK;
+}
+
+const pp_detector_vt pp_injection_detector = {"injection", inj_open, inj_scan, inj_close};

@@ -12,11 +12,14 @@
 **   1. word boundaries, by the term's flag: w (both sides), p (starts a word, may
 **      continue: "fuck" in "fucking"), s (ends a word), x (anywhere);
 **   2. runs: a term letter written twice ("ass") needs a run of at least two in the
-**      text, so "as" is not "ass" but "asssss" is;
+**      text, so "as" is not "ass" but "asssss" is; a single term letter does not
+**      match a doubled one ("rape" is not in "rappers") but does match an elongated
+**      one (3 or more: "fuuuck");
 **   3. allow-list: an ordinary match whose span lies inside an allow-list match is
 **      dropped ("ass" in "assassin", "kill" in "kill the process");
 **   4. overlapping matches of the same term and category count once.
-** Survivors go to pp_scan_add with the original-text span and the transforms that had
+** Survivors go to pp_scan_add with the original-text span (for p and s terms widened
+** to the whole word, so evidence and redaction cover "fucking", not "fuck") and the transforms that had
 ** to fire (plus PARAPET_XF_MASK for the compiled "f*ck" variants).
 **
 ** Sources.  The lexicons shipped in data/lexicon/ (one .txt per language) (embedded into the library at
@@ -48,6 +51,8 @@ typedef struct lx_entry {
     uint16_t cat;          /* category id, or LX_ALLOW */
     uint8_t bounds;        /* LX_LEFT | LX_RIGHT */
     uint8_t masked;        /* a compiled "f*ck" variant */
+    uint8_t extend;        /* LX_LEFT / LX_RIGHT: report the span out to the word's
+                              start / end (s and p terms: "fucking", not "fuck") */
 } lx_entry;
 
 typedef struct lx_chunk {
@@ -217,6 +222,7 @@ static pp_status add_one(pp_lexicon *lx, const char *rule, const char *term, siz
     e->cat = (uint16_t)cat;
     e->bounds = (uint8_t)bounds;
     e->masked = (uint8_t)masked;
+    e->extend = flag == 'p' ? LX_RIGHT : flag == 's' ? LX_LEFT : 0;
     if (cat == LX_ALLOW && fn > lx->max_allow) lx->max_allow = (uint32_t)fn;
     lx->tab[h] = (uint32_t)++lx->n;
     st = PARAPET_OK;
@@ -475,9 +481,18 @@ static int on_match(void *ctx_, uint32_t start, uint32_t end, uint32_t id) {
         return 0;
     if ((e->bounds & LX_RIGHT) && end < v->n && pp_fold_is_word_byte(v->s, v->n, end))
         return 0;
-    if (e->runs && v->run)
-        for (uint32_t i = 0; i < e->len; i++)
-            if (v->run[start + i] < e->runs[i]) return 0;
+    if (v->run) {
+        /* Runs: the text's run must equal the term's, or be an elongation (3+) at
+        ** least as long.  text.h's rule is "text run >= term run"; we also refuse a
+        ** doubled letter where the term has a single one, because in the languages
+        ** we cover a double letter is a different spelling, not an obfuscation:
+        ** "rappers" is not "rape"+rs, "cocked" ... while "fuuuck" still matches. */
+        const uint8_t *tr = v->run + start;
+        for (uint32_t i = 0; i < e->len; i++) {
+            unsigned want = e->runs ? e->runs[i] : 1, have = tr[i];
+            if (have != want && (have < want || have < 3)) return 0;
+        }
+    }
     lx_list *l = e->cat == LX_ALLOW ? &c->allow : &c->cand;
     return list_push(l, start, end, id) ? 1 : 0;
 }
@@ -527,9 +542,13 @@ pp_status pp_lexicon_scan(const pp_lexicon *lx, pp_scan *s) {
             st = PARAPET_ERR_NOMEM;
             goto out;
         }
-        size_t os, oe;
-        pp_view_span(v, m->start, m->end, &os, &oe);
-        unsigned xf = pp_view_xf(v, m->start, m->end) | (e->masked ? PARAPET_XF_MASK : 0);
+        size_t a = m->start, b = m->end, os, oe;
+        if (e->extend & LX_RIGHT)
+            while (b < v->n && pp_fold_is_word_byte(v->s, v->n, b)) b++;
+        if (e->extend & LX_LEFT)
+            while (a > 0 && pp_fold_is_word_byte(v->s, v->n, a - 1)) a--;
+        pp_view_span(v, a, b, &os, &oe);
+        unsigned xf = pp_view_xf(v, a, b) | (e->masked ? PARAPET_XF_MASK : 0);
         pp_scan_add(s, e->cat, e->weight, os, oe, PP_DET_LEXICON, 0, e->rule, xf);
     }
     if (s->oom) st = PARAPET_ERR_NOMEM;

@@ -21,15 +21,22 @@ const char *pp_payload_kind_name(int kind) {
 
 /* ------------------------------------------------------------------ helpers */
 
-/* Value of a base64 digit (either alphabet), or -1. */
-static int b64_val(unsigned char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-}
+/* Value of each byte as a base64 digit (either alphabet), or -1.  A table, since
+** every byte of every text passes through it. */
+static const signed char b64_tab[256] = {
+#define B64_ROW_NONE -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1
+    B64_ROW_NONE, B64_ROW_NONE,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, 62, -1, 63,         /* + - / */
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,        /* 0-9 */
+    -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,                   /* A-O */
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,        /* P-Z _ */
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,        /* a-o */
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,        /* p-z */
+    B64_ROW_NONE, B64_ROW_NONE, B64_ROW_NONE, B64_ROW_NONE,
+    B64_ROW_NONE, B64_ROW_NONE, B64_ROW_NONE, B64_ROW_NONE,
+#undef B64_ROW_NONE
+};
+#define b64_val(c) b64_tab[(unsigned char)(c)]
 
 static int hex_val(unsigned char c) {
     if (c >= '0' && c <= '9') return c - '0';

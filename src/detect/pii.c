@@ -346,7 +346,7 @@ static const char *const phone_words[] = {
     "phone", "tel", "call", "mobile", "cell", "whatsapp", "fax", "sms", "text me",
     "reach me", "dial", "contact", "telefon", "handy", "portable", "numero", "número", NULL};
 static const char *const ssn_words[] = {"ssn", "social security", "ss#", "soc sec", NULL};
-static const char *const version_words[] = {"version", "ver.", "release", "build", " v", NULL};
+static const char *const version_words[] = {"version", "ver.", "release", "build", NULL};
 
 /* Classifies groups [a..b] of candidate c.  Returns 1 and fills *m on a match. */
 static int classify(const char *s, const num_cand *c, int a, int b, size_t start,
@@ -502,6 +502,9 @@ static int classify(const char *s, const num_cand *c, int a, int b, size_t start
 static size_t numbers_at(pp_scan *sc, const char *s, size_t n, size_t i) {
     num_cand c;
     gather(s, n, i, &c);
+    /* fast exit for the short numbers of prose ("in 2019", "10:30"): every rule needs
+    ** 7+ digits except IPv4, which needs four groups */
+    if (c.ng < 4 && c.ge[c.ng - 1] - c.gs[0] < 7) return c.ge[c.ng - 1];
     for (int a = 0; a < c.ng;) {
         int found = -1;
         if (a == 0 || has_space(s, c.ss[a - 1], c.se[a - 1])) {

@@ -45,7 +45,7 @@
 #define W_ENTROPY 0.50f
 #define W_ENTROPY_CTX 0.70f
 
-enum { C_TOK = 1, C_B64URL = 2, C_B64 = 4 };
+enum { C_TOK = 1, C_B64URL = 2, C_B64 = 4, C_ASSIGN = 8 };
 
 typedef struct secrets_det {
     unsigned char cls[256]; /* C_* bits per byte */
@@ -207,7 +207,14 @@ static int pem(const char *s, size_t n, size_t a, match *m) {
     size_t j = a + 11, lab = j;
     for (int k = 0; k < 7; k++)
         if (starts(s, n, j, types[k])) { j += strlen(types[k]); break; }
-    if (!starts(s, n, j, "PRIVATE KEY")) return 0;
+    if (!starts(s, n, j, "PRIVATE KEY")) {
+        /* public material (certificates, public keys) is not secret, but its base64
+        ** body would look random to the entropy rule: claim the block, report nothing */
+        const char *end = memmem(s + a, n - a < 65536 ? n - a : 65536, "-----END ", 9);
+        const char *nl = end ? memchr(end, '\n', (size_t)(s + n - end)) : NULL;
+        *m = (match){a, end ? (nl ? (size_t)(nl - s) : n) : a + 11, -1, NULL, 0};
+        return 1;
+    }
     j += 11;
     if (starts(s, n, j, " BLOCK")) j += 6;
     if (!starts(s, n, j, "-----")) return 0;
@@ -221,10 +228,18 @@ static int pem(const char *s, size_t n, size_t a, match *m) {
             break;
         }
     }
-    if (!e) {   /* truncated: header plus the body that follows (incl. JSON "\n") */
+    if (!e) {   /* truncated: the header and the base64 lines right after it */
         e = j;
-        while (e < n && (pp_su_alnum((unsigned char)s[e]) || strchr("+/=\\:- \t\r\n", s[e])) && s[e]) e++;
-        while (e > j && strchr(" \t\r\n", s[e - 1])) e--;
+        for (size_t k = j;;) {
+            if (s[k] == '\r') k++;
+            if (s[k] == '\n') k++;
+            else if (s[k] == '\\' && s[k + 1] == 'n') k += 2;   /* JSON-escaped */
+            else break;
+            size_t r = k;
+            while (r < n && (pp_su_alnum((unsigned char)s[r]) || s[r] == '+' || s[r] == '/' || s[r] == '=')) r++;
+            if (r == k || (s[r] != '\n' && s[r] != '\r' && s[r] != '\\' && r < n)) break;
+            e = k = r;
+        }
     }
     *m = (match){a, e, PP_KIND_PRIVATE_KEY, "pem.private_key", W_PEM};
     return 1;
@@ -329,7 +344,8 @@ static const struct { const char *kw; const char *rule; } secret_names[] = {
     {"passphrase", "assign.password"}, {"secret", "assign.secret"}, {"secret_key", "assign.secret"},
     {"api_key", "assign.api_key"}, {"apikey", "assign.api_key"}, {"api-key", "assign.api_key"},
     {"access_key", "assign.api_key"}, {"private_key", "assign.secret"},
-    {"token", "assign.token"}, {"auth", "assign.token"}, {"credentials", "assign.secret"},
+    {"token", "assign.token"}, {"auth", "assign.token"}, {"authorization", "assign.token"},
+    {"credentials", "assign.secret"},
 };
 
 static const char *secret_name(const char *s, size_t a, size_t b) {
@@ -351,12 +367,11 @@ static int placeholder(const char *s, size_t a, size_t b, int quoted) {
                                      "placeholder", "changeme", "<", NULL};
     unsigned char c0 = (unsigned char)s[a];
     if (strchr("<$%{[(*", c0)) return 1;
-    int same = 1, up, lo, dg, sym = 0;
+    int same = 1, up, lo, dg;
     char low[64];
     size_t k = 0;
     for (size_t i = a; i < b; i++) {
         if (s[i] != s[a]) same = 0;
-        if (!pp_su_alnum((unsigned char)s[i])) sym = 1;
         if (k < sizeof low - 1) low[k++] = (char)pp_su_lc((unsigned char)s[i]);
     }
     low[k] = 0;
@@ -365,7 +380,8 @@ static int placeholder(const char *s, size_t a, size_t b, int quoted) {
         if (strstr(low, ph[i])) return 1;
     classes_of(s, a, b, &up, &lo, &dg);
     /* bare lowercase words are prose ("token: something"), not secrets */
-    if (!quoted && !up && !dg && !sym) return 1;
+    /* bare words and code are not secrets ("token: something", "= os.environ.get(") */
+    if (!quoted && !up && !dg) return 1;
     if (!strcmp(low, "password") || !strcmp(low, "true") || !strcmp(low, "false") ||
         !strcmp(low, "null") || !strcmp(low, "undefined") || !strcmp(low, "required"))
         return 1;
@@ -373,7 +389,7 @@ static int placeholder(const char *s, size_t a, size_t b, int quoted) {
 }
 
 static int bare_value_ch(unsigned char c) {
-    return c > ' ' && !strchr(",;)}]\"'`<>", c);
+    return c > ' ' && !strchr(",;(){}[]\"'`<>", c);
 }
 
 /* The token s[a..b) followed by '=' or ':' (after an optional closing quote and
@@ -457,7 +473,7 @@ static double shannon(const char *s, size_t a, size_t b) {
 ** injection detector looks at what it says.) */
 static int b64_of_text(const char *s, size_t a, size_t b) {
     unsigned acc = 0;
-    int bits = 0, total = 0, printable = 0, spaces = 0;
+    int bits = 0, total = 0, printable = 0;
     for (size_t i = a; i < b && total < 192; i++) {
         unsigned char c = (unsigned char)s[i];
         unsigned v = pp_su_upper(c) ? c - 'A' : pp_su_lower(c) ? c - 'a' + 26
@@ -470,10 +486,9 @@ static int b64_of_text(const char *s, size_t a, size_t b) {
             unsigned char byte = (unsigned char)(acc >> bits);
             total++;
             printable += (byte >= 0x20 && byte < 0x7f) || byte == '\n' || byte == '\t';
-            spaces += byte == ' ';
         }
     }
-    return total >= 8 && printable * 10 >= total * 9 && spaces > 0;
+    return total >= 8 && printable * 10 >= total * 9;
 }
 
 static const char *const key_words[] = {"key", "token", "secret", "passw", "bearer", "auth",
@@ -481,21 +496,36 @@ static const char *const key_words[] = {"key", "token", "secret", "passw", "bear
 
 /* Reports s[a..b) if it looks like a random credential.  Returns 1 if reported. */
 static int high_entropy(pp_scan *sc, const char *s, size_t a, size_t b) {
-    size_t L = b - a, lower_run = 0, cover = 0;
+    size_t L = b - a, cover = 0;
     if (L < 20) return 0;
     if (L > 1024) b = a + 1024, L = 1024;
     if (s[a] == '/' || memmem(s + a, L, "//", 2)) return 0;          /* paths, URLs */
     int up, lo, dg;
     classes_of(s, a, b, &up, &lo, &dg);
     if (!(up && lo && dg)) return 0;
-    for (size_t i = a; i <= b; i++) {                                  /* English-like runs */
-        if (i < b && pp_su_lower((unsigned char)s[i])) { lower_run++; continue; }
-        if (lower_run >= 4) cover += lower_run;
-        lower_run = 0;
+    /* Word-like runs, [A-Z]?[a-z]{3,}, [A-Z]{4,} and [0-9]{4,}: identifiers
+    ** ("getUserName2", "CPT_PRINT_v2") and glued-together text ("TsCs08714740")
+    ** are mostly made of them; in random base62 strings they cover over half the
+    ** token 4-8% of the time (simulated, lengths 20..40), the price of not
+    ** flagging every long identifier. */
+    for (size_t i = a; i < b;) {
+        size_t j = i;
+        while (j < b && pp_su_upper((unsigned char)s[j])) j++;
+        size_t k = j;
+        while (k < b && pp_su_lower((unsigned char)s[k])) k++;
+        size_t up = j - i, low = k - j;
+        if (low >= 3) cover += low + (up > 0) + (up - (up > 0) >= 4 ? up - 1 : 0);
+        else if (up >= 4) cover += up;
+        if (k == i) {                       /* digits: long runs are numbers, not noise */
+            while (k < b && pp_su_digit((unsigned char)s[k])) k++;
+            if (k - i >= 4) cover += k - i;
+        }
+        i = k > i ? k : i + 1;
     }
-    if (cover * 100 > L * 35) return 0;
+    if (cover * 2 > L) return 0;
     if (shannon(s, a, b) < entropy_threshold(L)) return 0;
-    if (b64_of_text(s, a, b)) return 0;
+    for (size_t off = 0; off < 4; off++)    /* base64 may start mid-token */
+        if (b64_of_text(s, a + off, b)) return 0;
     int ctx = pp_su_context_before(s, a, 32, key_words);
     pp_su_report(sc, PP_CAT_SECRETS, ctx ? W_ENTROPY_CTX : W_ENTROPY, a, b, PP_DET_SECRETS,
                  PP_KIND_HIGH_ENTROPY, ctx ? "entropy.context" : "entropy");
@@ -517,38 +547,66 @@ static int aws_secret_ctx(pp_scan *sc, const secrets_det *d, const char *s, size
 
 /* ----------------------------------------------------------------- scan ---- */
 
+/* Examines the token s[a..b) (10+ bytes, or any length for a caller that knows
+** better) with the prefix rules, the AWS-secret context rule and the entropy rule.
+** Returns the offset to resume scanning at (>= b). */
+static size_t long_token(const secrets_det *d, pp_scan *sc, const char *s, size_t n,
+                         size_t a, size_t b) {
+    match m;
+    if ((b - a >= 15 || s[a] == '-') && prefix_rule(d, s, n, a, &m)) {
+        if (m.kind >= 0)
+            pp_su_report(sc, PP_CAT_SECRETS, m.w, m.start, m.end, PP_DET_SECRETS, m.kind, m.rule);
+        return m.end > b ? m.end : b;
+    }
+    size_t e = b;
+    while (e > a && s[e - 1] == '.') e--;
+    if (e - a < 20 || aws_secret_ctx(sc, d, s, a, e)) return b;
+    /* dotted tokens and paths (hosts, file names, URLs, failed JWTs): test each part */
+    for (size_t p = a; p < e;) {
+        size_t q = p;
+        while (q < e && s[q] != '.' && s[q] != '/') q++;
+        high_entropy(sc, s, p, q);
+        p = q + 1;
+    }
+    return b;
+}
+
+/* At an '=' or ':' at s[i]: the key token before it (past spaces and a closing
+** quote) and, if it names a secret, the value after it.  Returns the offset to
+** resume at, or 0 if nothing was reported. */
+static size_t assignment_at(const secrets_det *d, pp_scan *sc, const char *s, size_t n, size_t i) {
+    size_t k = i;
+    while (k > 0 && s[k - 1] == ' ' && i - k < 4) k--;
+    if (k > 0 && (s[k - 1] == '"' || s[k - 1] == '\'')) k--;
+    size_t b = k, a = k;
+    while (a > 0 && (d->cls[(unsigned char)s[a - 1]] & C_TOK) && b - a < 64) a--;
+    return a < b ? assignment(d, sc, s, n, a, b) : 0;
+}
+
+/* The scan loop.  Prose is short words, and branching on every word boundary
+** costs a misprediction each; so the loop keeps a branch-free count of the
+** current token's length and leaves the fast path only when a token reaches 10
+** bytes (every key format is at least that long; "-----BEGIN" is exactly 10) or at
+** an '=' / ':' (assignments). */
 static pp_status secrets_scan(const void *self, pp_scan *sc) {
     const secrets_det *d = self;
     const pp_view *v = &sc->text->base;
     const char *s = v->s;
-    size_t n = v->n, i = 0;
+    size_t n = v->n, i = 0, run = 0;
     while (i < n) {
-        while (i < n && !(d->cls[(unsigned char)s[i]] & C_TOK)) i++;
-        size_t a = i;
-        while (i < n && (d->cls[(unsigned char)s[i]] & C_TOK)) i++;
-        size_t b = i;
-        if (a == b) break;
-        match m;
-        if (prefix_rule(d, s, n, a, &m)) {
-            pp_su_report(sc, PP_CAT_SECRETS, m.w, m.start, m.end, PP_DET_SECRETS, m.kind, m.rule);
-            if (m.end > i) i = m.end;
+        unsigned f = d->cls[(unsigned char)s[i]];
+        run = (run + 1) & (size_t)-(size_t)(f & C_TOK);
+        if (run < 10 && !(f & C_ASSIGN)) { i++; continue; }
+        if (f & C_ASSIGN) {
+            size_t r = assignment_at(d, sc, s, n, i);
+            i = r > i ? r : i + 1;
+            run = 0;
             continue;
         }
-        size_t r = assignment(d, sc, s, n, a, b);
-        if (r) {
-            if (r > i) i = r;
-            continue;
-        }
-        if (b - a < 20) continue;
-        while (b > a && s[b - 1] == '.') b--;
-        if (aws_secret_ctx(sc, d, s, a, b)) continue;
-        /* dotted tokens (hosts, file names, failed JWTs): test each part */
-        for (size_t p = a; p < b;) {
-            size_t q = p;
-            while (q < b && s[q] != '.') q++;
-            high_entropy(sc, s, p, q);
-            p = q + 1;
-        }
+        size_t a = i + 1 - run, b = i + 1;
+        while (b < n && (d->cls[(unsigned char)s[b]] & C_TOK)) b++;
+        i = long_token(d, sc, s, n, a, b);
+        run = 0;
     }
     return sc->oom ? PARAPET_ERR_NOMEM : PARAPET_OK;
 }
@@ -564,6 +622,7 @@ static pp_status secrets_open(const pp_detector_config *cfg, void **self, char *
         if (an || c == '_' || c == '+' || c == '/' || c == '.' || c == '-') d->cls[c] |= C_TOK;
         if (an || c == '_' || c == '-') d->cls[c] |= C_B64URL;
         if (an || c == '+' || c == '/') d->cls[c] |= C_B64;
+        if (c == '=' || c == ':') d->cls[c] |= C_ASSIGN;
     }
     *self = d;
     return PARAPET_OK;

@@ -373,11 +373,13 @@ static pp_status parse(pp_gguf *g, const char *label, char **detail) {
             goto out;
         }
         uint64_t row;
-        if (pp_ggml_row_bytes(t->type, t->ne[0], &row) ||
-            __builtin_mul_overflow(row, nel / t->ne[0], &t->size)) {
+        if (pp_ggml_row_bytes(t->type, t->ne[0], &row)) {
             st = fail_at(&c, dims_at, "tensor '%s': ne[0] = %llu is not a multiple of the %s "
-                         "block size %u, or the size overflows", nbuf,
-                         (unsigned long long)t->ne[0], ti->name, ti->blck);
+                         "block size %u", nbuf, (unsigned long long)t->ne[0], ti->name, ti->blck);
+            goto out;
+        }
+        if (__builtin_mul_overflow(row, nel / t->ne[0], &t->size)) {
+            st = fail_at(&c, dims_at, "tensor '%s': data size overflows (outside any file)", nbuf);
             goto out;
         }
         if ((st = rd64(&c, &t->offset, "tensor offset"))) goto out;
@@ -495,6 +497,7 @@ static pp_status open_common(pp_gguf *g, const char *label, pp_gguf **out, char 
 }
 
 pp_status pp_gguf_open_mem(const void *data, size_t len, pp_gguf **out, char **detail) {
+    if (detail) *detail = NULL;
     if (!out || (!data && len)) return PARAPET_ERR_ARG;
     pp_gguf *g = pp_calloc(1, sizeof *g);
     if (!g) return PARAPET_ERR_NOMEM;
@@ -505,6 +508,7 @@ pp_status pp_gguf_open_mem(const void *data, size_t len, pp_gguf **out, char **d
 }
 
 pp_status pp_gguf_open_file(const char *path, pp_gguf **out, char **detail) {
+    if (detail) *detail = NULL;
     if (!path || !out) return PARAPET_ERR_ARG;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {

@@ -13,6 +13,7 @@
 */
 #include "llm/gguf.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct parapet_model {
@@ -96,6 +97,20 @@ static void put_clean(pp_buf *b, const char *s, size_t n, size_t max) {
         pp_buf_putc(b, (c < 0x20 || c == 0x7f) ? '?' : (char)c);
     }
     if (n > max) pp_buf_puts(b, "...");
+}
+
+/* Appends the shortest %g form of f that reads back to the same value -- at float
+** precision when f is exactly a float (most GGUF floats are f32), so 1e-5f prints as
+** 1e-05 and not 9.99999975e-06. */
+static void put_float(pp_buf *b, double f) {
+    char tmp[40];
+    int is_float = (double)(float)f == f;
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, f);
+        double back = strtod(tmp, NULL);
+        if (is_float ? (float)back == (float)f : back == f) break;
+    }
+    pp_buf_puts(b, tmp);
 }
 
 typedef struct field {
@@ -186,7 +201,7 @@ pp_status pp_gguf_summary(const pp_gguf *g, const char *label, int json, char **
             int64_t k;
             if (shape_fields[i].is_float && *archz && !pp_gguf_get_float(g, key, &f) &&
                 isfinite(f))
-                pp_buf_printf(&b, "%.9g", f);
+                put_float(&b, f);
             else if (!shape_fields[i].is_float && *archz && !pp_gguf_get_int(g, key, &k))
                 pp_buf_printf(&b, "%lld", (long long)k);
             else pp_buf_puts(&b, "null");
@@ -248,8 +263,10 @@ pp_status pp_gguf_summary(const pp_gguf *g, const char *label, int json, char **
             snprintf(key, sizeof key, "%s.%s", archz, shape_fields[i].suffix);
             double f;
             int64_t k;
-            if (shape_fields[i].is_float && *archz && !pp_gguf_get_float(g, key, &f))
-                pp_buf_printf(&b, " %s=%g", shape_fields[i].name, f);
+            if (shape_fields[i].is_float && *archz && !pp_gguf_get_float(g, key, &f)) {
+                pp_buf_printf(&b, " %s=", shape_fields[i].name);
+                put_float(&b, f);
+            }
             else if (!shape_fields[i].is_float && *archz && !pp_gguf_get_int(g, key, &k))
                 pp_buf_printf(&b, " %s=%lld", shape_fields[i].name, (long long)k);
         }

@@ -333,7 +333,7 @@ static pp_status compile_regex(const char *pat, size_t n, int literal, pcre2_cod
     if (!p) return PARAPET_ERR_NOMEM;
     int err = 0;
     PCRE2_SIZE eoff = 0;
-    uint32_t opts = PCRE2_UTF | PCRE2_UCP | (literal ? PCRE2_LITERAL : 0);
+    uint32_t opts = PCRE2_UTF | (literal ? PCRE2_LITERAL : PCRE2_UCP);
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)p, strlen(p), opts, &err, &eoff, NULL);
     if (!re) {
         PCRE2_UCHAR msg[160];
@@ -545,9 +545,9 @@ pp_status pp_tok_build(const pp_tok_builder *b, pp_tokenizer **out, char **detai
         t->norm[i].kind = b->norm[i].kind;
         t->norm[i].alen = b->norm[i].alen;
         t->norm[i].blen = b->norm[i].blen;
+        t->n_norm = i + 1; /* counted before the copies, so a failure frees them */
         if (b->norm[i].a && !(t->norm[i].a = pp_strndup(b->norm[i].a, b->norm[i].alen))) goto fail;
         if (b->norm[i].b && !(t->norm[i].b = pp_strndup(b->norm[i].b, b->norm[i].blen))) goto fail;
-        t->n_norm = i + 1;
     }
     for (size_t i = 0; i < b->n_pre; i++) {
         const pp_tok_pre_step *ps = &b->pre[i];
@@ -828,13 +828,14 @@ static int nfc(scratch *s, const char *p, size_t n, pp_buf *dst) {
         utf8proc_ssize_t r = utf8proc_decompose((const utf8proc_uint8_t *)p, (utf8proc_ssize_t)n,
                                                 s->u32, (utf8proc_ssize_t)s->u32_cap, opt);
         if (r < 0) return -1;
-        if ((size_t)r <= s->u32_cap) {
+        /* one spare element: utf8proc_reencode writes a NUL after the UTF-8 */
+        if ((size_t)r < s->u32_cap) {
             r = utf8proc_reencode(s->u32, r, opt);
             if (r < 0) return -1;
             pp_buf_put(dst, (const char *)s->u32, (size_t)r);
             return dst->oom ? -1 : 0;
         }
-        if (PP_GROW(s->u32, s->u32_cap, (size_t)r)) return -1;
+        if (PP_GROW(s->u32, s->u32_cap, (size_t)r + 1)) return -1;
     }
 }
 

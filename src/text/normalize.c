@@ -368,17 +368,46 @@ typedef struct fold_unit {
     uint32_t cp;     /* folded code point */
     uint32_t b0, b1; /* base-view bytes [b0,b1) it came from */
     uint16_t xf;     /* PARAPET_XF_* so far (base bits included) */
-    uint8_t cls;     /* FC_* */
-    uint8_t del;     /* dropped by separator joining */
+    uint8_t cls : 4; /* FC_* */
+    uint8_t del : 1; /* dropped by separator joining */
+    uint8_t word : 1;/* can be part of a word: letter, digit, mark, leet or mask char */
+    uint8_t sep : 1; /* may separate the letters of a spelled-out word */
 } fold_unit;
 
 enum { FC_OTHER, FC_SPACE, FC_LETTER, FC_DIGIT, FC_MARK, FC_MASK };
 
-static inline uint8_t ascii_class(unsigned c) {
-    if ((unsigned)((c | 0x20) - 'a') < 26u) return FC_LETTER;
-    if (c - '0' < 10u) return FC_DIGIT;
-    if (c == ' ' || c - 9u < 5u) return FC_SPACE; /* \t \n \v \f \r */
-    return FC_OTHER;
+/* ASCII unit properties, packed: class (low 4 bits), word (bit 4), sep (bit 5). */
+#define UA_CLS(c)                                                                  \
+    ((((c) | 0x20) >= 'a' && ((c) | 0x20) <= 'z') ? FC_LETTER                      \
+     : ((c) >= '0' && (c) <= '9')                 ? FC_DIGIT                       \
+     : ((c) == ' ' || ((c) >= 9 && (c) <= 13))    ? FC_SPACE                       \
+                                                  : FC_OTHER)
+#define UA_WORD(c)                                                                 \
+    (UA_CLS(c) == FC_LETTER || UA_CLS(c) == FC_DIGIT || (c) == '@' || (c) == '$' ||  \
+     (c) == '!' || (c) == '|' || (c) == '*' || (c) == '#')
+#define UA_SEP(c)                                                                  \
+    ((c) == ' ' || (c) == '\t' || (c) == '.' || (c) == '-' || (c) == '_' ||        \
+     (c) == ',' || (c) == '/' || (c) == '|' || (c) == '~' || (c) == '+')
+#define UA_OF(c) (UA_CLS(c) | (UA_WORD(c) << 4) | (UA_SEP(c) << 5))
+#define UA_4(c) UA_OF(c), UA_OF((c) + 1), UA_OF((c) + 2), UA_OF((c) + 3)
+#define UA_16(c) UA_4(c), UA_4((c) + 4), UA_4((c) + 8), UA_4((c) + 12)
+#define UA_64(c) UA_16(c), UA_16((c) + 16), UA_16((c) + 32), UA_16((c) + 48)
+static const uint8_t k_unit_ascii[128] = {UA_64(0), UA_64(64)};
+
+/* Fills x's class and flags for code point cp of class cls (non-ASCII) or from the
+** ASCII table. */
+static inline void unit_set_class(fold_unit *x, uint32_t cp, uint8_t cls) {
+    if (cp < 0x80) {
+        uint8_t a = k_unit_ascii[cp];
+        x->cls = a & 15;
+        x->word = (a >> 4) & 1;
+        x->sep = (a >> 5) & 1;
+    } else {
+        x->cls = cls;
+        x->word = cls == FC_LETTER || cls == FC_DIGIT || cls == FC_MARK;
+        x->sep = cp == 0xB7 || cp == 0x2022;
+    }
+    x->del = 0;
 }
 
 static uint8_t category_class(int cat, uint32_t cp) {
@@ -434,8 +463,7 @@ static pp_status make_units(pp_text *t, size_t from, size_t n, size_t *m_out) {
             x->b0 = (uint32_t)i;
             x->b1 = (uint32_t)i + 1;
             x->xf = b->xf[i];
-            x->del = 0;
-            x->cls = ascii_class(c);
+            unit_set_class(x, c, 0);
             if (c - 'A' < 26u) {
                 c += 32;
                 x->xf |= PARAPET_XF_CASE;
@@ -483,7 +511,7 @@ static pp_status make_units(pp_text *t, size_t from, size_t n, size_t *m_out) {
         int stripped = 0;
         for (utf8proc_ssize_t q = 0; q < r; q++) {
             uint32_t d = (uint32_t)buf[q];
-            uint8_t cls = d < 0x80 ? ascii_class(d)
+            uint8_t cls = d < 0x80 ? (uint8_t)(k_unit_ascii[d] & 15)
                                    : category_class(utf8proc_category((utf8proc_int32_t)d), d);
             if (cls == FC_MARK && strip) {
                 stripped = 1;
@@ -494,8 +522,7 @@ static pp_status make_units(pp_text *t, size_t from, size_t n, size_t *m_out) {
             x->b0 = (uint32_t)i;
             x->b1 = (uint32_t)(i + k);
             x->xf = xf;
-            x->cls = cls;
-            x->del = 0;
+            unit_set_class(x, d, cls);
         }
         if (stripped)
             for (size_t q = first; q < m; q++) u[q].xf |= PARAPET_XF_ACCENT;
@@ -518,10 +545,7 @@ static inline int word_punct(uint32_t cp) {
     return cp == '@' || cp == '$' || cp == '!' || cp == '|' || cp == '*' || cp == '#';
 }
 
-static inline int wordish(const fold_unit *x) {
-    return x->cls == FC_LETTER || x->cls == FC_DIGIT || x->cls == FC_MARK ||
-           x->cls == FC_MASK || (x->cp < 0x80 && word_punct(x->cp));
-}
+static inline int wordish(const fold_unit *x) { return x->word; }
 
 /* Characters that may separate the letters of a spelled-out word. */
 static inline int separator_cp(uint32_t cp) {
@@ -560,7 +584,8 @@ static int singleton(const fold_unit *u, size_t m, size_t k) {
 static void join_separated(pp_text *t, fold_unit *u, size_t m) {
     size_t k = 0;
     while (k < m) {
-        if (!singleton(u, m, k)) {
+        if (u[k].cls == FC_SPACE || (k + 1 < m && u[k + 1].cls == FC_LETTER) ||
+            !singleton(u, m, k)) {
             k++;
             continue;
         }
@@ -568,7 +593,7 @@ static void join_separated(pp_text *t, fold_unit *u, size_t m) {
         int count = 1, letters = u[k].cls == FC_LETTER;
         for (;;) {
             size_t gap = 0;
-            while (j < m && gap < 4 && separator_cp(u[j].cp)) {
+            while (j < m && gap < 4 && u[j].sep) {
                 j++;
                 gap++;
             }
@@ -580,7 +605,7 @@ static void join_separated(pp_text *t, fold_unit *u, size_t m) {
         }
         if (count >= 3 && letters >= 2) {
             for (size_t x = k; x <= last; x++) {
-                if (separator_cp(u[x].cp))
+                if (u[x].sep)
                     u[x].del = 1;
                 else
                     u[x].xf |= PARAPET_XF_SEPARATOR;
@@ -726,8 +751,22 @@ static pp_status emit_fold(pp_text *t, const fold_unit *u, size_t m, size_t *o_i
                 t->signals |= PP_SIG_REPEAT;
             }
         }
+        if (cp == ' ' && x->cls == FC_SPACE && o && f->s[o - 1] == ' ') {
+            /* Whitespace on both sides of characters that folded away at the start
+            ** of a segment: one space, as when the whole text goes through here. */
+            f->src_end[o - 1] = b->src_end[u[last].b1 - 1];
+            f->xf[o - 1] |= xf;
+            i = j;
+            continue;
+        }
         char enc[4];
-        size_t k = pp_utf8_encode(cp, enc);
+        size_t k;
+        if (cp < 0x80) {
+            enc[0] = (char)cp;
+            k = 1;
+        } else {
+            k = pp_utf8_encode(cp, enc);
+        }
         if (o + k >= f->cap && view_reserve(f, PP_MAX(o + k, f->cap * 2)))
             return PARAPET_ERR_NOMEM;
         uint32_t s0 = b->src_start[x->b0], s1 = b->src_end[u[last].b1 - 1];
@@ -747,108 +786,172 @@ static pp_status emit_fold(pp_text *t, const fold_unit *u, size_t m, size_t *o_i
 
 /* ------------------------------------------------------------ fold: driver */
 
-/* Classes of ASCII bytes for the fold fast path. */
-enum { FF_SLOW = 0, FF_SPACE, FF_LETTER, FF_PLAIN };
+/* Classes of ASCII bytes for the fold fast path.  FF_SLOW: non-ASCII, or a leet or
+** mask character ('!' is handled apart). */
+enum { FF_SLOW = 0, FF_SPACE, FF_LETTER, FF_DIGIT, FF_PLAIN };
 
-static inline int fast_class(unsigned char c) {
-    if (c >= 0x80) return FF_SLOW;
-    if ((unsigned)((c | 0x20) - 'a') < 26u) return FF_LETTER;
-    if (c == ' ' || (unsigned)(c - 9) < 5u) return FF_SPACE;
-    if ((unsigned)(c - '0') < 10u || word_punct(c)) return FF_SLOW;
-    return FF_PLAIN;
+#define FF_OF(c)                                                                   \
+    ((c) >= 0x80                                         ? FF_SLOW                 \
+     : (((c) | 0x20) >= 'a' && ((c) | 0x20) <= 'z')      ? FF_LETTER               \
+     : ((c) >= '0' && (c) <= '9')                        ? FF_DIGIT                \
+     : ((c) == ' ' || ((c) >= 9 && (c) <= 13))           ? FF_SPACE                \
+     : ((c) == '@' || (c) == '$' || (c) == '!' || (c) == '|' || (c) == '*' ||      \
+        (c) == '#')                                      ? FF_SLOW                 \
+                                                         : FF_PLAIN)
+#define FF_4(c) FF_OF(c), FF_OF((c) + 1), FF_OF((c) + 2), FF_OF((c) + 3)
+#define FF_16(c) FF_4(c), FF_4((c) + 4), FF_4((c) + 8), FF_4((c) + 12)
+#define FF_64(c) FF_16(c), FF_16((c) + 16), FF_16((c) + 32), FF_16((c) + 48)
+static const uint8_t k_fast_class[256] = {FF_64(0), FF_64(64), FF_64(128), FF_64(192)};
+
+static inline int fast_class(unsigned char c) { return k_fast_class[c]; }
+
+/* Could the one-character token ending just before s[j] start a separator chain?
+** Conservative: says yes whenever it cannot rule a chain out cheaply. */
+static int may_chain(const unsigned char *s, size_t n, size_t j) {
+    size_t gap = 0;
+    while (j < n && gap < 4 && (s[j] >= 0x80 || separator_cp(s[j]))) {
+        if (s[j] >= 0x80) return 1; /* '·', '•', or anything else non-ASCII */
+        j++;
+        gap++;
+    }
+    if (gap == 0 || gap > 3 || j >= n) return 0;
+    unsigned c = s[j];
+    if (c >= 0x80) return 1;
+    if (!(fast_class((unsigned char)c) == FF_LETTER || k_leet[c])) return 0;
+    /* a longer word there is not a one-character token */
+    return !(j + 1 < n && s[j + 1] < 0x80 && fast_class(s[j + 1]) >= FF_LETTER &&
+             fast_class(s[j + 1]) <= FF_DIGIT);
 }
 
-/* If an all-ASCII-letter word of 2 or more letters starts at s[p] and ends at a
-** space or plain punctuation (or the end), returns its end, else 0.  Such a "simple
-** word" can take part in none of the word rules (no digits, leet or mask characters,
-** no other script, not a one-letter token), so the fast path folds it directly. */
-static size_t simple_word_end(const unsigned char *s, size_t n, size_t p) {
-    size_t j = p;
-    while (j < n && (unsigned)((s[j] | 0x20) - 'a') < 26u) j++;
-    if (j - p < 2) return 0;
-    if (j < n && fast_class(s[j]) == FF_SLOW) return 0;
-    return j;
+/* If a token that no word rule can touch starts at s[i] (which follows a space,
+** plain punctuation or the start), returns its end, else 0.  Such tokens: a run of
+** ASCII letters, or of digits, or nothing, then a run of '!', ending at a space, plain
+** punctuation or the end; a one-character one must not be able to start a separator
+** chain.  Letters then digits ("th3") or a '!' before a letter fail the end test. */
+static size_t fast_token_end(const unsigned char *s, size_t n, size_t i, size_t *len) {
+    int cls = fast_class(s[i]);
+    size_t j = i;
+    if (cls == FF_LETTER || cls == FF_DIGIT)
+        while (j < n && fast_class(s[j]) == cls) j++;
+    else if (s[i] != '!')
+        return 0;
+    size_t k = j;
+    while (k < n && s[k] == '!') k++;
+    if (k < n) {
+        int end = fast_class(s[k]);
+        if (end != FF_SPACE && end != FF_PLAIN) return 0;
+    }
+    if (j - i == 1 && k == j && may_chain(s, n, j)) return 0;
+    *len = j - i;
+    return k;
 }
 
 /* End of the segment that must go through the unit pipeline when the fast path
-** stops at s[i]: just before the next simple word that follows a space or plain
-** punctuation.  No word, separator chain or letter run crosses such a point, so
-** folding the segment alone gives exactly what folding the whole text would. */
+** stops at s[i]: just before the next fast token of 2 or more letters or digits that
+** follows a space or plain punctuation.  No word, separator chain or letter run
+** crosses such a point, so folding the segment alone gives exactly what folding the
+** whole text would (the property test checks this against the slow path). */
 static size_t slow_segment_end(const unsigned char *s, size_t n, size_t i) {
     for (size_t p = i + 1; p < n; p++) {
-        if ((unsigned)((s[p] | 0x20) - 'a') >= 26u) continue;
+        int c = fast_class(s[p]);
+        if (c != FF_LETTER && c != FF_DIGIT) continue;
         int before = fast_class(s[p - 1]);
-        if ((before == FF_SPACE || before == FF_PLAIN) && simple_word_end(s, n, p)) return p;
+        if (before != FF_SPACE && before != FF_PLAIN) continue;
+        size_t len;
+        if (fast_token_end(s, n, p, &len) && len >= 2) return p;
     }
     return n;
 }
 
-/* Builds t->fold from t->base.  Plain ASCII (simple words, whitespace, punctuation
-** that is not a leet or mask character) is folded inline; everything else is cut into
-** segments for the unit pipeline.  `slow` sends the whole text through the pipeline
-** (tests compare the two).  Invariant: capacity >= bytes written + base bytes left + 1
-** on the fast path; segments reserve for themselves. */
+/* Builds t->fold from t->base.  Plain ASCII (whitespace, plain punctuation, tokens
+** that no word rule touches) is folded inline; everything else is cut into segments
+** for the unit pipeline.  `slow` sends the whole text through the pipeline (tests
+** compare the two).  Invariant: capacity >= bytes written + base bytes left + 1 on the
+** fast path; segments reserve for themselves. */
 static pp_status build_fold(pp_text *t, int slow) {
     const pp_view *b = &t->base;
     pp_view *f = &t->fold;
     const unsigned char *s = (const unsigned char *)b->s;
     size_t n = b->n, i = 0, o = 0;
     if (view_reserve(f, n)) return PARAPET_ERR_NOMEM;
+    const uint32_t *restrict bss = b->src_start, *restrict bse = b->src_end;
+    const uint16_t *restrict bxf = b->xf;
+    char *restrict fs = f->s;
+    uint32_t *restrict fss = f->src_start, *restrict fse = f->src_end;
+    uint16_t *restrict fxf = f->xf;
+    uint8_t *restrict frun = f->run;
+    uint32_t sigs = 0; /* signals found on the fast path */
     while (i < n) {
         int cls = slow ? FF_SLOW : fast_class(s[i]);
-        size_t j;
+        size_t j, len;
+        (void)len;
         if (cls == FF_SPACE) {
-            uint16_t xf = b->xf[i];
-            for (j = i + 1; j < n && fast_class(s[j]) == FF_SPACE; j++) xf |= b->xf[j];
-            f->s[o] = ' ';
-            f->src_start[o] = b->src_start[i];
-            f->src_end[o] = b->src_end[j - 1];
-            f->xf[o] = xf;
-            f->run[o] = 1;
+            uint16_t xf = bxf[i];
+            for (j = i + 1; j < n && fast_class(s[j]) == FF_SPACE; j++) xf |= bxf[j];
+            fs[o] = ' ';
+            fss[o] = bss[i];
+            fse[o] = bse[j - 1];
+            fxf[o] = xf;
+            frun[o] = 1;
             o++;
             i = j;
             continue;
         }
         if (cls == FF_PLAIN) {
-            f->s[o] = (char)s[i];
-            f->src_start[o] = b->src_start[i];
-            f->src_end[o] = b->src_end[i];
-            f->xf[o] = b->xf[i];
-            f->run[o] = 1;
+            fs[o] = (char)s[i];
+            fss[o] = bss[i];
+            fse[o] = bse[i];
+            fxf[o] = bxf[i];
+            frun[o] = 1;
             o++;
             i++;
             continue;
         }
-        if (cls == FF_LETTER && (j = simple_word_end(s, n, i)) != 0) {
-            unsigned prev = 0, count = 0;
-            for (; i < j; i++) {
-                unsigned c = s[i];
-                uint16_t xf = b->xf[i];
-                if (c < 'a') {
-                    c += 32;
-                    xf |= PARAPET_XF_CASE;
-                }
-                if (c == prev) { /* the run goes on: widen the byte already written */
+        if (!slow && (cls == FF_LETTER || cls == FF_DIGIT || s[i] == '!')) {
+            /* Fold the token optimistically while scanning it; if its end shows a
+            ** word rule could apply, forget the output and take the slow path. */
+            size_t o0 = o;
+            unsigned prev = 256, count = 0;
+            uint32_t token_sigs = 0;
+            for (j = i; cls != FF_SLOW && j < n && k_fast_class[s[j]] == cls; j++) {
+                unsigned c = s[j], lower = c | 0x20;
+                uint16_t xf = (uint16_t)(bxf[j] | (c & 0x20 ? 0 : PARAPET_XF_CASE));
+                if (lower == prev) { /* a letter run goes on: widen the byte written */
                     count++;
-                    f->src_end[o - 1] = b->src_end[i];
-                    f->xf[o - 1] |= xf;
-                    f->run[o - 1] = (uint8_t)(count > 255 ? 255 : count);
+                    fse[o - 1] = bse[j];
+                    fxf[o - 1] |= xf;
+                    frun[o - 1] = (uint8_t)(count > 255 ? 255 : count);
                     if (count == 3) {
-                        f->xf[o - 1] |= PARAPET_XF_REPEAT;
-                        t->signals |= PP_SIG_REPEAT;
+                        fxf[o - 1] |= PARAPET_XF_REPEAT;
+                        token_sigs |= PP_SIG_REPEAT;
                     }
                     continue;
                 }
-                prev = c;
+                prev = cls == FF_LETTER ? lower : 256; /* digits never collapse */
                 count = 1;
-                f->s[o] = (char)c;
-                f->src_start[o] = b->src_start[i];
-                f->src_end[o] = b->src_end[i];
-                f->xf[o] = xf;
-                f->run[o] = 1;
+                fs[o] = (char)lower;
+                fss[o] = bss[j];
+                fse[o] = bse[j];
+                fxf[o] = xf;
+                frun[o] = 1;
                 o++;
             }
-            continue;
+            len = j - i;
+            for (; j < n && s[j] == '!'; j++, o++) {
+                fs[o] = '!';
+                fss[o] = bss[j];
+                fse[o] = bse[j];
+                fxf[o] = bxf[j];
+                frun[o] = 1;
+            }
+            int end = j < n ? k_fast_class[s[j]] : FF_SPACE;
+            if ((end == FF_SPACE || end == FF_PLAIN) &&
+                !(len == 1 && j == i + 1 && may_chain(s, n, j))) {
+                sigs |= token_sigs;
+                i = j;
+                continue;
+            }
+            o = o0;
         }
         size_t e = slow ? n : slow_segment_end(s, n, i), m;
         pp_status st = make_units(t, i, e, &m);
@@ -859,9 +962,15 @@ static pp_status build_fold(pp_text *t, int slow) {
         st = emit_fold(t, u, m, &o);
         if (st) return st;
         if (view_reserve(f, o + (n - e))) return PARAPET_ERR_NOMEM;
+        fs = f->s; /* the arrays may have moved */
+        fss = f->src_start;
+        fse = f->src_end;
+        fxf = f->xf;
+        frun = f->run;
         i = e;
     }
-    f->s[o] = 0;
+    t->signals |= sigs;
+    fs[o] = 0;
     f->n = o;
     return PARAPET_OK;
 }

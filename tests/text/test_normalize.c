@@ -545,6 +545,49 @@ TEST(property_maps_in_range_monotone_and_views_valid) {
     pp_text_free(&t);
 }
 
+/* Pieces for the fast-path comparison: ASCII tokens that sit at the edge of the fast
+** path's rules (one-letter tokens, chains, digits, '!', masks, leet). */
+static const char *const k_ascii_pieces[] = {
+    "a", "b", "I", "xy", "Hello", "wORLD", "2024", "7", "1d10t", "!", "!!", "idiot!",
+    "b!tch", "sh*t", "#tag", "@user", "$5", " ", "  ", "\t", "\n", ".", ",", "-", "_",
+    "/", "|", "~", "+", ";", ":", "?", "'", "\"", "(", ")", "aa", "ooo", "ss", "e",
+    "3.14", "x.y", "\xC2\xB7", "\xD0\xB0", "\xC3\xA9",
+};
+
+TEST(property_fast_path_folds_exactly_like_the_unit_pipeline) {
+    pp_text fast, slow;
+    pp_text_init(&fast);
+    pp_text_init(&slow);
+    char s[256];
+    for (int iter = 0; iter < 5000; iter++) {
+        size_t n = 0;
+        int parts = (int)(rnd() % 24);
+        for (int p = 0; p < parts; p++) {
+            const char *piece = k_ascii_pieces[rnd() % PP_ARRAY_LEN(k_ascii_pieces)];
+            size_t k = strlen(piece);
+            if (n + k > sizeof s - 1) break;
+            memcpy(s + n, piece, k);
+            n += k;
+        }
+        s[n] = 0;
+        CHECK_OK(pp_text_normalize(&fast, s, n, 0, NULL));
+        CHECK_OK(pp_text_normalize(&slow, s, n, PP_NORM_SLOW_FOLD_, NULL));
+        CHECK_MSG(!strcmp(fast.fold.s, slow.fold.s), "\"%s\": fast \"%s\" slow \"%s\"", s,
+                  fast.fold.s, slow.fold.s);
+        CHECK_MSG(fast.signals == slow.signals, "\"%s\": signals %x vs %x", s,
+                  fast.signals, slow.signals);
+        for (size_t i = 0; i < fast.fold.n; i++) {
+            CHECK_MSG(fast.fold.src_start[i] == slow.fold.src_start[i] &&
+                          fast.fold.src_end[i] == slow.fold.src_end[i] &&
+                          fast.fold.xf[i] == slow.fold.xf[i] &&
+                          fast.fold.run[i] == slow.fold.run[i],
+                      "\"%s\": byte %zu differs", s, i);
+        }
+    }
+    pp_text_free(&fast);
+    pp_text_free(&slow);
+}
+
 TEST(property_checker_catches_a_broken_map) {
     pp_text t;
     pp_text_init(&t);

@@ -1,0 +1,119 @@
+/*
+** features.c -- hashed word and character n-grams of a fold view, for the learned
+** classifier (see classify.h for the feature definition).
+**
+** The extractor is a small resumable state machine over code points: it keeps the
+** last few code points of the "space-separated stream" (word characters as they are,
+** every run of anything else as one space) in a ring, and the hash of the token being
+** read plus the previous one.  Each code point pushed to the stream emits its
+** n-grams ending there; each token end emits the unigram and the bigram.  Nothing is
+** allocated, so the same code serves training (features stored) and the hot path
+** (features summed straight into the model's accumulators).
+**
+** Hashing: a multiply-xor mix per code point and a 64-bit finalizer (the murmur3
+** fmix64 constants).  The hash is part of the model file's contract: change it and
+** every model must be retrained, so the file version must change with it.
+*/
+#include "classify.h"
+
+#define MIX_P 0x9E3779B97F4A7C15ull
+#define TAG_UNI 0x5151515151515151ull
+#define TAG_BI 0xB1B1B1B1B1B1B1B1ull
+#define TAG_CHAR 0xC4C4C4C4C4C4C4C4ull
+
+static inline uint64_t fmix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
+
+static inline uint32_t bucket_of(uint64_t h, unsigned bits) {
+    h = fmix64(h);
+    /* Top bits choose the bucket, the lowest bit the sign. */
+    return (uint32_t)((h >> (64 - bits)) << 1) | (uint32_t)(h & 1);
+}
+
+void pp_feat_begin(pp_feat_iter *it, const pp_feat_params *p, const char *s, size_t n) {
+    *it = (pp_feat_iter){0};
+    it->s = s;
+    it->n = n;
+    it->p = *p;
+    /* The stream starts with a space so that the first word's n-grams see its edge. */
+    it->ring[0] = ' ';
+    it->nring = 1;
+}
+
+/* Appends cp to the stream and writes its n-grams into out; returns how many. */
+static size_t push_cp(pp_feat_iter *it, uint32_t cp, uint32_t *out) {
+    for (unsigned k = 7; k > 0; k--) it->ring[k] = it->ring[k - 1];
+    it->ring[0] = cp;
+    if (it->nring < 8) it->nring++;
+    size_t m = 0;
+    uint64_t h = TAG_CHAR;
+    unsigned maxn = PP_MIN(it->p.char_max, it->nring);
+    /* ring[0] is the newest; the n-gram of length len is ring[len-1..0]. Hash from
+    ** the newest backwards so every length reuses the shorter one's prefix. */
+    for (unsigned len = 1; len <= maxn; len++) {
+        h = (h ^ it->ring[len - 1]) * MIX_P;
+        if (len >= it->p.char_min) out[m++] = bucket_of(h ^ len, it->p.hash_bits);
+    }
+    return m;
+}
+
+/* Ends the current token (if any) and writes its unigram and bigram. */
+static size_t end_token(pp_feat_iter *it, uint32_t *out) {
+    if (!it->in_tok) return 0;
+    size_t m = 0;
+    out[m++] = bucket_of(it->tok ^ TAG_UNI, it->p.hash_bits);
+    if (it->p.word_ngrams >= 2 && it->prev_tok)
+        out[m++] = bucket_of((it->prev_tok * MIX_P) ^ it->tok ^ TAG_BI, it->p.hash_bits);
+    it->prev_tok = it->tok;
+    it->in_tok = 0;
+    it->tok = 0;
+    return m;
+}
+
+size_t pp_feat_next(pp_feat_iter *it, uint32_t *out, size_t cap) {
+    size_t m = 0;
+    /* Each step writes at most char_max (<= 6) n-grams + 2 token features, and a
+    ** space pushed after a token another 6: 16 is always enough room. */
+    while (!it->done && cap - m >= 16) {
+        if (it->pos >= it->n) {
+            m += end_token(it, out + m);
+            if (it->nring && it->ring[0] != ' ') m += push_cp(it, ' ', out + m);
+            it->done = 1;
+            break;
+        }
+        unsigned char c = (unsigned char)it->s[it->pos];
+        uint32_t cp;
+        size_t k;
+        int word, unspaced = 0;
+        if (c < 0x80) {
+            cp = c;
+            k = 1;
+            word = (unsigned)((c | 0x20) - 'a') < 26u || (unsigned)(c - '0') < 10u || c == '*';
+        } else {
+            k = pp_utf8_decode(it->s + it->pos, it->n - it->pos, &cp);
+            if (!k) { cp = 0xFFFD; k = 1; word = 0; }
+            else {
+                word = pp_fold_is_word_byte(it->s, it->n, it->pos);
+                if (word) unspaced = pp_script_unspaced(pp_script_of(cp));
+            }
+        }
+        it->pos += k;
+        if (!word) {
+            m += end_token(it, out + m);
+            if (it->ring[0] != ' ') m += push_cp(it, ' ', out + m);
+            continue;
+        }
+        if (unspaced) m += end_token(it, out + m); /* each such character is a token */
+        it->tok = (it->tok ^ cp) * MIX_P + 1;
+        it->in_tok = 1;
+        m += push_cp(it, cp, out + m);
+        if (unspaced) m += end_token(it, out + m);
+    }
+    return m;
+}
