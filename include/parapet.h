@@ -186,6 +186,9 @@ typedef struct parapet_options {
     size_t n_lexicon_files;
     size_t max_input_bytes;       /* 0: the default, 64 MiB */
     parapet_utf8_mode utf8_mode;
+    /* A classifier model file (.ppm, see parapet_classifier_open) to use instead of
+    ** the embedded default; NULL: the embedded one, if the build has one. */
+    const char *model_path;
 } parapet_options;
 
 /* Fills the defaults: embedded policy, 64 MiB limit, strict UTF-8. */
@@ -316,6 +319,109 @@ typedef struct parapet_record {
 PARAPET_API parapet_status parapet_record_parse(const char *line, size_t len,
                                                 parapet_record *out, char **detail);
 PARAPET_API void parapet_record_clear(parapet_record *r);
+
+/* ---------------------------------- classifier / training / evaluation ---- */
+
+/* parapet's learned tier: a multi-label linear model over hashed word and character
+** n-grams of the normalized text, one calibrated probability per label.  The default
+** model is compiled into the library (models/default.ppm, see models/MODEL_CARD.md);
+** others are trained with parapet_train.  A model file is validated on load (magic,
+** version, sizes, every field, SHA-256); a corrupt one is PARAPET_ERR_FORMAT.
+** Immutable after open and safe to share between threads. */
+typedef struct parapet_classifier parapet_classifier;
+
+/* Opens a model file (mmap'd), or the embedded default when path is NULL
+** (PARAPET_ERR_NOT_FOUND if the build has none).  Close with
+** parapet_classifier_close. */
+PARAPET_API parapet_status parapet_classifier_open(const char *path, parapet_classifier **out,
+                                                   char **detail);
+PARAPET_API void parapet_classifier_close(parapet_classifier *c);
+
+typedef struct parapet_label_info {
+    const char *name;      /* the data's label ("hate", "jailbreak", "unsafe") */
+    const char *category;  /* the policy category it feeds, "" for none */
+    double threshold;      /* default threshold chosen at training (best F1, held out) */
+    int emitted;           /* 1 if the detector reports it as its category */
+    unsigned n_pos, n_neg; /* training examples */
+} parapet_label_info;
+PARAPET_API size_t parapet_classifier_label_count(const parapet_classifier *c);
+/* Strings live as long as the classifier. */
+PARAPET_API parapet_status parapet_classifier_label(const parapet_classifier *c, size_t i,
+                                                    parapet_label_info *out);
+/* Normalizes text (invalid UTF-8 replaced) and writes one calibrated probability per
+** label into probs[0..n) (n >= label count).  Thread-safe. */
+PARAPET_API parapet_status parapet_classifier_predict(const parapet_classifier *c,
+                                                      const char *text, size_t len,
+                                                      double *probs, size_t n);
+/* Hex SHA-256 of the model's contents; lives as long as c. */
+PARAPET_API const char *parapet_classifier_hash(const parapet_classifier *c);
+
+/* Progress of a long job: `done` of `total` units in `phase` ("load", "features",
+** "train", "calibrate", "eval").  Called from the calling thread. */
+typedef void (*parapet_progress_fn)(void *ud, const char *phase, double done, double total);
+/* A malformed input line ("FILE:LINE: why (line skipped)"). */
+typedef void (*parapet_warn_fn)(void *ud, const char *msg);
+
+typedef struct parapet_train_opts {
+    const char *const *data;   /* .jsonl files or directories of them */
+    size_t n_data;
+    const char *out_path;      /* the model file to write */
+    uint64_t seed;             /* default 1; same seed + data = same file, bit for bit */
+    int epochs;                /* default 6 */
+    int threads;               /* default 2; results do not depend on it */
+    double dev_frac;           /* default 0.1: held out for the report */
+    double calib_frac;         /* default 0.1: held out for Platt scaling, thresholds */
+    int hash_bits;             /* default 18 (2^18 buckets) */
+    int min_pos;               /* a label is emitted as a category only with at least
+                                  this many training positives; default 150 */
+    /* "SOURCE:LABEL=0": records of SOURCE that lack LABEL are taken as negatives for
+    ** it (e.g. "advbench:jailbreak=0": harmful questions that are not jailbreaks). */
+    const char *const *assume;
+    size_t n_assume;
+    int no_unsafe_implies;     /* default 0: a record with unsafe=0 is taken as 0 for
+                                  every harm label it lacks (not spam) */
+    int strict;                /* malformed lines are fatal instead of skipped */
+    parapet_progress_fn progress;
+    parapet_warn_fn warn;
+    void *ud;
+} parapet_train_opts;
+PARAPET_API void parapet_train_opts_init(parapet_train_opts *o);
+/* Trains, calibrates and writes a model.  *report_json (may be NULL; caller frees)
+** gets counts, timings and dev-split metrics per label and language. */
+PARAPET_API parapet_status parapet_train(const parapet_train_opts *o, char **report_json,
+                                         char **detail);
+
+typedef struct parapet_eval_opts {
+    const char *const *data;   /* .jsonl files or directories */
+    size_t n_data;
+    /* What to evaluate.  classifier_only: the classifier's probabilities alone (from
+    ** model_path, or the embedded model), every label it has.  Otherwise the whole
+    ** pipeline opened with `engine` (NULL: defaults; its model_path is replaced by
+    ** model_path when that is set), each data label scored by its category ("unsafe"
+    ** by the highest harm-category score), restricted to `detectors` when non-NULL
+    ** (comma list of detector names). */
+    int classifier_only;
+    const char *model_path;
+    const parapet_options *engine;
+    const char *detectors;
+    const char *split;         /* NULL/"all", or "dev": only records whose id hashes
+                                  into the training dev split (dev_frac) */
+    double dev_frac, calib_frac;
+    const char *report_dir;    /* writes report.md, report.json and SVG plots there */
+    double target_fpr;         /* > 0: choose per-category thresholds at this FPR */
+    const char *write_policy;  /* with target_fpr: writes a policy overlay there */
+    int strict;
+    parapet_progress_fn progress;
+    parapet_warn_fn warn;
+    void *ud;
+} parapet_eval_opts;
+PARAPET_API void parapet_eval_opts_init(parapet_eval_opts *o);
+/* Scores every record and computes per label: precision, recall, F1 and confusion
+** counts at the threshold (the model's or the policy's), ROC-AUC, AUPRC, expected
+** calibration error; per language; latency percentiles.  Unknown labels are
+** skipped, never counted as negatives.  *report_json: caller frees. */
+PARAPET_API parapet_status parapet_eval(const parapet_eval_opts *o, char **report_json,
+                                        char **detail);
 
 /* ----------------------------------------------------------- guard models ---- */
 /* (GGUF model files: inspection, synthesis.  Declarations added below this line.) */

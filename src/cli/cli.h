@@ -15,6 +15,8 @@ int cmd_check(int argc, char **argv);
 int cmd_redact(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_model(int argc, char **argv);   /* src/cli/cmd_model.c: parapet model ... */
+int cmd_train(int argc, char **argv);   /* src/cli/cmd_train.c: parapet train ... */
+int cmd_eval(int argc, char **argv);    /* src/cli/cmd_eval.c: parapet eval ... */
 
 /* Prints "parapet: " + message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

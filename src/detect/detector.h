@@ -19,7 +19,8 @@
 #include "category.h"
 
 /* Detector ids (index into the registry table; also stored in hits). */
-enum { PP_DET_LEXICON, PP_DET_PII, PP_DET_SECRETS, PP_DET_INJECTION, PP_DET_COUNT };
+enum { PP_DET_LEXICON, PP_DET_PII, PP_DET_SECRETS, PP_DET_INJECTION, PP_DET_CLASSIFIER,
+       PP_DET_COUNT };
 
 typedef struct pp_hit {
     uint32_t start, end;  /* byte span in the original text, end exclusive */
@@ -65,6 +66,8 @@ typedef struct pp_term_list {
 typedef struct pp_detector_config {
     const pp_term_list *extra_terms;
     size_t n_extra_terms;
+    /* Classifier model file; NULL: the embedded models/default.ppm (if any). */
+    const char *model_path;
 } pp_detector_config;
 
 typedef struct pp_detector_vt {
@@ -84,6 +87,7 @@ extern const pp_detector_vt pp_lexicon_detector;
 extern const pp_detector_vt pp_pii_detector;
 extern const pp_detector_vt pp_secrets_detector;
 extern const pp_detector_vt pp_injection_detector;
+extern const pp_detector_vt pp_classifier_detector; /* src/classify/detector.c */
 
 /* PII / secret kinds (pp_hit.kind for PP_DET_PII and PP_DET_SECRETS) and the
 ** placeholder each is redacted to. */

@@ -217,6 +217,11 @@ static const rule rules[] = {
     {"extract.question_the", G_EXTRACT, 0, 0.3f, {ONE(C(EXQ)), AFTER(C(SYSP), 1, C(D))}},
     {"extract.above", G_EXTRACT, 0, 0.6f,
      {ONE(C(EXV)), AFTER(C(E) | C(TXT), 2, C(Q) | C(D) | C(Y) | C(ART) | C(SYSQW)), AFTER(C(A), 3, ANY)}},
+    {"extract.above", G_EXTRACT, 0, 0.6f, /* "repeat the above words" */
+     {ONE(C(EXV)), AFTER(C(A), 2, C(Q) | C(D) | C(Y) | C(ART)), AFTER(C(TXT) | C(O) | C(SYSO), 1, C(Q) | C(D))}},
+    {"extract.previous_instructions", G_EXTRACT, 0, 0.5f,
+     {ONE(C(EXV)), AFTER(C(SYSQW), 3, C(Q) | C(D) | C(Y) | C(ART) | C(ME)),
+      AFTER(C(O) | C(SYSO) | C(SYSP), 2, C(Q) | C(D) | C(SYSQW))}},
     {"extract.above_line", G_EXTRACT, 0, 0.6f, {ONE(C(EXV)), AFTER(C(ABOVELINE), 5, ANY)}},
     {"extract.above_line_mention", G_EXTRACT, 0, 0.25f, {ONE(C(ABOVELINE))}},
     {"extract.written_above", G_EXTRACT, 0, 0.45f,

@@ -359,3 +359,110 @@ TEST(tok_shared_between_threads) {
     parapet_tokenizer_free(t);
     CHECK(a[0].ok && a[1].ok);
 }
+
+/* ------------------------------------------------------------------ GGUF ---- */
+
+#include "llm/gguf.h"
+
+/* Writes a GGUF holding only tokenizer metadata; returns its bytes (pp_free). */
+static void *tiny_gguf(int spm, size_t *len) {
+    pp_gguf_writer *w = pp_gguf_writer_new(32);
+    if (!w) return NULL;
+    if (!spm) {
+        /* the byte-level fixture above: a0 b1 c2 Ġ3 ab4 bc5 abc6 Ġab7 and <|x|>8 */
+        static const char *tok[] = {"a", "b", "c", "\xC4\xA0", "ab", "bc", "abc", "\xC4\xA0" "ab", "<|x|>"};
+        static const int32_t ty[] = {1, 1, 1, 1, 1, 1, 1, 1, 3};
+        static const char *mer[] = {"a b", "ab c", "\xC4\xA0 ab"};
+        pp_gguf_w_str(w, "tokenizer.ggml.model", "gpt2", 4);
+        pp_gguf_w_str(w, "tokenizer.ggml.pre", "llama-bpe", 9);
+        pp_gguf_w_arr_str(w, "tokenizer.ggml.tokens", tok, NULL, 9);
+        pp_gguf_w_arr(w, "tokenizer.ggml.token_type", PP_GGUF_I32, ty, 9);
+        pp_gguf_w_arr_str(w, "tokenizer.ggml.merges", mer, NULL, 3);
+        pp_gguf_w_u32(w, "tokenizer.ggml.bos_token_id", 8);
+    } else {
+        /* <unk>0 <s>1 </s>2 ▁3 h4 i5 ▁h6 ▁hi7 hi8 <0xC3>9 <0xA9>10 */
+        static const char *tok[] = {"<unk>", "<s>", "</s>", "\xE2\x96\x81", "h", "i", "\xE2\x96\x81h",
+                                    "\xE2\x96\x81hi", "hi", "<0xC3>", "<0xA9>"};
+        static const int32_t ty[] = {2, 3, 3, 1, 1, 1, 1, 1, 1, 6, 6};
+        static const float sc[] = {0, 0, 0, -10, -11, -12, -1, -2, -3, 0, 0};
+        pp_gguf_w_str(w, "tokenizer.ggml.model", "llama", 5);
+        pp_gguf_w_arr_str(w, "tokenizer.ggml.tokens", tok, NULL, 11);
+        pp_gguf_w_arr(w, "tokenizer.ggml.token_type", PP_GGUF_I32, ty, 11);
+        pp_gguf_w_arr(w, "tokenizer.ggml.scores", PP_GGUF_F32, sc, 11);
+        pp_gguf_w_u32(w, "tokenizer.ggml.bos_token_id", 1);
+        pp_gguf_w_u32(w, "tokenizer.ggml.eos_token_id", 2);
+    }
+    void *mem = NULL;
+    if (pp_gguf_w_begin(w, NULL) || pp_gguf_w_finish(w, &mem, len)) mem = NULL;
+    pp_gguf_writer_free(w);
+    return mem;
+}
+
+static parapet_tokenizer *gguf_tok(void *mem, size_t len) {
+    pp_gguf *g = NULL;
+    parapet_tokenizer *t = NULL;
+    char *detail = NULL;
+    if (pp_gguf_open_mem(mem, len, &g, &detail) == PARAPET_OK) {
+        if (pp_tok_from_gguf(g, &t, &detail)) printf("    from_gguf: %s\n", detail ? detail : "?");
+    }
+    pp_free(detail);
+    pp_gguf_close(g);
+    return t;
+}
+
+TEST(tok_gguf_byte_level) {
+    size_t len = 0;
+    void *mem = tiny_gguf(0, &len);
+    CHECK(mem);
+    parapet_tokenizer *t = gguf_tok(mem, len);
+    pp_free(mem);
+    CHECK(t);
+    /* same merges as tok_bytelevel_merges_by_rank; llama-bpe adds the BOS */
+    ENC_IS(t, "abc ab", PARAPET_TOK_ADD_BOS, 8, 6, 7);
+    ENC_IS(t, "ab<|x|>", PARAPET_TOK_PARSE_SPECIAL, 4, 8);
+    CHECK_STR(parapet_tokenizer_name(t), "llama-bpe (gguf)");
+    parapet_tokenizer_free(t);
+}
+
+TEST(tok_gguf_sentencepiece_by_score) {
+    size_t len = 0;
+    void *mem = tiny_gguf(1, &len);
+    CHECK(mem);
+    parapet_tokenizer *t = gguf_tok(mem, len);
+    pp_free(mem);
+    CHECK(t);
+    /* "▁hi▁hi": the highest-scoring "▁h" merges first (twice, left first), then
+    ** "▁h"+"i" = "▁hi" (score -2) beats "hi" (-3) */
+    ENC_IS(t, "hi hi", PARAPET_TOK_ADD_BOS, 1, 7, 7);
+    /* é (C3 A9) is not a piece: byte tokens */
+    ENC_IS(t, "hé", 0, 6, 9, 10);
+    CHECK_EQ(parapet_tokenizer_eos(t), 2);
+    int32_t ids[] = {1, 7, 6, 9, 10};
+    char *out = NULL;
+    CHECK_OK(parapet_tokenizer_decode(t, ids, 5, PARAPET_TOK_SKIP_SPECIAL, &out, NULL));
+    CHECK_STR(out, "hi hé");
+    parapet_free(out);
+    parapet_tokenizer_free(t);
+}
+
+TEST(tok_gguf_missing_tokenizer_is_an_error) {
+    pp_gguf_writer *w = pp_gguf_writer_new(32);
+    CHECK(w);
+    pp_gguf_w_str(w, "general.architecture", "llama", 5);
+    void *mem = NULL;
+    size_t len = 0;
+    parapet_status st = pp_gguf_w_begin(w, NULL);
+    if (!st) st = pp_gguf_w_finish(w, &mem, &len);
+    pp_gguf_writer_free(w);
+    CHECK_OK(st);
+    pp_gguf *g = NULL;
+    st = pp_gguf_open_mem(mem, len, &g, NULL);
+    parapet_tokenizer *t = NULL;
+    char *detail = NULL;
+    parapet_status st2 = st ? st : pp_tok_from_gguf(g, &t, &detail);
+    pp_gguf_close(g);
+    pp_free(mem);
+    pp_free(detail);
+    CHECK_OK(st);
+    CHECK_EQ(st2, PARAPET_ERR_NOT_FOUND);
+}

@@ -382,6 +382,18 @@ TEST(fold_squeezes_whitespace_and_keeps_punctuation) {
     pp_text_free(&t);
 }
 
+/* Found by fuzz_normalize: Arabic marks that fold away between two spaces left two
+** spaces on the fast path but one on the slow path. */
+TEST(regression_marks_folding_away_between_spaces_leave_one_space) {
+    pp_text t;
+    pp_text_init(&t);
+    CHECK_OK(norm(&t, "283 \xD9\x90\xD9\x8B 8"));
+    CHECK_STR(t.fold.s, "283 8");
+    CHECK_EQ(t.fold.src_start[3], 3);
+    CHECK_EQ(t.fold.src_end[3], 9);
+    pp_text_free(&t);
+}
+
 TEST(no_fold_flag_builds_only_base) {
     pp_text t;
     pp_text_init(&t);
