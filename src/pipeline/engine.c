@@ -22,6 +22,7 @@
 #include "result.h"
 #include "../text/text.h"
 #include "../detect/lexicon.h"
+#include "../detect/payload.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,6 @@
 #define WINDOW (64u * 1024)
 #define OVERLAP 1024u
 #define DEFAULT_MAX_INPUT ((size_t)64 << 20)
-#define MAX_PAYLOAD_DEPTH 2
 #define SNIPPET_MAX 256
 
 typedef struct scratch {
@@ -207,10 +207,33 @@ static unsigned run_detectors(const parapet_engine *e, const parapet_policy *p, 
 ** runs every detector on each, reporting hits at the payload's span in the original
 ** with PARAPET_XF_DECODED.  Depth-limited: a payload inside a payload is decoded, a
 ** third level is not. */
+/* Finds decoded payloads (base64, escapes, tag characters) in the window just
+** scanned and runs every detector on each, reporting hits at the payload's span in
+** the original with PARAPET_XF_DECODED.  Only the first level is decoded: the
+** injection detector itself already looks one level into each payload. */
 static parapet_status scan_payloads(const parapet_engine *e, const parapet_policy *p, scratch *s,
-                                    const pp_text *t, uint32_t base, int depth) {
-    (void)e; (void)p; (void)s; (void)t; (void)base; (void)depth;
-    return PARAPET_OK; /* PAYLOAD-HOOK: wired when src/detect/payload.c lands */
+                                    const pp_text *t, uint32_t base) {
+    if (!p->detector_on[PP_DET_INJECTION]) return PARAPET_OK;
+    pp_payload *pl = NULL;
+    size_t npl = 0;
+    parapet_status st = pp_find_payloads(t, &pl, &npl);
+    if (st) return st;
+    for (size_t i = 0; i < npl && !st; i++) {
+        pp_text *sub = &s->sub;
+        if (pp_text_normalize(sub, pl[i].data, pl[i].len, PP_NORM_REPLACE_INVALID, NULL)) continue;
+        pp_scan_reset(&s->sub_scan, sub);
+        run_detectors(e, p, &s->sub_scan);
+        if (s->sub_scan.oom) { st = PARAPET_ERR_NOMEM; break; }
+        for (size_t h = 0; h < s->sub_scan.n_hits; h++) {
+            pp_hit *x = &s->sub_scan.hits[h];
+            x->start = base + pl[i].start;
+            x->end = base + pl[i].end;
+            x->transforms |= PARAPET_XF_DECODED;
+        }
+        if (push_hits(s, &s->sub_scan)) st = PARAPET_ERR_NOMEM;
+    }
+    pp_payloads_free(pl, npl);
+    return st;
 }
 
 static int hit_cmp(const void *a, const void *b) {
@@ -366,7 +389,7 @@ parapet_status parapet_check(parapet_engine *e, const char *text, size_t len,
         s->scan.base_offset = (uint32_t)ws;
         ran |= run_detectors(e, p, &s->scan);
         if (s->scan.oom || push_hits(s, &s->scan)) return PARAPET_ERR_NOMEM;
-        st = scan_payloads(e, p, s, &s->text, (uint32_t)ws, 0);
+        st = scan_payloads(e, p, s, &s->text, (uint32_t)ws);
         if (st) return st;
         if (we >= len) break;
         ws = next_start(text, we);

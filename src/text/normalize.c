@@ -174,8 +174,26 @@ static int is_mark_category(int cat) {
            cat == UTF8PROC_CATEGORY_ME;
 }
 
+/* CJK ideographs and precomposed Hangul syllables: letters with no decomposition,
+** no case, combining class 0.  Most of a Chinese or Korean text, so they skip the
+** property lookups. */
+static inline int plain_wide(uint32_t cp) {
+    return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+           (cp >= 0xAC00 && cp <= 0xD7A3);
+}
+
+/* Fullwidth / halfwidth punctuation and the ideographic space: NFKC maps them to
+** ASCII, which is ordinary in CJK text, so that change is not reported as `compat`. */
+static int width_punct(const unsigned char *s, size_t n) {
+    uint32_t cp;
+    if (pp_utf8_decode((const char *)s, n, &cp) != n) return 0;
+    return cp == 0x3000 || (cp >= 0xFF01 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20) ||
+           (cp >= 0xFF3B && cp <= 0xFF40) || (cp >= 0xFF5B && cp <= 0xFF65);
+}
+
 /* Does cp (non-ASCII, visible) attach to the cluster before it? */
 static int continues_cluster(uint32_t cp) {
+    if (plain_wide(cp)) return 0;
     if (cp >= 0x1161 && cp <= 0x11FF) return 1; /* Hangul medial vowels, final jamo */
     if (invisible_kind(cp)) return 0;           /* variation selectors are Mn */
     const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
@@ -318,8 +336,9 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
         pending = 0;
         utf8proc_int32_t buf[NFKC_MAX];
         utf8proc_ssize_t r = 0;
-        if (ncp > 1 || (cp >= 0x80 && utf8proc_get_property((utf8proc_int32_t)cp)
-                                              ->decomp_seqindex != UINT16_MAX)) {
+        if (ncp > 1 || (cp >= 0x80 && !plain_wide(cp) &&
+                        utf8proc_get_property((utf8proc_int32_t)cp)->decomp_seqindex !=
+                            UINT16_MAX)) {
             const utf8proc_option_t opt = (utf8proc_option_t)(
                 UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE);
             r = utf8proc_decompose(s + i, (utf8proc_ssize_t)(e - i), buf, NFKC_MAX, opt);
@@ -342,7 +361,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
                 len += pp_utf8_encode((uint32_t)buf[q], enc + len);
             if (len != e - i || memcmp(enc, s + i, len)) {
                 xf |= PARAPET_XF_CASE;
-                t->signals |= PP_SIG_COMPAT;
+                if (!width_punct(s + i, e - i)) t->signals |= PP_SIG_COMPAT;
             }
             if (view_reserve(v, o + len + (n - e))) return PARAPET_ERR_NOMEM;
             for (size_t b = 0; b < len; b++, o++) {
@@ -482,6 +501,19 @@ static pp_status make_units(pp_text *t, size_t from, size_t n, size_t *m_out) {
         uint16_t xf = 0;
         for (size_t j = i; j < i + k; j++) xf |= b->xf[j];
         if (cp == 0x0640) { /* Arabic tatweel: a stretch, not a letter */
+            i += k;
+            continue;
+        }
+        if (plain_wide(cp)) {
+            if (units_reserve(t, m + 1 + (n - i - k) + FOLD_MAX)) return PARAPET_ERR_NOMEM;
+            u = t->scratch;
+            fold_unit *x = &u[m++];
+            x->cp = cp;
+            x->b0 = (uint32_t)i;
+            x->b1 = (uint32_t)(i + k);
+            x->xf = xf;
+            unit_set_class(x, cp, FC_LETTER);
+            prev_script = PP_SCRIPT_HAN; /* (or Hangul: neither strips marks) */
             i += k;
             continue;
         }
@@ -647,7 +679,7 @@ static void fold_word(pp_text *t, fold_unit *u, size_t ws, size_t we) {
             has_latin = 1;
         else if (sc == PP_SCRIPT_CYRILLIC || sc == PP_SCRIPT_GREEK)
             has_cg = 1;
-        if (sc != PP_SCRIPT_LATIN && !confusable_letter(cp)) all_conf = 0;
+        if (all_conf && sc != PP_SCRIPT_LATIN && !confusable_letter(cp)) all_conf = 0;
     }
     if (!has_letter) return; /* "2024", "$100", "#": left alone */
     if (has_latin && has_cg) t->signals |= PP_SIG_MIXED_SCRIPT;

@@ -239,3 +239,24 @@ TEST(open_fails_cleanly_under_allocation_failures) {
         CHECK_MSG(e == NULL, "failed open returned an engine at n=%ld", n);
     }
 }
+
+TEST(decoded_base64_payload_scanned_by_every_detector) {
+    parapet_engine *e = eng();
+    CHECK(e);
+    /* base64 of "my email is jane@example.com" */
+    const char *t = "please read bXkgZW1haWwgaXMgamFuZUBleGFtcGxlLmNvbQ== now";
+    parapet_result *r;
+    CHECK_OK(parapet_check(e, t, strlen(t), NULL, &r));
+    int found = 0;
+    for (size_t i = 0; i < parapet_result_evidence_count(r); i++) {
+        parapet_evidence ev;
+        parapet_result_evidence(r, i, &ev);
+        if (!strcmp(ev.category, "pii") && (ev.transforms & PARAPET_XF_DECODED)) {
+            CHECK_EQ(ev.start, 12);
+            CHECK_EQ(ev.end, 52);
+            found = 1;
+        }
+    }
+    CHECK(found);
+    parapet_result_free(r);
+}

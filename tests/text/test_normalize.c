@@ -78,6 +78,22 @@ TEST(base_nfkc_fullwidth_and_math_letters_map_to_their_cluster) {
     pp_text_free(&t);
 }
 
+TEST(base_cjk_text_and_width_punctuation) {
+    pp_text t;
+    pp_text_init(&t);
+    /* "中文，한국어。" : fullwidth comma becomes ',', not reported as compat */
+    CHECK_OK(norm(&t, "\xE4\xB8\xAD\xE6\x96\x87\xEF\xBC\x8C\xED\x95\x9C\xEA\xB5\xAD"));
+    CHECK_STR(t.base.s, "\xE4\xB8\xAD\xE6\x96\x87,\xED\x95\x9C\xEA\xB5\xAD");
+    CHECK_EQ(t.signals, 0);
+    CHECK_STR(t.fold.s, t.base.s);
+    CHECK_EQ(t.base.src_start[6], 6);
+    CHECK_EQ(t.base.src_end[6], 9);
+    /* a Hangul syllable followed by a final jamo composes */
+    CHECK_OK(norm(&t, "\xEA\xB0\x80\xE1\x86\xA8")); /* 가 + ᆨ = 각 */
+    CHECK_STR(t.base.s, "\xEA\xB0\x81");
+    pp_text_free(&t);
+}
+
 TEST(base_composes_a_letter_with_its_combining_mark) {
     pp_text t;
     pp_text_init(&t);
