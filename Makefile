@@ -122,6 +122,16 @@ build-fuzz/%: fuzz/%.c build-fuzz/libparapet.a
 bench: all
 	sh bench/run.sh
 
+# ------------------------------------------------------------------ model ----
+# Rebuilds the shipped classifier, bit for bit, from ../shared/data/train (permissive
+# licences only) plus the text written for it (data/classifier); see models/MODEL_CARD.md.
+MODEL_DATA ?= ../shared/data/train
+model: all
+	$(B)/parapet train --data $(MODEL_DATA) data/classifier --out models/default.ppm \
+	  --seed 1 --epochs 6 --threads 2 --hash-bits 18 --min-pos 60 \
+	  --assume advbench:jailbreak=0 --assume jailbreak_llms_forbidden_questions:jailbreak=0 \
+	  --report models/train-report.json
+
 clean:
 	rm -rf build build-asan build-fuzz
 

@@ -53,7 +53,21 @@ typedef struct lx_entry {
     uint8_t masked;        /* a compiled "f*ck" variant */
     uint8_t extend;        /* LX_LEFT / LX_RIGHT: report the span out to the word's
                               start / end (s and p terms: "fucking", not "fuck") */
+    uint8_t target;        /* LX_TGT_*: how aiming the term at the reader counts */
+    const char *trule;     /* "targeted:<rule>" (arena) when target != 0 */
 } lx_entry;
+
+/* Targeting (see the targeting section below). */
+enum {
+    LX_TGT_NONE = 0,
+    LX_TGT_BOOST = 1, /* a one-word harassment term: raised when aimed at the reader */
+    LX_TGT_ONLY = 2   /* flag 't': counts only when aimed at the reader ("you dick") */
+};
+#define LX_TARGET_WEIGHT 0.6f      /* floor for an insult aimed at the reader */
+#define LX_TARGET_WEIGHT_PROF 0.7f /* ... with a profanity on the way ("you fucking idiot") */
+#define LX_TARGET_GAP 4            /* words allowed between the address and the insult */
+#define LX_WORD_MAX 48             /* bytes of an address / link word */
+enum { LX_W_ADDRESS = 1, LX_W_LINK = 2 }; /* kinds of a targeting word (bits) */
 
 typedef struct lx_chunk {
     struct lx_chunk *next;
@@ -66,6 +80,10 @@ struct pp_lexicon {
     size_t n, cap;
     pp_ac *ac;
     uint32_t max_allow;    /* longest allow-list pattern, bytes */
+    /* Targeting words ("you", "du", "你" / "are", "a", "such"): an open-addressing
+    ** set of folded words, looked up only around candidate insults. */
+    struct lx_word { const char *w; uint8_t len, kind; } *words; /* (words_cap) */
+    size_t n_words, words_cap;
     lx_chunk *arena;       /* strings, patterns, runs */
     /* build only: de-duplication table of entry index + 1 (0 = empty) */
     uint32_t *tab;
@@ -103,6 +121,7 @@ void pp_lexicon_free(pp_lexicon *lx) {
     if (!lx) return;
     pp_ac_free(lx->ac);
     pp_free(lx->e);
+    pp_free(lx->words);
     pp_free(lx->tab);
     for (lx_chunk *c = lx->arena, *nx; c; c = nx) {
         nx = c->next;

@@ -187,6 +187,7 @@ fail:
 /* ------------------------------------------------------------------ check */
 
 static int push_hits(scratch *s, const pp_scan *sc) {
+    if (!sc->n_hits) return 0;
     if (PP_GROW(s->hits, s->cap_hits, s->n_hits + sc->n_hits)) return -1;
     memcpy(s->hits + s->n_hits, sc->hits, sc->n_hits * sizeof *sc->hits);
     s->n_hits += sc->n_hits;

@@ -939,12 +939,39 @@ static pp_status build_fold(pp_text *t, int slow) {
             i++;
             continue;
         }
+        /* A prefix '@', '$' or '#' before letters or digits ("@user", "#tag", "$5"):
+        ** the unit pipeline would fold '@' / '$' to a letter before letters (leet)
+        ** and leave it alone before digits; '#' is a mask only between letters. */
+        unsigned prefix = 0;
+        if (!slow && (s[i] == '@' || s[i] == '$' || s[i] == '#') && i + 1 < n &&
+            (k_fast_class[s[i + 1]] == FF_LETTER || k_fast_class[s[i + 1]] == FF_DIGIT)) {
+            prefix = s[i];
+            cls = k_fast_class[s[i + 1]];
+        }
         if (!slow && (cls == FF_LETTER || cls == FF_DIGIT || s[i] == '!')) {
             /* Fold the token optimistically while scanning it; if its end shows a
             ** word rule could apply, forget the output and take the slow path. */
-            size_t o0 = o;
+            size_t o0 = o, i0 = i;
             unsigned prev = 256, count = 0;
             uint32_t token_sigs = 0;
+            if (prefix) {
+                unsigned c = prefix;
+                uint16_t xf = bxf[i];
+                if (cls == FF_LETTER && prefix != '#') {
+                    c = (unsigned char)k_leet[prefix];
+                    xf |= PARAPET_XF_LEET;
+                    token_sigs |= PP_SIG_LEET;
+                    prev = c; /* "@alex": the 'a' from '@' runs into the letter 'a' */
+                    count = 1;
+                }
+                fs[o] = (char)c;
+                fss[o] = bss[i];
+                fse[o] = bse[i];
+                fxf[o] = xf;
+                frun[o] = 1;
+                o++;
+                i++;
+            }
             for (j = i; cls != FF_SLOW && j < n && k_fast_class[s[j]] == cls; j++) {
                 unsigned c = s[j], lower = c | 0x20;
                 uint16_t xf = (uint16_t)(bxf[j] | (c & 0x20 ? 0 : PARAPET_XF_CASE));
@@ -978,12 +1005,13 @@ static pp_status build_fold(pp_text *t, int slow) {
             }
             int end = j < n ? k_fast_class[s[j]] : FF_SPACE;
             if ((end == FF_SPACE || end == FF_PLAIN) &&
-                !(len == 1 && j == i + 1 && may_chain(s, n, j))) {
+                !(!prefix && len == 1 && j == i + 1 && may_chain(s, n, j))) {
                 sigs |= token_sigs;
                 i = j;
                 continue;
             }
             o = o0;
+            i = i0;
         }
         size_t e = slow ? n : slow_segment_end(s, n, i), m;
         pp_status st = make_units(t, i, e, &m);
