@@ -37,7 +37,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/embedded.o $(B)/obj/gen/emb
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 
-.PHONY: all deps run test test-run asan fuzz bench install clean model
+.PHONY: FORCE all deps run test test-run asan fuzz bench install clean model
 all: $(B)/libparapet.a $(B)/libparapet.so $(B)/parapet $(B)/parapet.pc
 
 deps:
@@ -71,7 +71,12 @@ $(B)/obj/gen/embedded_data.o: $(B)/gen/embedded.c
 	@mkdir -p $(dir $@)
 	$(CC) -c $(B)/gen/embedded.S -o $@
 
-$(B)/gen/embedded.c: $(EMBED) tools/embed.c
+# The list of embedded files is itself a dependency, so adding or removing one rebuilds.
+$(B)/gen/embed.list: FORCE
+	@mkdir -p $(B)/gen
+	@echo '$(EMBED)' | cmp -s - $@ || echo '$(EMBED)' > $@
+
+$(B)/gen/embedded.c: $(EMBED) $(B)/gen/embed.list tools/embed.c
 	@mkdir -p $(B)/gen
 	$(CC) -O1 -o $(B)/gen/embed tools/embed.c
 	$(B)/gen/embed $(B)/gen/embedded $(EMBED)
@@ -101,7 +106,8 @@ install: all
 	install -m 755 $(B)/libparapet.so $(DESTDIR)$(PREFIX)/lib/libparapet.so.0
 	ln -sf libparapet.so.0 $(DESTDIR)$(PREFIX)/lib/libparapet.so
 	install -m 644 include/parapet.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(B)/parapet.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/.*PARAPET_VERSION_STRING "\(.*\)"/\1/p' include/parapet.h)|' \
+	  tools/parapet.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/parapet.pc
 
 # ------------------------------------------------------------------- fuzz ----
 FUZZ_SRC := $(wildcard fuzz/*.c)
@@ -128,7 +134,7 @@ bench: all
 MODEL_DATA ?= ../shared/data/train
 model: all
 	$(B)/parapet train --data $(MODEL_DATA) data/classifier --out models/default.ppm \
-	  --seed 1 --epochs 6 --threads 2 --hash-bits 18 --min-pos 60 \
+	  --seed 1 --epochs 6 --threads 2 --hash-bits 18 --min-pos 60 --no-emit profanity \
 	  --assume advbench:jailbreak=0 --assume jailbreak_llms_forbidden_questions:jailbreak=0 \
 	  --report models/train-report.json
 

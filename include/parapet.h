@@ -378,6 +378,9 @@ typedef struct parapet_train_opts {
     ** it (e.g. "advbench:jailbreak=0": harmful questions that are not jailbreaks). */
     const char *const *assume;
     size_t n_assume;
+    const char *const *no_emit; /* labels kept in the model (for eval) but not
+                                   reported as categories */
+    size_t n_no_emit;
     int no_unsafe_implies;     /* default 0: a record with unsafe=0 is taken as 0 for
                                   every harm label it lacks (not spam) */
     int strict;                /* malformed lines are fatal instead of skipped */
@@ -461,6 +464,71 @@ PARAPET_API parapet_status parapet_model_synth(const char *shape, const char *qu
                                                const char *tokenizer_json_path,
                                                uint64_t seed, const char *out_path,
                                                char **detail);
+
+/* ------------------------------------------------------------- llm engine ---- */
+/* parapet's own forward pass for llama-architecture guard models (Llama Guard 3),
+** from a GGUF file: weights F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K (mixed, as in
+** Q4_K_M files), a KV cache, batched prefill, and logits for the last position --
+** over the whole vocabulary or for chosen tokens only (scoring mode).
+**
+**     parapet_llm *llm;
+**     parapet_llm_open("lg3-1b.gguf", NULL, &llm, &detail);     // defaults
+**     parapet_llm_eval(llm, ids, n, 0, PARAPET_LLM_LOGITS);     // prefill [0, n)
+**     const float *logits; size_t n_vocab;
+**     parapet_llm_logits(llm, &logits, &n_vocab);
+**     int32_t rows[2] = {19193, 39257};  float two[2];          // "safe", "unsafe"
+**     parapet_llm_logits_rows(llm, rows, 2, two);
+**     parapet_llm_eval(llm, more, k, n, 0);                     // append at position n
+**     parapet_llm_eval(llm, other, j, p, 0);                    // reuse the first p
+**     parapet_llm_close(llm);
+**
+** A parapet_llm is one model plus one context (KV cache, buffers, threads), all
+** allocated at open: evaluation allocates nothing.  It is NOT thread-safe: one caller
+** at a time.  Token ids come from the model's tokenizer (parapet_tokenizer_open_gguf
+** on the same file). */
+typedef struct parapet_llm parapet_llm;
+
+typedef struct parapet_llm_options {
+    uint32_t n_ctx;     /* KV cache positions; 0: min(training context, 4096) */
+    uint32_t n_batch;   /* tokens per internal pass; 0: 256 */
+    int n_threads;      /* worker threads including the caller; 0: 1 */
+    int kv_f32;         /* 1: f32 KV cache (default f16, as llama.cpp) */
+} parapet_llm_options;
+PARAPET_API void parapet_llm_options_init(parapet_llm_options *o);
+
+/* Loads the model at `path` (mmap, zero copy; a model file is untrusted input and
+** every shape is checked) and creates its context.  opt may be NULL (defaults).
+** Errors: _NOT_FOUND, _IO, _FORMAT (the file: detail names the key or tensor),
+** _UNSUPPORTED (another architecture or weight type), _ARG, _NOMEM. */
+PARAPET_API parapet_status parapet_llm_open(const char *path, const parapet_llm_options *opt,
+                                            parapet_llm **out, char **detail);
+PARAPET_API void parapet_llm_close(parapet_llm *llm);
+
+#define PARAPET_LLM_LOGITS 1u   /* eval: compute the last position's full logits */
+
+/* Evaluates ids[0..n) at positions [pos, pos+n).  Cached positions >= pos are dropped
+** first, so pos = parapet_llm_n_past() appends and a smaller pos reuses a prefix.
+** Errors: _ARG (pos > n_past, n == 0, pos + n > n_ctx, an id outside the vocabulary);
+** after an error the cache keeps at most its first pos positions. */
+PARAPET_API parapet_status parapet_llm_eval(parapet_llm *llm, const int32_t *ids, size_t n,
+                                            uint32_t pos, unsigned flags);
+/* The full logits of the last evaluated position (requires PARAPET_LLM_LOGITS on that
+** eval; _ARG otherwise).  The array lives until the next eval/truncate/close. */
+PARAPET_API parapet_status parapet_llm_logits(const parapet_llm *llm, const float **logits,
+                                              size_t *n_vocab);
+/* Logits of the last evaluated position for tokens rows[0..n) only, into out[0..n);
+** costs n rows of the output matrix instead of the whole vocabulary. */
+PARAPET_API parapet_status parapet_llm_logits_rows(parapet_llm *llm, const int32_t *rows,
+                                                   size_t n, float *out);
+/* Drops cached positions >= pos. */
+PARAPET_API void parapet_llm_truncate(parapet_llm *llm, uint32_t pos);
+PARAPET_API uint32_t parapet_llm_n_past(const parapet_llm *llm);
+PARAPET_API uint32_t parapet_llm_n_ctx(const parapet_llm *llm);
+PARAPET_API size_t parapet_llm_n_vocab(const parapet_llm *llm);
+/* Bytes of model weights (mapped) and of the context's own buffers (KV cache and
+** scratch), for reports. */
+PARAPET_API void parapet_llm_memory(const parapet_llm *llm, uint64_t *weight_bytes,
+                                    uint64_t *context_bytes);
 
 /* -------------------------------------------------------------- tokenizers ---- */
 /* (Tokenizers from GGUF metadata or tokenizer.json.  Declarations below this line.) */

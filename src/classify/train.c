@@ -335,7 +335,7 @@ static pp_status dev_report(trainer *t, const pp_cls_model *m, pp_buf *b) {
         for (int k = 0; k < nl; k++) if (!strcmp(langs[k], t->ds.r[i].lang)) f = 1;
         if (!f && nl < 32) memcpy(langs[nl++], t->ds.r[i].lang, 8);
     }
-    pp_buf_puts(b, "\"dev\":{");
+    pp_buf_puts(b, "\"dev_metrics\":{");
     for (unsigned l = 0; l < m->n_labels; l++) {
         const pp_cls_label *L = &m->labels[l];
         pp_buf_printf(b, "%s\"%s\":{\"all\":", l ? "," : "", L->name);
@@ -500,6 +500,8 @@ parapet_status parapet_train(const parapet_train_opts *o, char **report_json, ch
         L->n_pos = (uint32_t)t->n_pos[l];
         L->n_neg = (uint32_t)t->n_neg[l];
         L->flags = (L->category[0] && t->n_pos[l] >= (size_t)PP_MAX(o->min_pos, 1)) ? PP_CLS_EMIT : 0;
+        for (size_t k = 0; k < o->n_no_emit; k++)
+            if (!strcmp(o->no_emit[k], L->name)) L->flags &= ~PP_CLS_EMIT;
     }
     m->w = q;
 

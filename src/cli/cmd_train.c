@@ -27,6 +27,7 @@ static const char *const train_help =
     "  --hash-bits N      2^N feature buckets (default 18)\n"
     "  --min-pos N        emit a label as a category only with N positives (default 150)\n"
     "  --assume S:L=0     records of source S without label L are negatives for L\n"
+    "  --no-emit LABEL    keep LABEL in the model but do not report it as a category\n"
     "  --no-unsafe-implies  do not take unsafe=0 records as negatives for harm labels\n"
     "  --on-error skip|fatal  malformed JSONL lines: report and skip (default) or stop\n"
     "  --report FILE      write the training report (JSON, dev metrics) there\n"
@@ -80,11 +81,12 @@ int cmd_train(int argc, char **argv) {
     parapet_train_opts_init(&o);
     const char **data = calloc((size_t)argc + 1, sizeof *data);
     const char **assume = calloc((size_t)argc + 1, sizeof *assume);
-    size_t nd = 0, na = 0;
+    const char **noemit = calloc((size_t)argc + 1, sizeof *noemit);
+    size_t nd = 0, na = 0, ne = 0;
     const char *report = NULL;
     bar b = {0};
     int rc = CLI_USAGE;
-    if (!data || !assume) { cli_error("out of memory"); rc = CLI_ERROR; goto out; }
+    if (!data || !assume || !noemit) { cli_error("out of memory"); rc = CLI_ERROR; goto out; }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -104,6 +106,7 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(a, "--hash-bits")) o.hash_bits = atoi(argv[++i]);
         else if (!strcmp(a, "--min-pos")) o.min_pos = atoi(argv[++i]);
         else if (!strcmp(a, "--assume")) assume[na++] = argv[++i];
+        else if (!strcmp(a, "--no-emit")) noemit[ne++] = argv[++i];
         else if (!strcmp(a, "--report")) report = argv[++i];
         else if (!strcmp(a, "--on-error")) {
             v = argv[++i];
@@ -116,6 +119,8 @@ int cmd_train(int argc, char **argv) {
     o.n_data = nd;
     o.assume = assume;
     o.n_assume = na;
+    o.no_emit = noemit;
+    o.n_no_emit = ne;
     b.tty = isatty(2);
     clock_gettime(CLOCK_MONOTONIC, &b.start);
     o.progress = on_progress;
@@ -143,5 +148,6 @@ int cmd_train(int argc, char **argv) {
 out:
     free(data);
     free(assume);
+    free(noemit);
     return rc;
 }

@@ -25,6 +25,8 @@ static const struct {
     {"check", cmd_check, "check texts against a policy and print verdicts with evidence"},
     {"redact", cmd_redact, "replace PII and secrets in a text by typed placeholders"},
     {"policy", cmd_policy, "validate or show a policy file"},
+    {"train", cmd_train, "train the classifier model on labeled JSONL"},
+    {"eval", cmd_eval, "evaluate the pipeline or a classifier on labeled JSONL"},
     {"model", cmd_model, "inspect or synthesize GGUF guard models"},
 };
 

@@ -16,6 +16,13 @@
 ** State ids in transition tables carry OUT_BIT when the state, or any state on its
 ** output-link chain, ends a pattern; the scan tests that bit and does nothing else
 ** for the usual byte.
+**
+** Transition targets are stored as "codes", not ids: a dense state d is coded as
+** d * n_cls, the offset of its row, so the per-byte step is one add and one load
+** (no multiply on the critical path: the scan is bound by the latency of that
+** dependent load chain); a sparse state q >= n_dense is coded as
+** dense_lim + (q - n_dense), where dense_lim = n_dense * n_cls.  code_id() maps a
+** code back to the id, which only the output path and the sparse path need.
 */
 #include "ahocorasick.h"
 #include <string.h>
@@ -39,11 +46,12 @@ struct pp_ac {
     uint32_t n_cls;       /* classes, class 0 included */
     uint32_t n_states;
     uint32_t n_dense;     /* states [0, n_dense) have dense rows */
-    uint32_t *dense;      /* (n_dense, n_cls) tagged target */
-    uint32_t *fail;       /* (n_states) untagged failure state */
+    uint32_t dense_lim;   /* n_dense * n_cls: codes below it are dense row offsets */
+    uint32_t *dense;      /* (n_dense, n_cls) tagged target code */
+    uint32_t *fail;       /* (n_states) untagged failure code */
     uint32_t *child_off;  /* (n_states + 1) into labels/targets; only used for sparse states */
     uint16_t *labels;     /* (n_children) class, sorted within a state */
-    uint32_t *targets;    /* (n_children) tagged target */
+    uint32_t *targets;    /* (n_children) tagged target code */
     uint32_t *out_off;    /* (n_states + 1) into outs: the patterns ending at this state */
     ac_out *outs;         /* (n_patterns) */
     uint32_t *olink;      /* (n_states) nearest proper suffix state with outputs, 0 = none */
@@ -205,7 +213,14 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
     size_t nd = budget / ac->n_cls;
     if (nd < 1) nd = 1;
     if (nd > ns) nd = ns;
+    /* codes must stay below OUT_BIT */
+    while (nd > 1 && nd * ac->n_cls + (ns - nd) >= OUT_BIT) nd /= 2;
+    if (nd * ac->n_cls + (ns - nd) >= OUT_BIT) {
+        st = PARAPET_ERR_ARG;
+        goto done;
+    }
     ac->n_dense = (uint32_t)nd;
+    ac->dense_lim = (uint32_t)(nd * ac->n_cls);
     size_t n_children = ns - 1;
     ac->dense = pp_malloc(nd * ac->n_cls * 4);
     ac->fail = pp_malloc(ns * 4);
@@ -234,7 +249,8 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
         }
     }
     ac->out_off[ns] = n_out;
-#define TAG(s) ((uint32_t)(s) | ((ac->out_off[(s) + 1] > ac->out_off[s] || ac->olink[s]) ? OUT_BIT : 0))
+#define CODE(s) ((uint32_t)((s) < nd ? (s) * ac->n_cls : ac->dense_lim + ((s) - nd)))
+#define TAG(s) (CODE(s) | ((ac->out_off[(s) + 1] > ac->out_off[s] || ac->olink[s]) ? OUT_BIT : 0))
     for (size_t s = 0; s < ns; s++) {
         uint32_t o = order[s];
         ac->child_off[s] = n_ch;
@@ -263,6 +279,7 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
             if (s == 0) {
                 for (unsigned c = 0; c < ac->n_cls; c++) row[c] = 0; /* root has no outputs */
             } else {
+                /* fail[] still holds ids here; codes are written after this loop */
                 const uint32_t *frow = ac->dense + (size_t)ac->fail[s] * ac->n_cls;
                 memcpy(row, frow, ac->n_cls * 4);
             }
@@ -270,7 +287,9 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
         }
     }
     ac->child_off[ns] = n_ch;
+    for (size_t s = 0; s < ns; s++) ac->fail[s] = CODE(ac->fail[s]);
 #undef TAG
+#undef CODE
     st = PARAPET_OK;
 
 done:
@@ -293,6 +312,11 @@ void pp_ac_free(pp_ac *ac) {
 
 /* -------------------------------------------------------------------- scan */
 
+/* Id of the state with code x (untagged). */
+static inline uint32_t code_id(const pp_ac *ac, uint32_t x) {
+    return x < ac->dense_lim ? x / ac->n_cls : x - ac->dense_lim + ac->n_dense;
+}
+
 int pp_ac_scan(const pp_ac *ac, const void *text, size_t n, pp_ac_cb cb, void *ctx) {
     /* Table pointers in locals: the callback could (as far as the compiler knows)
     ** write memory, which would otherwise force reloads of *ac on every byte. */
@@ -302,23 +326,27 @@ int pp_ac_scan(const pp_ac *ac, const void *text, size_t n, pp_ac_cb cb, void *c
     const uint32_t *targets = ac->targets, *olink = ac->olink, *out_off = ac->out_off;
     const uint16_t *lab = ac->labels;
     const ac_out *outs = ac->outs;
-    const uint32_t n_dense = ac->n_dense;
-    const size_t n_cls = ac->n_cls;
-    uint32_t s = 0;
+    const uint32_t dense_lim = ac->dense_lim, sparse_base = dense_lim - ac->n_dense;
+    uint32_t s = 0; /* code of the current state */
     for (size_t i = 0; i < n; i++) {
         unsigned c = cls[p[i]];
         uint32_t t;
-        for (uint32_t q = s;;) { /* the next state (tagged) from q on class c */
-            if (q < n_dense) { t = dense[(size_t)q * n_cls + c]; break; }
-            uint32_t k = child_off[q], e = child_off[q + 1];
-            while (k < e && lab[k] < c) k++;
-            if (k < e && lab[k] == c) { t = targets[k]; break; }
-            q = fail[q];
+        if (s < dense_lim) {
+            t = dense[s + c]; /* the usual case: one add, one load */
+        } else {
+            for (uint32_t q = s;;) { /* sparse: child list, else follow failure codes */
+                if (q < dense_lim) { t = dense[q + c]; break; }
+                uint32_t id = q - sparse_base;
+                uint32_t k = child_off[id], e = child_off[id + 1];
+                while (k < e && lab[k] < c) k++;
+                if (k < e && lab[k] == c) { t = targets[k]; break; }
+                q = fail[id];
+            }
         }
         s = t & ID_MASK;
         if (t & OUT_BIT) {
             uint32_t end = (uint32_t)(i + 1);
-            for (uint32_t q = s; q; q = olink[q])
+            for (uint32_t q = code_id(ac, s); q; q = olink[q])
                 for (uint32_t k = out_off[q]; k < out_off[q + 1]; k++) {
                     int r = cb(ctx, end - outs[k].len, end, outs[k].id);
                     if (r) return r;

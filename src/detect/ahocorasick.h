@@ -9,7 +9,8 @@
 ** memory:
 **
 **   - bytes are first mapped to equivalence classes (bytes that occur in no pattern
-**     all share class 0), so rows are ~100 entries wide instead of 256;
+**     all share class 0), so rows are ~100 entries wide instead of 256, and a
+**     transition stores the target row's offset (no multiply per byte);
 **   - the shallow states (breadth-first order, the root first) get dense DFA rows with
 **     the failure transitions already resolved: one load per byte while the scan stays
 **     near the root, which is where it spends almost all its time;

@@ -17,7 +17,11 @@
 **      one (3 or more: "fuuuck");
 **   3. allow-list: an ordinary match whose span lies inside an allow-list match is
 **      dropped ("ass" in "assassin", "kill" in "kill the process");
-**   4. overlapping matches of the same term and category count once.
+**   4. overlapping matches of the same term and category count once;
+**   5. targeting: a one-word harassment term (or a 't' term) aimed at the reader
+**      through a short chain of link words from an address word ("you are an
+**      idiot", "ты тупой урод") is raised to >= 0.6 and reported as
+**      "targeted:<term>"; a 't' term that is not aimed is dropped.
 ** Survivors go to pp_scan_add with the original-text span (for p and s terms widened
 ** to the whole word, so evidence and redaction cover "fucking", not "fuck") and the transforms that had
 ** to fire (plus PARAPET_XF_MASK for the compiled "f*ck" variants).
@@ -84,6 +88,7 @@ struct pp_lexicon {
     ** set of folded words, looked up only around candidate insults. */
     struct lx_word { const char *w; uint8_t len, kind; } *words; /* (words_cap) */
     size_t n_words, words_cap;
+    int cat_harass, cat_prof; /* category ids of harassment and profanity */
     lx_chunk *arena;       /* strings, patterns, runs */
     /* build only: de-duplication table of entry index + 1 (0 = empty) */
     uint32_t *tab;
@@ -182,9 +187,9 @@ static int is_unspaced_term(const char *s, size_t n) {
 ** identical (pattern, runs, category, bounds) entry by keeping the larger weight.
 ** flag is one of 'w','p','s','x' or 0 for the default.  Returns OK, NOMEM, or
 ** LEXICON (the term folds to nothing; *why set to a static message). */
-static pp_status add_one(pp_lexicon *lx, const char *rule, const char *term, size_t n,
-                         unsigned cat, float weight, int flag, int masked,
-                         const char **why) {
+static pp_status add_one(pp_lexicon *lx, const char *rule, const char *trule,
+                         const char *term, size_t n, unsigned cat, float weight, int flag,
+                         int tflag, int masked, const char **why) {
     char *f = NULL;
     size_t fn = 0;
     uint8_t *runs = NULL;
@@ -212,6 +217,11 @@ static pp_status add_one(pp_lexicon *lx, const char *rule, const char *term, siz
     if (!pp_fold_is_word_byte(f, fn, 0)) bounds &= ~(unsigned)LX_LEFT;
     if (!pp_fold_is_word_byte(f, fn, fn - 1)) bounds &= ~(unsigned)LX_RIGHT;
 
+    /* a one-word harassment term is an insult that aiming at the reader raises */
+    unsigned target = tflag ? LX_TGT_ONLY
+                    : ((int)cat == lx->cat_harass && !memchr(f, ' ', fn)) ? LX_TGT_BOOST
+                    : LX_TGT_NONE;
+
     st = PARAPET_ERR_NOMEM;
     if ((lx->n + 1) * 2 > lx->tab_cap && tab_grow(lx)) goto out;
     size_t h = (size_t)entry_hash((unsigned char *)f, fn, runs, cat, bounds) & (lx->tab_cap - 1);
@@ -220,6 +230,11 @@ static pp_status add_one(pp_lexicon *lx, const char *rule, const char *term, siz
         if (entry_same(e, (unsigned char *)f, fn, runs, cat, bounds)) {
             if (weight > e->weight) e->weight = weight;
             e->masked &= (uint8_t)masked;
+            /* the same pattern both plain and target-only: plain wins */
+            if (e->target != target && (e->target == LX_TGT_ONLY || target == LX_TGT_ONLY)) {
+                e->target = LX_TGT_BOOST;
+                if (!e->trule) e->trule = trule;
+            }
             st = PARAPET_OK;
             goto out;
         }
@@ -242,6 +257,8 @@ static pp_status add_one(pp_lexicon *lx, const char *rule, const char *term, siz
     e->bounds = (uint8_t)bounds;
     e->masked = (uint8_t)masked;
     e->extend = flag == 'p' ? LX_RIGHT : flag == 's' ? LX_LEFT : 0;
+    e->target = (uint8_t)target;
+    e->trule = target ? trule : NULL;
     if (cat == LX_ALLOW && fn > lx->max_allow) lx->max_allow = (uint32_t)fn;
     lx->tab[h] = (uint32_t)++lx->n;
     st = PARAPET_OK;
@@ -258,10 +275,19 @@ static int is_ascii_letter(unsigned char c) {
 /* Adds a term, and for an ordinary single-word ASCII term of 4+ letters its masked
 ** variants: one interior letter, or two adjacent interior letters, replaced by '*'. */
 static pp_status add_term(pp_lexicon *lx, const char *term, size_t n, unsigned cat,
-                          float weight, int flag, const char **why) {
+                          float weight, int flag, int tflag, const char **why) {
     const char *rule = arena_str(lx, term, n);
     if (!rule) return PARAPET_ERR_NOMEM;
-    pp_status st = add_one(lx, rule, term, n, cat, weight, flag, 0, why);
+    const char *trule = NULL;
+    if ((int)cat == lx->cat_harass || tflag) {
+        char *t = arena_alloc(lx, n + 10);
+        if (!t) return PARAPET_ERR_NOMEM;
+        memcpy(t, "targeted:", 9);
+        memcpy(t + 9, term, n);
+        t[n + 9] = 0;
+        trule = t;
+    }
+    pp_status st = add_one(lx, rule, trule, term, n, cat, weight, flag, tflag, 0, why);
     if (st != PARAPET_OK || cat == LX_ALLOW || n < 4 || n > 32) return st;
     for (size_t i = 0; i < n; i++)
         if (!is_ascii_letter((unsigned char)term[i])) return PARAPET_OK;
@@ -270,10 +296,68 @@ static pp_status add_term(pp_lexicon *lx, const char *term, size_t n, unsigned c
         for (size_t i = 1; i + k < n; i++) {
             memcpy(v, term, n);
             memset(v + i, '*', k);
-            st = add_one(lx, rule, v, n, cat, weight, flag, 1, why);
+            st = add_one(lx, rule, trule, v, n, cat, weight, flag, tflag, 1, why);
             if (st != PARAPET_OK) return st;
         }
     return PARAPET_OK;
+}
+
+/* Adds an address ("you") or link ("are") word for targeting, folded like the text.
+** Returns OK, NOMEM, or LEXICON with *why set. */
+static pp_status add_word(pp_lexicon *lx, const char *term, size_t n, unsigned kind,
+                          const char **why) {
+    char *f = NULL;
+    size_t fn = 0;
+    if (pp_fold_pattern(term, n, &f, &fn, NULL) != PARAPET_OK) {
+        *why = "cannot fold term";
+        return PARAPET_ERR_LEXICON;
+    }
+    pp_status st = PARAPET_ERR_LEXICON;
+    if (!fn || fn > LX_WORD_MAX) {
+        *why = fn ? "targeting word too long" : "term is empty after folding";
+        goto out;
+    }
+    st = PARAPET_ERR_NOMEM;
+    if ((lx->n_words + 1) * 2 > lx->words_cap) {
+        size_t cap = lx->words_cap ? lx->words_cap * 2 : 256;
+        struct lx_word *t = pp_calloc(cap, sizeof *t);
+        if (!t) goto out;
+        for (size_t i = 0; i < lx->words_cap; i++) {
+            if (!lx->words[i].w) continue;
+            size_t h = (size_t)pp_fnv1a(lx->words[i].w, lx->words[i].len) & (cap - 1);
+            while (t[h].w) h = (h + 1) & (cap - 1);
+            t[h] = lx->words[i];
+        }
+        pp_free(lx->words);
+        lx->words = t;
+        lx->words_cap = cap;
+    }
+    size_t h = (size_t)pp_fnv1a(f, fn) & (lx->words_cap - 1);
+    for (; lx->words[h].w; h = (h + 1) & (lx->words_cap - 1))
+        if (lx->words[h].len == fn && !memcmp(lx->words[h].w, f, fn)) {
+            lx->words[h].kind |= (uint8_t)kind;
+            st = PARAPET_OK;
+            goto out;
+        }
+    const char *w = arena_str(lx, f, fn);
+    if (!w) goto out;
+    lx->words[h].w = w;
+    lx->words[h].len = (uint8_t)fn;
+    lx->words[h].kind = (uint8_t)kind;
+    lx->n_words++;
+    st = PARAPET_OK;
+out:
+    pp_free(f);
+    return st;
+}
+
+/* LX_W_* kind of the fold-view word w[0..n), 0 when it is no targeting word. */
+static unsigned word_kind(const pp_lexicon *lx, const char *w, size_t n) {
+    if (!lx->words_cap || !n || n > LX_WORD_MAX) return 0;
+    size_t h = (size_t)pp_fnv1a(w, n) & (lx->words_cap - 1);
+    for (; lx->words[h].w; h = (h + 1) & (lx->words_cap - 1))
+        if (lx->words[h].len == n && !memcmp(lx->words[h].w, w, n)) return lx->words[h].kind;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ parsing */
@@ -341,9 +425,20 @@ static pp_status parse_source(pp_lexicon *lx, const pp_lexicon_source *src, char
             return line_error(detail, src->name, line, "unknown category", fld[1], fl[1]);
         memcpy(name, fld[1], fl[1]);
         name[fl[1]] = 0;
-        unsigned cat;
+        unsigned cat, wkind = 0;
         if (!strcmp(name, "allow")) {
             cat = LX_ALLOW;
+        } else if (!strcmp(name, "address") || !strcmp(name, "link")) {
+            wkind = name[0] == 'a' ? LX_W_ADDRESS : LX_W_LINK;
+            cat = LX_ALLOW;
+            if (nf > 2)
+                return line_error(detail, src->name, line,
+                                  "an address or link word takes no weight or flags", NULL, 0);
+            const char *why = NULL;
+            pp_status st = add_word(lx, fld[0], fl[0], wkind, &why);
+            if (st == PARAPET_ERR_NOMEM) return st;
+            if (st != PARAPET_OK) return line_error(detail, src->name, line, why, fld[0], fl[0]);
+            continue;
         } else {
             int id = pp_category_id(name);
             if (id < 0)
@@ -364,15 +459,17 @@ static pp_status parse_source(pp_lexicon *lx, const pp_lexicon_source *src, char
         } else if (cat != LX_ALLOW) {
             return line_error(detail, src->name, line, "missing weight", NULL, 0);
         }
-        int flag = 0;
-        if (nf == 4 && fl[3]) {
-            if (fl[3] != 1 || !strchr("wpsx", fld[3][0]))
-                return line_error(detail, src->name, line, "flags must be one of w p s x",
-                                  fld[3], fl[3]);
-            flag = fld[3][0];
+        int flag = 0, tflag = 0;
+        for (size_t k = 0; nf == 4 && k < fl[3]; k++) {
+            char ch = fld[3][k];
+            if (ch == 't' && !tflag && cat != LX_ALLOW) tflag = 1;
+            else if (ch && strchr("wpsx", ch) && !flag) flag = ch;
+            else
+                return line_error(detail, src->name, line,
+                                  "flags must be one of w p s x, optionally with t", fld[3], fl[3]);
         }
         const char *why = NULL;
-        pp_status st = add_term(lx, fld[0], fl[0], cat, w, flag, &why);
+        pp_status st = add_term(lx, fld[0], fl[0], cat, w, flag, tflag, &why);
         if (st == PARAPET_ERR_NOMEM) return st;
         if (st != PARAPET_OK) return line_error(detail, src->name, line, why, fld[0], fl[0]);
     }
@@ -398,7 +495,7 @@ static pp_status add_extra(pp_lexicon *lx, const pp_term_list *L, char **detail)
         else if (n > LX_MAX_TERM) why = "term too long";
         else if (pp_utf8_validate(t, n) != n) why = "invalid UTF-8";
         pp_status st = PARAPET_ERR_LEXICON;
-        if (!why) st = add_term(lx, t, n, (unsigned)L->cat, L->weight, 0, &why);
+        if (!why) st = add_term(lx, t, n, (unsigned)L->cat, L->weight, 0, 0, &why);
         if (st == PARAPET_ERR_NOMEM) return st;
         if (st != PARAPET_OK) {
             if (detail) *detail = pp_asprintf("%s: term %zu: %s", src, i + 1, why);
@@ -415,6 +512,8 @@ pp_status pp_lexicon_compile(const pp_lexicon_source *src, size_t n_src,
     if (detail) *detail = NULL;
     pp_lexicon *lx = pp_calloc(1, sizeof *lx);
     if (!lx) return PARAPET_ERR_NOMEM;
+    lx->cat_harass = pp_category_id("harassment");
+    lx->cat_prof = pp_category_id("profanity");
     pp_status st = PARAPET_OK;
     for (size_t i = 0; i < n_src && st == PARAPET_OK; i++) st = parse_source(lx, &src[i], detail);
     for (size_t i = 0; i < n_extra && st == PARAPET_OK; i++) st = add_extra(lx, &extra[i], detail);
@@ -451,6 +550,13 @@ size_t pp_lexicon_patterns(const pp_lexicon *lx) { return lx->n; }
 size_t pp_lexicon_states(const pp_lexicon *lx) { return pp_ac_states(lx->ac); }
 
 /* -------------------------------------------------------------------- scan */
+
+/* Is fold-view byte i inside a word?  pp_fold_is_word_byte with the ASCII case inline. */
+static int view_word(const pp_view *v, size_t i) {
+    unsigned char c = (unsigned char)v->s[i];
+    if (c < 0x80) return (unsigned)((c | 0x20) - 'a') < 26u || (unsigned)(c - '0') < 10u || c == '*';
+    return pp_fold_is_word_byte(v->s, v->n, i);
+}
 
 typedef struct lx_span {
     uint32_t start, end, id;
@@ -496,10 +602,8 @@ static int on_match(void *ctx_, uint32_t start, uint32_t end, uint32_t id) {
     lx_ctx *c = ctx_;
     const lx_entry *e = &c->lx->e[id];
     const pp_view *v = c->v;
-    if ((e->bounds & LX_LEFT) && start > 0 && pp_fold_is_word_byte(v->s, v->n, start - 1))
-        return 0;
-    if ((e->bounds & LX_RIGHT) && end < v->n && pp_fold_is_word_byte(v->s, v->n, end))
-        return 0;
+    if ((e->bounds & LX_LEFT) && start > 0 && view_word(v, start - 1)) return 0;
+    if ((e->bounds & LX_RIGHT) && end < v->n && view_word(v, end)) return 0;
     if (v->run) {
         /* Runs: the text's run must equal the term's, or be an elongation (3+) at
         ** least as long.  text.h's rule is "text run >= term run"; we also refuse a
@@ -533,6 +637,178 @@ static int allowed(const lx_ctx *c, uint32_t s, uint32_t e) {
     return 0;
 }
 
+/* --------------------------------------------------------------- targeting */
+
+/* An insult aimed at the reader ("you are an idiot", "du Idiot", "ты тупой урод",
+** "你这个傻逼") is harassment even when the word alone ("idiot!", "I felt like an
+** idiot") is not.  Around each targetable hit we walk the fold view word by word:
+** backwards over at most LX_TARGET_GAP "link" words (copulas, articles, intensifiers:
+** "are", "a", "such", "bist", "ein") or other lexicon hits ("fucking", "тупой") to
+** an "address" word ("you", "du", "ты"); or forwards from the insult straight to an
+** address word that ends the clause or is followed by a link ("what an idiot you
+** are", "Idiot du!", but not "the idiot you hired").  Any other word, or sentence
+** punctuation, breaks the chain: "you know, the idiot box" and "are you kidding"
+** stay unaimed.  Words are compared as whole fold-view words (apostrophes inside
+** them kept: "you're", "t'es"); in scripts written without spaces (Han, kana) a
+** run is split by trying the listed words, up to four characters, at its end.
+** This only runs for candidate insults, which are rare, so it may be simple. */
+
+
+/* Length of an apostrophe ("'" or U+2019) ending at v->s[pos-1], else 0. */
+static size_t apos_before(const pp_view *v, size_t pos) {
+    if (pos >= 1 && v->s[pos - 1] == '\'') return 1;
+    if (pos >= 3 && !memcmp(v->s + pos - 3, "\xE2\x80\x99", 3)) return 3;
+    return 0;
+}
+
+/* Sentence punctuation ending at pos (exclusive) breaks a targeting chain. */
+static int stop_before(const pp_view *v, size_t pos) {
+    unsigned char c = (unsigned char)v->s[pos - 1];
+    if (c < 0x80) return strchr(".!?;:\n\r()[]\"", c) != NULL && c;
+    return pos >= 3 && (!memcmp(v->s + pos - 3, "\xE3\x80\x82", 3) ||  /* 。 */
+                        !memcmp(v->s + pos - 3, "\xEF\xBC\x81", 3) ||  /* ！ */
+                        !memcmp(v->s + pos - 3, "\xEF\xBC\x9F", 3));   /* ？ */
+}
+
+/* Start of the word that ends at pos (pos > 0, v->s[pos-1] a word byte), keeping
+** apostrophes between word bytes. */
+static size_t word_start(const pp_view *v, size_t pos) {
+    for (;;) {
+        while (pos > 0 && view_word(v, pos - 1)) pos--;
+        size_t a = apos_before(v, pos);
+        if (!a || pos < a + 1 || !view_word(v, pos - a - 1)) return pos;
+        pos -= a;
+    }
+}
+
+/* Kind of the fold-view word [a,b), with U+2019 read as an apostrophe. */
+static unsigned token_kind(const pp_lexicon *lx, const pp_view *v, size_t a, size_t b) {
+    char buf[LX_WORD_MAX];
+    size_t n = 0;
+    for (size_t i = a; i < b; i++) {
+        if (n == sizeof buf) return 0;
+        if (i + 3 <= b && !memcmp(v->s + i, "\xE2\x80\x99", 3)) {
+            buf[n++] = '\'';
+            i += 2;
+        } else {
+            buf[n++] = v->s[i];
+        }
+    }
+    return word_kind(lx, buf, n);
+}
+
+/* Is the character that ends (or, with fwd, starts) at pos in an unspaced script?
+** *cstart / *cend get its bounds. */
+static int unspaced_at(const pp_view *v, size_t pos, int fwd, size_t *cb) {
+    size_t j = pos;
+    if (fwd) {
+        if (j >= v->n) return 0;
+    } else {
+        if (!j) return 0;
+        j--;
+        while (j > 0 && pos - j < 4 && ((unsigned char)v->s[j] & 0xC0) == 0x80) j--;
+    }
+    uint32_t cp;
+    size_t k = pp_utf8_decode(v->s + j, v->n - j, &cp);
+    if (!k) return 0;
+    *cb = fwd ? j + k : j;
+    return pp_script_unspaced(pp_script_of(cp));
+}
+
+/* In an unspaced run, the longest listed word of up to four characters that ends
+** (fwd: starts) at pos and stays inside [lo,hi); returns its kind and sets *other to
+** its other end. */
+static unsigned unspaced_word(const pp_lexicon *lx, const pp_view *v, size_t pos, int fwd,
+                              size_t lo, size_t hi, size_t *other) {
+    unsigned best = 0;
+    size_t q = pos;
+    for (int k = 0; k < 4; k++) {
+        size_t nq;
+        if (!unspaced_at(v, q, fwd, &nq) || (fwd ? nq > hi : nq < lo)) break;
+        q = nq;
+        unsigned kind = fwd ? token_kind(lx, v, pos, q) : token_kind(lx, v, q, pos);
+        if (kind) {
+            best = kind;
+            *other = q;
+        }
+    }
+    return best;
+}
+
+/* The accepted hit lying inside [a,b) that ends last, or NULL. */
+static const lx_span *hit_inside(const lx_list *acc, size_t a, size_t b) {
+    const lx_span *best = NULL;
+    for (size_t i = 0; i < acc->n; i++)
+        if (acc->p[i].start >= a && acc->p[i].end <= b && (!best || acc->p[i].end > best->end))
+            best = &acc->p[i];
+    return best;
+}
+
+/* Walks back from pos (the insult's start) towards an address word.  Returns 0 when
+** the insult is not aimed at the reader, 1 when it is, 2 when it is and a profanity
+** lies on the way ("you fucking idiot"). */
+static int target_back(const pp_lexicon *lx, const pp_view *v, const lx_list *acc,
+                       size_t pos) {
+    int prof = 0;
+    for (int tok = 0; tok <= LX_TARGET_GAP; tok++) {
+        while (pos > 0 && !view_word(v, pos - 1)) {
+            if (stop_before(v, pos)) return 0;
+            pos--;
+        }
+        if (!pos) return 0;
+        size_t ws = word_start(v, pos), cb = 0;
+        unsigned k = token_kind(lx, v, ws, pos);
+        if (k & LX_W_ADDRESS) return 1 + prof;
+        if (k & LX_W_LINK) {
+            pos = ws;
+            continue;
+        }
+        int unspaced = unspaced_at(v, pos, 0, &cb);
+        const lx_span *h = hit_inside(acc, ws, pos);
+        if (h && (!unspaced || h->end == pos)) {
+            prof |= lx->e[h->id].cat == lx->cat_prof;
+            pos = unspaced ? h->start : ws;
+            continue;
+        }
+        if (unspaced && (k = unspaced_word(lx, v, pos, 0, ws, pos, &cb))) {
+            if (k & LX_W_ADDRESS) return 1 + prof;
+            pos = cb;
+            continue;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+/* From the insult's end: an address word right after it ("Idiot du!", "what an idiot
+** you are", "傻逼你") that ends the clause or is followed by a link word. */
+static int target_fwd(const pp_lexicon *lx, const pp_view *v, size_t pos) {
+    size_t cb = 0, after = 0;
+    if (unspaced_at(v, pos, 1, &cb)) {
+        if (!(unspaced_word(lx, v, pos, 1, pos, v->n, &after) & LX_W_ADDRESS)) return 0;
+    } else {
+        while (pos < v->n && view_word(v, pos)) pos++;
+        size_t g = pos;
+        while (pos < v->n && v->s[pos] == ' ') pos++;
+        if (pos == g || pos >= v->n || !view_word(v, pos)) return 0;
+        size_t we = pos;
+        while (we < v->n && (view_word(v, we) || (v->s[we] == '\'' && we + 1 < v->n &&
+                                                   view_word(v, we + 1))))
+            we++;
+        if (!(token_kind(lx, v, pos, we) & LX_W_ADDRESS)) return 0;
+        after = we;
+    }
+    while (after < v->n && v->s[after] == ' ') after++;
+    if (after >= v->n || v->s[after] == ',' || stop_before(v, after + 1)) return 1;
+    if (unspaced_at(v, after, 1, &cb)) {
+        size_t o;
+        return (unspaced_word(lx, v, after, 1, after, v->n, &o) & LX_W_LINK) ? 1 : 0;
+    }
+    size_t we = after;
+    while (we < v->n && view_word(v, we)) we++;
+    return we > after && (token_kind(lx, v, after, we) & LX_W_LINK) ? 1 : 0;
+}
+
 pp_status pp_lexicon_scan(const pp_lexicon *lx, pp_scan *s) {
     const pp_view *v = &s->text->fold;
     if (!v->n || !v->s) return PARAPET_OK;
@@ -561,14 +837,31 @@ pp_status pp_lexicon_scan(const pp_lexicon *lx, pp_scan *s) {
             st = PARAPET_ERR_NOMEM;
             goto out;
         }
+    }
+    for (size_t i = 0; i < acc.n; i++) {
+        const lx_span *m = &acc.p[i];
+        const lx_entry *e = &lx->e[m->id];
+        float w = e->weight;
+        const char *rule = e->rule;
+        if (e->target) {
+            int t = target_back(lx, v, &acc, m->start);
+            if (!t) t = target_fwd(lx, v, m->end);
+            if (t) {
+                float tw = t == 2 ? LX_TARGET_WEIGHT_PROF : LX_TARGET_WEIGHT;
+                if (w < tw) w = tw;
+                rule = e->trule;
+            } else if (e->target == LX_TGT_ONLY) {
+                continue;
+            }
+        }
         size_t a = m->start, b = m->end, os, oe;
         if (e->extend & LX_RIGHT)
-            while (b < v->n && pp_fold_is_word_byte(v->s, v->n, b)) b++;
+            while (b < v->n && view_word(v, b)) b++;
         if (e->extend & LX_LEFT)
-            while (a > 0 && pp_fold_is_word_byte(v->s, v->n, a - 1)) a--;
+            while (a > 0 && view_word(v, a - 1)) a--;
         pp_view_span(v, a, b, &os, &oe);
         unsigned xf = pp_view_xf(v, a, b) | (e->masked ? PARAPET_XF_MASK : 0);
-        pp_scan_add(s, e->cat, e->weight, os, oe, PP_DET_LEXICON, 0, e->rule, xf);
+        pp_scan_add(s, e->cat, w, os, oe, PP_DET_LEXICON, 0, rule, xf);
     }
     if (s->oom) st = PARAPET_ERR_NOMEM;
 out:
@@ -641,6 +934,13 @@ static pp_status lexicon_open(const pp_detector_config *cfg, void **self, char *
             src[k].name = b->name;
             src[k].text = (const char *)b->data;
             src[k].len = b->len;
+            /* English first: when masked variants of two languages' terms coincide
+            ** ("f*ck" from "fuck" and German "fick"), the first term names the rule */
+            if (!strcmp(b->name + dl, "en.txt") && k) {
+                pp_lexicon_source t = src[0];
+                src[0] = src[k];
+                src[k] = t;
+            }
             k++;
         }
     }

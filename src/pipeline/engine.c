@@ -170,7 +170,7 @@ parapet_status parapet_open(const parapet_options *opt, parapet_engine **out, ch
     }
     st = load_lists(e, opt, tl, &ntl, detail);
     if (!st) {
-        pp_detector_config dc = {tl, ntl};
+        pp_detector_config dc = {tl, ntl, opt->model_path};
         for (int d = 0; d < PP_DET_COUNT && !st; d++)
             if (e->policy->detector_on[d] || d == PP_DET_PII || d == PP_DET_SECRETS)
                 st = pp_detectors[d]->open(&dc, &e->det[d], detail);
@@ -239,6 +239,9 @@ static parapet_status scan_payloads(const parapet_engine *e, const parapet_polic
 
 static int hit_cmp(const void *a, const void *b) {
     const pp_hit *x = a, *y = b;
+    /* document-level evidence (empty span, e.g. the classifier) after all spans */
+    int dx = x->start == x->end, dy = y->start == y->end;
+    if (dx != dy) return dx - dy;
     if (x->start != y->start) return x->start < y->start ? -1 : 1;
     if (x->end != y->end) return x->end > y->end ? -1 : 1;
     if (x->cat != y->cat) return x->cat < y->cat ? -1 : 1;
@@ -340,6 +343,7 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
         e->pub.end = h->end;
         /* hits are sorted by start, so code points are counted incrementally */
         if (h->start >= pos) { cp += pp_utf8_count(text + pos, h->start - pos); pos = h->start; }
+        else if (h->start == 0) { cp = 0; pos = 0; }
         else { cp = pp_utf8_count(text, h->start); pos = h->start; }
         e->pub.cp_start = cp;
         e->pub.cp_end = cp + pp_utf8_count(text + h->start, h->end - h->start);
@@ -417,6 +421,7 @@ parapet_status parapet_redact(parapet_engine *e, const char *text, size_t len,
         int is_pattern = ev->det == PP_DET_PII || ev->det == PP_DET_SECRETS;
         int by_policy = cs->flagged && cs->action == PARAPET_ACTION_REDACT;
         if (!is_pattern && !by_policy) continue;
+        if (ev->pub.end == ev->pub.start) continue; /* document-level evidence: no span */
         if (ev->pub.start < pos) continue; /* overlaps a span already redacted */
         pp_buf_put(&b, text + pos, ev->pub.start - pos);
         pp_buf_putc(&b, '[');

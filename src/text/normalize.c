@@ -15,13 +15,18 @@
 **          characters, other default-ignorables) and NULs are dropped and reported
 **          as signals; tag characters are also decoded into t->tag_payload.
 **
-**   fold   The base view is exploded into an array of "units" (one folded code point
-**          each, with the base-view byte range it came from), because the word-level
-**          rules need to look at a whole word before rewriting any of it.  Then:
-**          separator joining over the units ("f.u.c.k"), per-word confusable / leet /
-**          mask folding, and finally emission with runs of one letter collapsed and
-**          whitespace runs squeezed.  A fold byte maps to the original through the
-**          base map, so fold spans are as exact as base spans.
+**   fold   Plain ASCII tokens (letters or digits between spaces and ordinary
+**          punctuation, which no word rule can touch) are folded inline: lowercase,
+**          letter runs collapsed, whitespace squeezed.  Everything else is cut into
+**          short segments, at points no word, spelled-out word or letter run can
+**          cross, and each segment is exploded into an array of "units" (one folded
+**          code point each, with the base-view bytes it came from), because the
+**          word-level rules need to see a whole word before rewriting any of it:
+**          separator joining ("f.u.c.k"), per-word confusable / leet / mask folding,
+**          then emission.  Both routes give identical output (PP_NORM_SLOW_FOLD_
+**          turns the first off; the tests and fuzz_normalize compare them).  A fold
+**          byte maps to the original through the base map, so fold spans are as exact
+**          as base spans.
 **
 ** Nothing is allocated per character: the views, the unit array (t->scratch) and the
 ** tag payload grow by doubling and are kept across calls.  utf8proc is called only
@@ -235,6 +240,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
     size_t last = SIZE_MAX; /* base offset of the last emitted character */
     int pending = 0;        /* the next emitted character follows a removal */
     uint32_t prev_cp = 0;   /* last code point emitted; 0 right after a removal */
+    int flag_tags = 0;      /* 1 + tags seen in a subdivision flag's tag sequence */
     while (i < n) {
         unsigned c = s[i];
         /* Fast path: a run of ASCII (not NUL), less its last byte when a possible
@@ -258,10 +264,12 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
             o += r;
             i += r;
             prev_cp = s[i - 1];
+            flag_tags = 0;
             last = o - 1;
             continue;
         }
         if (c == 0) {
+            flag_tags = 0;
             t->signals |= PP_SIG_NUL;
             mark_before_removal(v, o, last);
             pending = 1;
@@ -277,6 +285,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
                 return PARAPET_ERR_UTF8;
             }
             t->signals |= PP_SIG_INVALID_UTF8;
+            flag_tags = 0;
             if (view_reserve(v, o + 3 + (n - i - 1))) return PARAPET_ERR_NOMEM;
             for (int b = 0; b < 3; b++) {
                 v->s[o + b] = "\xEF\xBF\xBD"[b];
@@ -304,11 +313,23 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
             else if ((cp == 0x200C || cp == 0x200D) && joiner_context_ok(prev_cp) &&
                      joiner_context_ok(next))
                 quiet = 1;
+            if (inv != INV_TAG) flag_tags = 0;
             if (inv == INV_TAG) {
-                t->signals |= PP_SIG_TAG_CHARS;
-                if (cp >= 0xE0020 && cp <= 0xE007E &&
-                    tag_push(t, (char)(cp - 0xE0000), (uint32_t)i))
-                    return PARAPET_ERR_NOMEM;
+                /* Flags of England, Scotland, Wales are U+1F3F4, tag letters ("gbeng")
+                ** and CANCEL TAG: ordinary, so neither reported nor decoded.
+                ** Subdivision codes are at most 6 tags long; a longer run is a payload. */
+                if (prev_cp == 0x1F3F4 && cp >= 0xE0061 && cp <= 0xE007A) flag_tags = 1;
+                if (flag_tags && flag_tags <= 7) {
+                    quiet = 1;
+                    flag_tags++;
+                    if (cp == 0xE007F || cp < 0xE0030 || cp > 0xE007A) flag_tags = 0;
+                } else {
+                    flag_tags = 0;
+                    t->signals |= PP_SIG_TAG_CHARS;
+                    if (cp >= 0xE0020 && cp <= 0xE007E &&
+                        tag_push(t, (char)(cp - 0xE0000), (uint32_t)i))
+                        return PARAPET_ERR_NOMEM;
+                }
             } else if (!quiet) {
                 t->signals |= inv == INV_ZW     ? PP_SIG_ZERO_WIDTH
                               : inv == INV_BIDI ? PP_SIG_BIDI
@@ -322,6 +343,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
             i += k;
             continue;
         }
+        flag_tags = 0;
         /* A cluster: cp and the combining marks after it. */
         size_t e = i + k;
         int ncp = 1;

@@ -472,3 +472,108 @@ TEST(lexicon_long_text_many_hits) {
     CHECK_EQ(f.s.hits[499].start, 1996);
     fx_close(&f);
 }
+
+/* ---------------------------------------------------------------- targeting */
+
+/* Does some hit carry the rule "targeted:<term>"? */
+static int has_targeted(const lx_fixture *f) {
+    for (size_t h = 0; h < f->s.n_hits; h++)
+        if (!strncmp(f->s.hits[h].rule, "targeted:", 9)) return 1;
+    return 0;
+}
+
+/* An insult aimed at the reader is harassment (>= 0.6) in every language; the same
+** word not aimed at anyone keeps its own (lower) weight and no targeted: rule. */
+TEST(lexicon_targeted_insults) {
+    lx_fixture f;
+    CHECK_OK(fx_open(&f, NULL));
+    const char *aimed[] = {
+        "You are a moron", "you are an idiot", "you're such an idiot", "shut up you idiot",
+        "you fucking idiot", "you are a f*cking 1d10t", "what an idiot you are",
+        "u r a loser", "You are a m\xE2\x80\x8Bo\xE2\x80\x8Br\xE2\x80\x8Bo\xE2\x80\x8Bn",
+        "Du bist ein verdammter Idiot.", "du Trottel", "tu es un connard", "t'es un abruti",
+        "eres un idiota", "você é um otário", "sei un cretino", "jij bent een sukkel",
+        "Ты тупой урод.", "ты дебил", "jesteś kretynem", "sen aptalsın", "انت غبي",
+        "你是傻逼", "你这个傻逼", "お前はバカだ", "너는 병신이야", "तुम बेवकूफ हो",
+    };
+    for (size_t i = 0; i < PP_ARRAY_LEN(aimed); i++) {
+        CHECK_EQ(fx_scan(&f, aimed[i]), 0);
+        float h = f.s.scores[cat("harassment")];
+        CHECK_MSG(h >= 0.6f - 1e-6f, "\"%s\": harassment %g < 0.6", aimed[i], h);
+        CHECK_MSG(has_targeted(&f), "\"%s\": no targeted: rule", aimed[i]);
+    }
+    const char *unaimed[] = {
+        "idiot!", "I felt like an idiot", "you know, the idiot box (TV)", "are you kidding",
+        "the idiot you hired", "you are not an idiot", "did you see that stupid movie",
+        "He is an idiot.", "Thank you! Idiot driver outside.", "ich bin so ein Trottel",
+        "il est con", "мой сосед идиот", "他是傻逼", "Moby Dick", "you and your dog",
+    };
+    for (size_t i = 0; i < PP_ARRAY_LEN(unaimed); i++) {
+        CHECK_EQ(fx_scan(&f, unaimed[i]), 0);
+        float h = f.s.scores[cat("harassment")];
+        CHECK_MSG(h < 0.6f, "\"%s\": harassment %g", unaimed[i], h); /* 傻逼 alone is 0.55 */
+        CHECK_MSG(!has_targeted(&f), "\"%s\": targeted", unaimed[i]);
+    }
+    fx_close(&f);
+}
+
+/* The rule, span and weight of a targeted hit; a profanity on the way raises it. */
+TEST(lexicon_targeted_hit_fields) {
+    lx_fixture f;
+    CHECK_OK(fx_open(&f, "idiot\tharassment\t0.4\tp\n"
+                         "fuck\tprofanity\t0.7\tp\n"
+                         "dick\tharassment\t0.6\tt\n"
+                         "you\taddress\n"
+                         "are\tlink\n"
+                         "an\tlink\n"));
+    CHECK_EQ(fx_scan(&f, "you are an idiot"), 0);
+    CHECK_EQ(f.s.n_hits, 1);
+    CHECK_STR(f.s.hits[0].rule, "targeted:idiot");
+    CHECK_EQ(f.s.hits[0].start, 11); /* the insult only, not "you are an" */
+    CHECK_EQ(f.s.hits[0].end, 16);
+    CHECK_NEAR(f.s.scores[cat("harassment")], 0.6, 1e-6);
+    CHECK_EQ(fx_scan(&f, "you fucking idiots"), 0);
+    CHECK_NEAR(f.s.scores[cat("harassment")], 0.7, 1e-6);
+    /* more than LX_TARGET_GAP (4) link words: not aimed */
+    CHECK_EQ(fx_scan(&f, "you are an an an an idiot"), 0);
+    CHECK_NEAR(f.s.scores[cat("harassment")], 0.4, 1e-6);
+    /* sentence punctuation breaks the chain, a comma does not */
+    CHECK_EQ(fx_scan(&f, "you. idiot"), 0);
+    CHECK_NEAR(f.s.scores[cat("harassment")], 0.4, 1e-6);
+    CHECK_EQ(fx_scan(&f, "you, idiot"), 0);
+    CHECK_NEAR(f.s.scores[cat("harassment")], 0.6, 1e-6);
+    /* 't': counts only when aimed */
+    CHECK_EQ(fx_scan(&f, "dick"), 0);
+    CHECK_EQ(f.s.n_hits, 0);
+    CHECK_EQ(fx_scan(&f, "you dick"), 0);
+    CHECK_EQ(f.s.n_hits, 1);
+    CHECK_STR(f.s.hits[0].rule, "targeted:dick");
+    CHECK_EQ(fx_scan(&f, "dick you are"), 0); /* address after the insult, then a link */
+    CHECK_EQ(f.s.n_hits, 1);
+    CHECK_EQ(fx_scan(&f, "dick you hired"), 0); /* ... then another word: a relative clause */
+    CHECK_EQ(f.s.n_hits, 0);
+    fx_close(&f);
+}
+
+TEST(lexicon_targeting_word_errors) {
+    expect_error("you\taddress\t0.5\n", "bad.txt:1: an address or link word takes no weight");
+    expect_error("a\tprofanity\t0.5\ttt\n", "bad.txt:1: flags");
+    expect_error("a\tprofanity\t0.5\tpw\n", "bad.txt:1: flags");
+    /* 'p' with 't' is fine */
+    pp_lexicon *lx = NULL;
+    const char *ok = "a\tharassment\t0.5\tpt\n";
+    pp_lexicon_source s = {"ok.txt", ok, strlen(ok)};
+    CHECK_OK(pp_lexicon_compile(&s, 1, NULL, 0, &lx, NULL));
+    pp_lexicon_free(lx);
+}
+
+/* Regression: "f*cking" was reported as German "fick" (its masked variant "f*ck"
+** coincides with English "fuck"'s, and de.txt compiled first). */
+TEST(lexicon_masked_collision_prefers_english) {
+    lx_fixture f;
+    CHECK_OK(fx_open(&f, NULL));
+    CHECK_EQ(fx_scan(&f, "you are a f*cking disgrace"), 0);
+    CHECK(f.s.n_hits >= 1);
+    CHECK_STR(f.s.hits[0].rule, "fuck");
+    fx_close(&f);
+}

@@ -220,7 +220,7 @@ TEST(result_json_is_openai_superset) {
     CHECK(strstr(js, "\"categories\":{\"harassment\":"));
     CHECK(strstr(js, "\"category_scores\":{\"harassment\":"));
     CHECK(strstr(js, "\"hate/threatening\":"));
-    CHECK(strstr(js, "\"detectors\":[\"lexicon\",\"pii\",\"secrets\",\"injection\"]"));
+    CHECK(strstr(js, "\"detectors\":[\"lexicon\",\"pii\",\"secrets\",\"injection\""));
     CHECK(strstr(js, "\"policy\":{\"name\":\"default\",\"hash\":\""));
     CHECK_EQ(strlen(js), n);
     parapet_free(js);

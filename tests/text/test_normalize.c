@@ -181,6 +181,31 @@ TEST(tag_characters_are_removed_and_decoded) {
     pp_text_free(&t);
 }
 
+TEST(flag_emoji_tag_sequence_is_not_a_payload) {
+    pp_text t;
+    pp_text_init(&t);
+    /* 🏴 + tags "gbeng" + CANCEL TAG: the flag of England */
+    const char *flag = "\xF0\x9F\x8F\xB4\xF3\xA0\x81\xA7\xF3\xA0\x81\xA2\xF3\xA0\x81\xA5"
+                       "\xF3\xA0\x81\xAE\xF3\xA0\x81\xA7\xF3\xA0\x81\xBF";
+    CHECK_OK(norm(&t, flag));
+    CHECK_STR(t.base.s, "\xF0\x9F\x8F\xB4");
+    CHECK_EQ(t.signals, 0);
+    CHECK_EQ(t.tag_len, 0);
+    /* tags that follow the cancel tag are a payload again */
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s\xF3\xA0\x81\xA8\xF3\xA0\x81\xA9", flag);
+    CHECK_OK(norm(&t, buf));
+    CHECK(t.signals & PP_SIG_TAG_CHARS);
+    CHECK_STR(t.tag_payload, "hi");
+    /* a long run of tag letters after the flag is not a subdivision code */
+    size_t n = (size_t)snprintf(buf, sizeof buf, "\xF0\x9F\x8F\xB4");
+    for (int k = 0; k < 12; k++) n += (size_t)snprintf(buf + n, sizeof buf - n, "\xF3\xA0\x81\xA1");
+    CHECK_OK(norm(&t, buf));
+    CHECK(t.signals & PP_SIG_TAG_CHARS);
+    CHECK(t.tag_len >= 5);
+    pp_text_free(&t);
+}
+
 TEST(nul_bytes_removed_with_signal) {
     pp_text t;
     pp_text_init(&t);

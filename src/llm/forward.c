@@ -1,0 +1,374 @@
+/*
+** forward.c -- the llama decoder's forward pass over a batch of tokens, with a KV cache.
+**
+** Part of the guard-model engine (src/llm); the model comes from model.c, the
+** element-wise ops from ops.c, the weight products from the kernels (pp_gemm).  The
+** moderation workload is one long prefill and a handful of logits, so the pass is
+** written for batches: each weight matrix is applied to all n tokens of a chunk at
+** once (matrix-matrix), and the LM head runs for the last position only -- over the
+** whole vocabulary, or over the few rows a scorer asks for.
+**
+** A context owns, sized once at creation and never reallocated:
+**     the KV cache      k, v: (n_layer, n_ctx, kv_dim) in f16 (default) or f32
+**     the activations   x, xn: (n_batch, n_embd)   q, att: (n_batch, q_dim)
+**                       k, v: (n_batch, kv_dim)    gate, up: (n_batch, n_ff)
+**     attention scratch kf, vf: (n_ctx, kv_dim) f32 copies of the cached rows (f16
+**                       cache only), scores: (n_threads, n_ctx)
+**     the output        hidden: (n_embd) final-normed state of the last position,
+**                       logits: (n_vocab)
+** An eval longer than n_batch runs as consecutive chunks; the cache makes that the
+** same computation.  Positions are absolute: eval(ids, n, pos) truncates to pos and
+** appends, which is how a shared prefix is reused.
+**
+** Threading: matrix products split output rows across the pool inside the kernels;
+** attention splits (token, head) pairs across it here.  The pool is created with the
+** context and runs jobs without allocating.
+*/
+#include "llm/model.h"
+#include "llm/kernels/kernels.h"
+#include "llm/ops.h"
+#include "llm/pool.h"
+#include "llm/quant.h"
+#include <math.h>
+#include <string.h>
+
+struct pp_llm_ctx {
+    const pp_llm_model *m;
+    uint32_t n_ctx, n_batch, n_past;
+    int kv_f32, n_threads;
+    pp_pool *pool;
+    size_t kv_dim, q_dim;
+    void *kc, *vc;            /* (n_layer, n_ctx, kv_dim) f16 or f32 */
+    float *x, *xn;            /* (n_batch, n_embd) */
+    float *q, *att;           /* (n_batch, q_dim) */
+    float *k, *v;             /* (n_batch, kv_dim) */
+    float *gate, *up;         /* (n_batch, n_ff) */
+    float *rope;              /* (n_batch, n_rot) cos/sin tables */
+    float *kf, *vf;           /* (n_ctx, kv_dim) f32 views of the cache (f16 cache only) */
+    float *scores;            /* (n_threads, n_ctx) */
+    float *wrow;              /* (n_threads, max row) dequantized weight rows (ref_matmul) */
+    void *work_mem;           /* pp_gemm's work buffer, work = work_mem aligned to 64 */
+    void *work;
+    int ref_matmul;
+    float *hidden;            /* (n_embd) last position, after output_norm */
+    float *logits;            /* (n_vocab) */
+    int have_hidden, have_logits;
+    uint64_t bytes;           /* all of the above, for reports */
+};
+
+/* ------------------------------------------------------------ weight products ---- */
+
+/* y (n, w->ne1) = x (n, w->ne0) . W^T : every token against every row.
+**
+** Normally pp_gemm (kernels/), which quantizes the activations as llama.cpp does and
+** multiplies with the ISA's integer kernels.  With ref_matmul (tests) it is the plain
+** reference below instead: rows dequantized one at a time into a per-thread scratch
+** row and dotted in f32 with every token, so each weight byte is read once per chunk. */
+typedef struct mm_job {
+    const pp_llm_weight *w;
+    const float *x;
+    float *y;
+    size_t n;
+    const int32_t *rows;      /* optional: only these rows (y is then (n, n_rows)) */
+    size_t n_rows;
+    float *wrow;
+    size_t wrow_stride;
+} mm_job;
+
+static void mm_range(void *arg, size_t r0, size_t r1, int thread) {
+    const mm_job *j = arg;
+    const pp_llm_weight *w = j->w;
+    float *wrow = j->wrow + (size_t)thread * j->wrow_stride;
+    const size_t n_out = j->rows ? j->n_rows : (size_t)w->ne1;
+    for (size_t r = r0; r < r1; r++) {
+        size_t src = j->rows ? (size_t)j->rows[r] : r;
+        pp_dequantize_row(w->type, (const uint8_t *)w->data + src * w->row_bytes, wrow, w->ne0);
+        for (size_t t = 0; t < j->n; t++)
+            j->y[t * n_out + r] = pp_dot_f32(wrow, j->x + t * (size_t)w->ne0, w->ne0);
+    }
+}
+
+static void matmul(pp_llm_ctx *c, const pp_llm_weight *w, const float *x, size_t n, float *y) {
+    if (!c->ref_matmul) {
+        pp_gemm((int)w->type, w->data, w->row_bytes, (size_t)w->ne1, (size_t)w->ne0, x,
+                (size_t)w->ne0, n, y, (size_t)w->ne1, c->work, c->pool);
+        return;
+    }
+    mm_job j = {w, x, y, n, NULL, 0, c->wrow, 0};
+    j.wrow_stride = (size_t)PP_MAX(PP_MAX(c->m->hp.n_embd, c->m->hp.n_ff), c->q_dim);
+    pp_pool_for(c->pool, (size_t)w->ne1, 16, mm_range, &j);
+}
+
+static void matmul_rows(pp_llm_ctx *c, const pp_llm_weight *w, const float *x,
+                        const int32_t *rows, size_t n_rows, float *y) {
+    if (!c->ref_matmul) {
+        pp_gemm_rows((int)w->type, w->data, w->row_bytes, rows, n_rows, (size_t)w->ne0, x,
+                     (size_t)w->ne0, 1, y, n_rows, c->work, c->pool);
+        return;
+    }
+    mm_job j = {w, x, y, 1, rows, n_rows, c->wrow, 0};
+    j.wrow_stride = (size_t)PP_MAX(PP_MAX(c->m->hp.n_embd, c->m->hp.n_ff), c->q_dim);
+    pp_pool_for(c->pool, n_rows, 1, mm_range, &j);
+}
+
+/* ------------------------------------------------------------------ context ---- */
+
+void pp_llm_ctx_free(pp_llm_ctx *c) {
+    if (!c) return;
+    pp_pool_destroy(c->pool);
+    pp_free(c->kc);
+    pp_free(c->vc);
+    pp_free(c->x);
+    pp_free(c->xn);
+    pp_free(c->q);
+    pp_free(c->att);
+    pp_free(c->k);
+    pp_free(c->v);
+    pp_free(c->gate);
+    pp_free(c->up);
+    pp_free(c->rope);
+    pp_free(c->kf);
+    pp_free(c->vf);
+    pp_free(c->scores);
+    pp_free(c->wrow);
+    pp_free(c->work_mem);
+    pp_free(c->hidden);
+    pp_free(c->logits);
+    pp_free(c);
+}
+
+/* Allocates a*b elements of sz bytes (failing on overflow), counting them in *total. */
+static void *alloc_n_(size_t a, size_t b, size_t sz, uint64_t *total) {
+    if (b && a > SIZE_MAX / b) return NULL;
+    size_t n = PP_MAX(a * b, (size_t)1);
+    if (n > SIZE_MAX / sz) return NULL;
+    *total += (uint64_t)n * sz;
+    return pp_malloc(n * sz);
+}
+#define alloc_n(a, b, sz) alloc_n_((a), (b), (sz), &c->bytes)
+
+pp_status pp_llm_ctx_new(const pp_llm_model *m, const pp_llm_ctx_params *p, pp_llm_ctx **out,
+                         char **detail) {
+    if (detail) *detail = NULL;
+    if (!m || !out) return PARAPET_ERR_ARG;
+    const pp_llm_hparams *hp = &m->hp;
+    pp_llm_ctx_params d = {0, 0, 1, 0};
+    if (p) d = *p;
+    if (!d.n_ctx) d.n_ctx = PP_MIN(hp->n_ctx_train, 4096u);
+    if (!d.n_batch) d.n_batch = 256;
+    if (d.n_batch > d.n_ctx) d.n_batch = d.n_ctx;
+    if (d.n_threads < 1) d.n_threads = 1;
+    if (d.n_ctx > PP_LLM_MAX_CTX || d.n_threads > PP_POOL_MAX_THREADS) {
+        if (detail) *detail = pp_asprintf("context of %u positions / %d threads is out of range "
+                                          "(at most %u / %d)", d.n_ctx, d.n_threads,
+                                          (unsigned)PP_LLM_MAX_CTX, PP_POOL_MAX_THREADS);
+        return PARAPET_ERR_ARG;
+    }
+    pp_llm_ctx *c = pp_calloc(1, sizeof *c);
+    if (!c) return PARAPET_ERR_NOMEM;
+    c->m = m;
+    c->n_ctx = d.n_ctx;
+    c->n_batch = d.n_batch;
+    c->kv_f32 = d.kv_f32 != 0;
+    c->n_threads = d.n_threads;
+    c->kv_dim = (size_t)hp->n_head_kv * hp->head_dim;
+    c->q_dim = (size_t)hp->n_head * hp->head_dim;
+    const size_t E = hp->n_embd, B = c->n_batch, T = (size_t)c->n_threads;
+    const size_t cache_elems = (size_t)hp->n_layer * c->n_ctx;   /* rows of kv_dim */
+    const size_t kv_el = c->kv_f32 ? sizeof(float) : sizeof(uint16_t);
+    const size_t max_row = PP_MAX(PP_MAX(E, (size_t)hp->n_ff), c->q_dim);
+    /* pp_gemm's work buffer: the largest any weight of the model needs for a full chunk */
+    size_t work = 0;
+    const pp_llm_weight *ws[] = {&m->output};
+    for (size_t i = 0; i < PP_ARRAY_LEN(ws); i++)
+        work = PP_MAX(work, pp_gemm_work_size((int)ws[i]->type, (size_t)ws[i]->ne0, 1, c->n_threads));
+    for (uint32_t l = 0; l < hp->n_layer; l++) {
+        const pp_llm_layer *ly = &m->layers[l];
+        const pp_llm_weight *lw[] = {&ly->wq, &ly->wk, &ly->wv, &ly->wo, &ly->gate, &ly->up, &ly->down};
+        for (size_t i = 0; i < PP_ARRAY_LEN(lw); i++)
+            work = PP_MAX(work, pp_gemm_work_size((int)lw[i]->type, (size_t)lw[i]->ne0, B,
+                                                  c->n_threads));
+    }
+    c->ref_matmul = d.ref_matmul != 0;
+    if ((c->n_threads > 1 && pp_pool_create(c->n_threads, &c->pool)) ||
+        !(c->work_mem = alloc_n(work + 64, 1, 1)) ||
+        !(c->kc = alloc_n(cache_elems, c->kv_dim, kv_el)) ||
+        !(c->vc = alloc_n(cache_elems, c->kv_dim, kv_el)) ||
+        !(c->x = alloc_n(B, E, sizeof(float))) || !(c->xn = alloc_n(B, E, sizeof(float))) ||
+        !(c->q = alloc_n(B, c->q_dim, sizeof(float))) ||
+        !(c->att = alloc_n(B, c->q_dim, sizeof(float))) ||
+        !(c->k = alloc_n(B, c->kv_dim, sizeof(float))) ||
+        !(c->v = alloc_n(B, c->kv_dim, sizeof(float))) ||
+        !(c->gate = alloc_n(B, hp->n_ff, sizeof(float))) ||
+        !(c->up = alloc_n(B, hp->n_ff, sizeof(float))) ||
+        !(c->rope = alloc_n(B, hp->n_rot, sizeof(float))) ||
+        (!c->kv_f32 && !(c->kf = alloc_n(c->n_ctx, c->kv_dim, sizeof(float)))) ||
+        (!c->kv_f32 && !(c->vf = alloc_n(c->n_ctx, c->kv_dim, sizeof(float)))) ||
+        !(c->scores = alloc_n(T, c->n_ctx, sizeof(float))) ||
+        !(c->wrow = alloc_n(T, max_row, sizeof(float))) ||
+        !(c->hidden = alloc_n(E, 1, sizeof(float))) ||
+        !(c->logits = alloc_n(hp->n_vocab, 1, sizeof(float)))) {
+        pp_llm_ctx_free(c);
+        if (detail) *detail = pp_strdup("out of memory for the context (KV cache and buffers)");
+        return PARAPET_ERR_NOMEM;
+    }
+    c->work = (void *)(((uintptr_t)c->work_mem + 63) & ~(uintptr_t)63);
+    *out = c;
+    return PARAPET_OK;
+}
+
+uint32_t pp_llm_ctx_n_past(const pp_llm_ctx *c) { return c ? c->n_past : 0; }
+uint32_t pp_llm_ctx_n_ctx(const pp_llm_ctx *c) { return c ? c->n_ctx : 0; }
+uint64_t pp_llm_ctx_bytes(const pp_llm_ctx *c) { return c ? c->bytes : 0; }
+
+void pp_llm_ctx_truncate(pp_llm_ctx *c, uint32_t pos) {
+    if (!c || pos >= c->n_past) return;
+    c->n_past = pos;
+    c->have_hidden = c->have_logits = 0;
+}
+
+const float *pp_llm_ctx_logits(const pp_llm_ctx *c) {
+    return c && c->have_logits ? c->logits : NULL;
+}
+
+/* --------------------------------------------------------------- attention ---- */
+
+typedef struct attn_job {
+    pp_llm_ctx *c;
+    const float *kf, *vf;     /* (pos+n, kv_dim) f32 */
+    uint32_t pos, n;
+    float scale;
+} attn_job;
+
+/* Work item i = (token t, head h): causal attention of query t over positions
+** [0, pos+t]. */
+static void attn_range(void *arg, size_t i0, size_t i1, int thread) {
+    const attn_job *j = arg;
+    pp_llm_ctx *c = j->c;
+    const pp_llm_hparams *hp = &c->m->hp;
+    const uint32_t H = hp->n_head, hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
+    float *scores = c->scores + (size_t)thread * c->n_ctx;
+    for (size_t i = i0; i < i1; i++) {
+        uint32_t t = (uint32_t)(i / H), h = (uint32_t)(i % H), kvh = h / group;
+        size_t qo = (size_t)t * c->q_dim + (size_t)h * hd;
+        pp_attn_head(c->att + qo, c->q + qo, j->kf + (size_t)kvh * hd, j->vf + (size_t)kvh * hd,
+                     c->kv_dim, hd, j->pos + t + 1, j->scale, scores);
+    }
+}
+
+/* Converts cached rows [0, n_rows) of layer l to f32 in kf/vf (f16 cache), or points
+** straight into the cache (f32). */
+typedef struct conv_job {
+    const uint16_t *ks, *vs;
+    float *kd, *vd;
+    size_t kv_dim;
+} conv_job;
+
+static void conv_range(void *arg, size_t r0, size_t r1, int thread) {
+    const conv_job *j = arg;
+    (void)thread;
+    for (size_t i = r0 * j->kv_dim; i < r1 * j->kv_dim; i++) {
+        j->kd[i] = pp_fp16_to_f32(j->ks[i]);
+        j->vd[i] = pp_fp16_to_f32(j->vs[i]);
+    }
+}
+
+/* ----------------------------------------------------------------- the pass ---- */
+
+/* Runs one chunk of n <= n_batch tokens at positions [pos, pos+n), pos == n_past. */
+static void eval_chunk(pp_llm_ctx *c, const int32_t *ids, uint32_t n, uint32_t pos) {
+    const pp_llm_model *m = c->m;
+    const pp_llm_hparams *hp = &m->hp;
+    const size_t E = hp->n_embd, FF = hp->n_ff, kvd = c->kv_dim, qd = c->q_dim;
+
+    /* token embeddings: x (n, E) */
+    pp_get_rows((int)m->tok_embd.type, m->tok_embd.data, m->tok_embd.row_bytes, E, ids, n, c->x);
+    /* rotation tables, one per position, shared by all layers and heads */
+    for (uint32_t t = 0; t < n; t++)
+        pp_rope_table(c->rope + (size_t)t * hp->n_rot, pos + t, hp->n_rot, hp->rope_base,
+                      hp->rope_freq_scale, m->rope_freqs);
+    const float scale = 1.0f / sqrtf((float)hp->head_dim);
+
+    for (uint32_t l = 0; l < hp->n_layer; l++) {
+        const pp_llm_layer *ly = &m->layers[l];
+        /* ---- attention block */
+        for (uint32_t t = 0; t < n; t++)
+            pp_rmsnorm(c->xn + t * E, c->x + t * E, ly->attn_norm, (int64_t)E, hp->rms_eps);
+        matmul(c, &ly->wq, c->xn, n, c->q);     /* q (n, q_dim) */
+        matmul(c, &ly->wk, c->xn, n, c->k);     /* k (n, kv_dim) */
+        matmul(c, &ly->wv, c->xn, n, c->v);     /* v (n, kv_dim) */
+        for (uint32_t t = 0; t < n; t++) {
+            const float *cs = c->rope + (size_t)t * hp->n_rot;
+            pp_rope_norm(c->q + t * qd, hp->n_head, hp->head_dim, hp->n_rot, cs);
+            pp_rope_norm(c->k + t * kvd, hp->n_head_kv, hp->head_dim, hp->n_rot, cs);
+        }
+        /* With an f16 cache llama.cpp multiplies q.K^T in f16 (q is converted to the
+        ** cache's type); doing the same keeps the two engines closer. */
+        if (!c->kv_f32)
+            for (size_t i = 0; i < (size_t)n * qd; i++) c->q[i] = pp_fp16_to_f32(pp_f32_to_fp16(c->q[i]));
+        /* append to the cache, then view rows [0, pos+n) as f32 */
+        const size_t base = ((size_t)l * c->n_ctx + pos) * kvd;
+        const float *kf, *vf;
+        if (c->kv_f32) {
+            memcpy((float *)c->kc + base, c->k, (size_t)n * kvd * sizeof(float));
+            memcpy((float *)c->vc + base, c->v, (size_t)n * kvd * sizeof(float));
+            kf = (const float *)c->kc + (size_t)l * c->n_ctx * kvd;
+            vf = (const float *)c->vc + (size_t)l * c->n_ctx * kvd;
+        } else {
+            uint16_t *kc = (uint16_t *)c->kc + base, *vc = (uint16_t *)c->vc + base;
+            for (size_t i = 0; i < (size_t)n * kvd; i++) {
+                kc[i] = pp_f32_to_fp16(c->k[i]);
+                vc[i] = pp_f32_to_fp16(c->v[i]);
+            }
+            conv_job cj = {(const uint16_t *)c->kc + (size_t)l * c->n_ctx * kvd,
+                           (const uint16_t *)c->vc + (size_t)l * c->n_ctx * kvd, c->kf, c->vf, kvd};
+            pp_pool_for(c->pool, (size_t)pos + n, 16, conv_range, &cj);
+            kf = c->kf;
+            vf = c->vf;
+        }
+        attn_job aj = {c, kf, vf, pos, n, scale};
+        pp_pool_for(c->pool, (size_t)n * hp->n_head, 1, attn_range, &aj);
+        matmul(c, &ly->wo, c->att, n, c->xn);   /* reuse xn (n, E) for the projection */
+        pp_add(c->x, c->xn, (int64_t)(n * E));
+
+        /* ---- feed-forward block */
+        for (uint32_t t = 0; t < n; t++)
+            pp_rmsnorm(c->xn + t * E, c->x + t * E, ly->ffn_norm, (int64_t)E, hp->rms_eps);
+        matmul(c, &ly->gate, c->xn, n, c->gate);  /* (n, FF) */
+        matmul(c, &ly->up, c->xn, n, c->up);      /* (n, FF) */
+        pp_silu_mul(c->gate, c->up, (int64_t)(n * FF));
+        matmul(c, &ly->down, c->gate, n, c->xn);  /* (n, E) */
+        pp_add(c->x, c->xn, (int64_t)(n * E));
+    }
+    /* the last position's final-normed state, kept for the LM head */
+    pp_rmsnorm(c->hidden, c->x + (size_t)(n - 1) * E, m->output_norm, (int64_t)E, hp->rms_eps);
+}
+
+pp_status pp_llm_ctx_eval(pp_llm_ctx *c, const int32_t *ids, size_t n, uint32_t pos,
+                          unsigned flags) {
+    if (!c || !ids || n == 0 || pos > c->n_past || n > c->n_ctx - pos) return PARAPET_ERR_ARG;
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] < 0 || (uint32_t)ids[i] >= c->m->hp.n_vocab) return PARAPET_ERR_ARG;
+    pp_llm_ctx_truncate(c, pos);
+    c->have_hidden = c->have_logits = 0;
+    for (size_t done = 0; done < n;) {
+        uint32_t k = (uint32_t)PP_MIN((size_t)c->n_batch, n - done);
+        eval_chunk(c, ids + done, k, c->n_past);
+        c->n_past += k;
+        done += k;
+    }
+    c->have_hidden = 1;
+    if (flags & PP_LLM_OUT_LOGITS) {
+        matmul(c, &c->m->output, c->hidden, 1, c->logits);
+        c->have_logits = 1;
+    }
+    return PARAPET_OK;
+}
+
+pp_status pp_llm_ctx_logits_rows(pp_llm_ctx *c, const int32_t *rows, size_t n, float *out) {
+    if (!c || !c->have_hidden || (n && (!rows || !out))) return PARAPET_ERR_ARG;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i] < 0 || (uint32_t)rows[i] >= c->m->hp.n_vocab) return PARAPET_ERR_ARG;
+    if (n) matmul_rows(c, &c->m->output, c->hidden, rows, n, out);
+    return PARAPET_OK;
+}

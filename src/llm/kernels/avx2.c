@@ -1,0 +1,265 @@
+/*
+** avx2.c -- AVX2 kernels: the fast path on x86-64 CPUs without AVX-512 VNNI.
+**
+** Same panels (internal.h) and the same integers and fma order as the AVX-512 file
+** and ref.c, so the results are bit-identical to the reference.  A panel's 16 rows
+** are two ymm halves.  Without VNNI the u8 x s8 dot is vpmaddubsw (pairs to s16,
+** saturating) then vpmaddwd with ones (to s32).  Saturation decides the tricks:
+** K-quants and Q4_0 have weights <= 63, so 2 * 63 * 127 fits in s16 and the unsigned
+** panel values go straight in; Q8_0's panel holds q+128, which would saturate, so it
+** is turned back into s8 and fed through the sign trick (|w| x sign(a, w)), as
+** llama.cpp does, and needs no offset correction.
+**
+** Every function has a target attribute; nothing here runs unless cpu.h reports
+** AVX2, FMA and F16C.
+*/
+#include "llm/kernels/internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <string.h>
+
+#define TGT __attribute__((target("avx2,fma,f16c")))
+#define INLINE static inline __attribute__((always_inline))
+#define NT2 2   /* tokens per register tile (16 ymm registers) */
+
+static inline int32_t ld32(const void *p) { int32_t v; memcpy(&v, p, 4); return v; }
+
+TGT INLINE void store_rows(float *y, __m256 lo, __m256 hi, int nr) {
+    if (nr == 16) {
+        _mm256_storeu_ps(y, lo);
+        _mm256_storeu_ps(y + 8, hi);
+        return;
+    }
+    float tmp[16];
+    _mm256_storeu_ps(tmp, lo);
+    _mm256_storeu_ps(tmp + 8, hi);
+    memcpy(y, tmp, (size_t)nr * sizeof(float));
+}
+
+/* u8 x s8 -> s32, 4 products per lane, added to acc. */
+TGT INLINE __m256i dot_us(__m256i acc, __m256i u, __m256i s) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+}
+
+/* ------------------------------------------------------------ Q8_0, Q4_0 ---- */
+
+TGT INLINE void tile_q8(const uint8_t *panel, size_t nb, const uint8_t *act, size_t as,
+                        const int nt, const int off, float *Y, size_t ldy, int nr) {
+    __m256 f[NT2][2];
+#pragma GCC unroll 4
+    for (int t = 0; t < nt; t++) f[t][0] = f[t][1] = _mm256_setzero_ps();
+    const __m256i x80 = _mm256_set1_epi8((char)0x80);
+    for (size_t b = 0; b < nb; b++) {
+        const uint8_t *pb = panel + b * (8 * 64 + 64);
+        const pp_act_q8_0 *a[NT2];
+        __m256i acc[NT2][2];
+#pragma GCC unroll 4
+        for (int t = 0; t < nt; t++) {
+            a[t] = (const pp_act_q8_0 *)(const void *)(act + t * as) + b;
+            acc[t][0] = acc[t][1] = _mm256_set1_epi32(off == 128 ? 0 : -off * a[t]->sum);
+        }
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++)
+#pragma GCC unroll 2
+            for (int h = 0; h < 2; h++) {
+                __m256i w = _mm256_load_si256((const void *)(pb + 64 * i + 32 * h));
+                if (off == 128) {   /* back to s8, then the sign trick */
+                    __m256i ws = _mm256_xor_si256(w, x80), wa = _mm256_abs_epi8(ws);
+#pragma GCC unroll 4
+                    for (int t = 0; t < nt; t++)
+                        acc[t][h] = dot_us(acc[t][h], wa, _mm256_sign_epi8(_mm256_set1_epi32(ld32(a[t]->qs + 4 * i)), ws));
+                } else {
+#pragma GCC unroll 4
+                    for (int t = 0; t < nt; t++)
+                        acc[t][h] = dot_us(acc[t][h], w, _mm256_set1_epi32(ld32(a[t]->qs + 4 * i)));
+                }
+            }
+        const float *dw = (const float *)(const void *)(pb + 512);
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            __m256 d = _mm256_load_ps(dw + 8 * h);
+#pragma GCC unroll 4
+            for (int t = 0; t < nt; t++)
+                f[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[t][h]), _mm256_mul_ps(d, _mm256_set1_ps(a[t]->d)), f[t][h]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < nt; t++) store_rows(Y + t * ldy, f[t][0], f[t][1], nr);
+}
+
+#define DEFINE_PANEL(name, tile, arg)                                                         \
+    TGT static void name(const void *panel, size_t k, const void *act, size_t as, size_t n,   \
+                         float *Y, size_t ldy, int nr) {                                       \
+        const uint8_t *ac = act;                                                               \
+        size_t t = 0;                                                                          \
+        for (; t + NT2 <= n; t += NT2) tile(panel, k, ac + t * as, as, NT2, arg, Y + t * ldy, ldy, nr); \
+        if (t < n) tile(panel, k, ac + t * as, as, 1, arg, Y + t * ldy, ldy, nr);               \
+    }
+
+TGT INLINE void tile_q8_0(const uint8_t *p, size_t k, const uint8_t *a, size_t as, const int nt,
+                          int unused, float *Y, size_t ldy, int nr) {
+    tile_q8(p, k / 32, a, as, nt, 128, Y, ldy, nr);
+}
+TGT INLINE void tile_q4_0(const uint8_t *p, size_t k, const uint8_t *a, size_t as, const int nt,
+                          int unused, float *Y, size_t ldy, int nr) {
+    tile_q8(p, k / 32, a, as, nt, 8, Y, ldy, nr);
+}
+DEFINE_PANEL(panel_q8_0, tile_q8_0, 0)
+DEFINE_PANEL(panel_q4_0, tile_q4_0, 0)
+
+/* ------------------------------------------------------ Q4_K, Q5_K, Q6_K ---- */
+
+TGT INLINE void tile_k(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
+                       const int nt, const int ns, float *Y, size_t ldy, int nr) {
+    const size_t bb = ns == 8 ? 64 * 64 + 8 * 64 + 4 * 64 + 2 * 64 : 64 * 64 + 16 * 64 + 8 * 64 + 64;
+    const int qps = 64 / ns;
+    __m256 f[NT2][2];
+#pragma GCC unroll 4
+    for (int t = 0; t < nt; t++) f[t][0] = f[t][1] = _mm256_setzero_ps();
+    for (size_t b = 0; b < k / 256; b++) {
+        const uint8_t *pb = panel + b * bb;
+        const int32_t *sc = (const int32_t *)(const void *)(pb + 4096);
+        const uint8_t *mn = pb + 4096 + (size_t)ns * 64;
+        const float *dv = (const float *)(const void *)(mn + (size_t)ns / 2 * 64);
+        const pp_act_q8_K *a[NT2];
+        __m256i isum[NT2][2], imin[NT2][2];
+#pragma GCC unroll 4
+        for (int t = 0; t < nt; t++) {
+            a[t] = (const pp_act_q8_K *)(const void *)(act + t * as) + b;
+            isum[t][0] = isum[t][1] = imin[t][0] = imin[t][1] = _mm256_setzero_si256();
+        }
+        for (int s = 0; s < ns; s++)
+#pragma GCC unroll 2
+            for (int h = 0; h < 2; h++) {
+                __m256i acc[NT2];
+#pragma GCC unroll 4
+                for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+                for (int i = 0; i < qps; i++) {
+                    int qd = s * qps + i;
+                    __m256i w = _mm256_load_si256((const void *)(pb + 64 * qd + 32 * h));
+#pragma GCC unroll 4
+                    for (int t = 0; t < nt; t++)
+                        acc[t] = dot_us(acc[t], w, _mm256_set1_epi32(ld32(a[t]->qs + 4 * qd)));
+                }
+                __m256i scv = _mm256_load_si256((const void *)(sc + 16 * s + 8 * h));
+#pragma GCC unroll 4
+                for (int t = 0; t < nt; t++) isum[t][h] = _mm256_add_epi32(isum[t][h], _mm256_mullo_epi32(acc[t], scv));
+            }
+        for (int p = 0; p < ns / 2; p++)
+#pragma GCC unroll 2
+            for (int h = 0; h < 2; h++) {
+                __m256i mv = _mm256_load_si256((const void *)(mn + 64 * p + 32 * h));
+#pragma GCC unroll 4
+                for (int t = 0; t < nt; t++) {
+                    const int16_t *bs = ns == 8 ? a[t]->bsum32 : a[t]->bsum16;
+                    imin[t][h] = _mm256_add_epi32(imin[t][h], _mm256_madd_epi16(mv, _mm256_set1_epi32(ld32(bs + 2 * p))));
+                }
+            }
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            __m256 d = _mm256_load_ps(dv + 8 * h);
+            if (ns == 16) {
+#pragma GCC unroll 4
+                for (int t = 0; t < nt; t++)
+                    f[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(isum[t][h], imin[t][h])),
+                                              _mm256_mul_ps(d, _mm256_set1_ps(a[t]->d)), f[t][h]);
+            } else {
+                __m256 dmin = _mm256_load_ps(dv + 16 + 8 * h);
+#pragma GCC unroll 4
+                for (int t = 0; t < nt; t++) {
+                    __m256 da = _mm256_set1_ps(a[t]->d);
+                    f[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t][h]), _mm256_mul_ps(d, da), f[t][h]);
+                    f[t][h] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(imin[t][h]), _mm256_mul_ps(dmin, da), f[t][h]);
+                }
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < nt; t++) store_rows(Y + t * ldy, f[t][0], f[t][1], nr);
+}
+DEFINE_PANEL(panel_q45_K, tile_k, 8)
+DEFINE_PANEL(panel_q6_K, tile_k, 16)
+
+/* ----------------------------------------------------------- float types ---- */
+
+#define NTF 4
+TGT INLINE void tile_f32(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
+                         const int nt, int unused, float *Y, size_t ldy, int nr) {
+    __m256 f[NTF][2];
+    const float *x[NTF];
+#pragma GCC unroll 4
+    for (int t = 0; t < nt; t++) {
+        f[t][0] = f[t][1] = _mm256_setzero_ps();
+        x[t] = (const float *)(const void *)(act + t * as);
+    }
+    const float *w = (const float *)(const void *)panel;
+    for (size_t j = 0; j < k; j++) {
+        __m256 w0 = _mm256_load_ps(w + 16 * j), w1 = _mm256_load_ps(w + 16 * j + 8);
+#pragma GCC unroll 4
+        for (int t = 0; t < nt; t++) {
+            __m256 xv = _mm256_broadcast_ss(x[t] + j);
+            f[t][0] = _mm256_fmadd_ps(w0, xv, f[t][0]);
+            f[t][1] = _mm256_fmadd_ps(w1, xv, f[t][1]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < nt; t++) store_rows(Y + t * ldy, f[t][0], f[t][1], nr);
+}
+
+/* BF16 pairs: the low bf16 of a dword becomes a float by shifting left 16, the high
+** one by masking. */
+TGT INLINE void tile_bf16(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
+                          const int nt, int unused, float *Y, size_t ldy, int nr) {
+    __m256 f[NTF][2];
+#pragma GCC unroll 4
+    for (int t = 0; t < nt; t++) f[t][0] = f[t][1] = _mm256_setzero_ps();
+    const __m256i hi_mask = _mm256_set1_epi32((int)0xffff0000u);
+    for (size_t p = 0; p < (k + 1) / 2; p++)
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            __m256i w = _mm256_load_si256((const void *)(panel + 64 * p + 32 * h));
+            __m256 wl = _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+            __m256 wh = _mm256_castsi256_ps(_mm256_and_si256(w, hi_mask));
+#pragma GCC unroll 4
+            for (int t = 0; t < nt; t++) {
+                __m256i xv = _mm256_set1_epi32(ld32(act + t * as + 4 * p));
+                f[t][h] = _mm256_fmadd_ps(wl, _mm256_castsi256_ps(_mm256_slli_epi32(xv, 16)), f[t][h]);
+                f[t][h] = _mm256_fmadd_ps(wh, _mm256_castsi256_ps(_mm256_and_si256(xv, hi_mask)), f[t][h]);
+            }
+        }
+#pragma GCC unroll 4
+    for (int t = 0; t < nt; t++) store_rows(Y + t * ldy, f[t][0], f[t][1], nr);
+}
+
+#define DEFINE_PANEL_F(name, tile)                                                            \
+    TGT static void name(const void *panel, size_t k, const void *act, size_t as, size_t n,   \
+                         float *Y, size_t ldy, int nr) {                                       \
+        const uint8_t *ac = act;                                                               \
+        size_t t = 0;                                                                          \
+        for (; t + NTF <= n; t += NTF) tile(panel, k, ac + t * as, as, NTF, 0, Y + t * ldy, ldy, nr); \
+        switch (n - t) {                                                                       \
+        case 3: tile(panel, k, ac + t * as, as, 3, 0, Y + t * ldy, ldy, nr); break;            \
+        case 2: tile(panel, k, ac + t * as, as, 2, 0, Y + t * ldy, ldy, nr); break;            \
+        case 1: tile(panel, k, ac + t * as, as, 1, 0, Y + t * ldy, ldy, nr); break;            \
+        default: break;                                                                        \
+        }                                                                                      \
+    }
+DEFINE_PANEL_F(panel_f32, tile_f32)
+DEFINE_PANEL_F(panel_bf16, tile_bf16)
+
+void pp_kernels_avx2_init(pp_kernel_set *ks) {
+    ks->panel[PP_GGML_Q8_0] = panel_q8_0;
+    ks->panel[PP_GGML_Q4_0] = panel_q4_0;
+    ks->panel[PP_GGML_Q4_K] = panel_q45_K;
+    ks->panel[PP_GGML_Q5_K] = panel_q45_K;
+    ks->panel[PP_GGML_Q6_K] = panel_q6_K;
+    ks->panel[PP_GGML_F32] = panel_f32;
+    ks->panel[PP_GGML_F16] = panel_f32;
+    ks->panel[PP_GGML_BF16] = panel_bf16;
+}
+
+#else
+void pp_kernels_avx2_init(pp_kernel_set *ks) { (void)ks; }
+#endif

@@ -1,0 +1,282 @@
+/*
+** avx512.c -- AVX-512 VNNI kernels: the prefill path on Zen 4 / Ice Lake and later.
+**
+** Compiled without global -m flags: every function carries a target attribute, and
+** dispatch.c calls into this file only after cpu.h has confirmed AVX-512
+** F/BW/VL/VNNI (and BF16 for the bf16 kernel) are usable, so the library still runs
+** on any x86-64.
+**
+** The panel kernels (layout in internal.h) keep 16 weight rows in the 16 lanes of a
+** zmm and a tile of NT tokens in registers.  For the integer types one zmm load of
+** weights (4 k-positions x 16 rows, unsigned) feeds NT vpdpbusd with the token's 4
+** activation bytes broadcast as a dword, so each weight byte is loaded once per NT
+** tokens and the scale math (convert, multiply, fma) is paid once per block per 16
+** rows.  The integer sums and the per-block fused multiply-adds are exactly those of
+** ref.c, so results are bit-identical to the reference.
+**
+** Unsigned-weight offsets (Q8_0 stores q+128, Q4_0 nibbles are q+8, Q6_K q+32) are
+** undone with the activation sums: Q8_0/Q4_0 start the block accumulator at
+** -off*sum(a); the K types subtract sum_s mn_s * bsum_s, computed with vpdpwssd.
+*/
+#include "llm/kernels/internal.h"
+#include "llm/cpu.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <string.h>
+
+#define TGT __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+#define TGT_BF16 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512bf16")))
+#define INLINE static inline __attribute__((always_inline))
+
+#define NT 8   /* tokens per register tile */
+
+static inline int32_t ld32(const void *p) { int32_t v; memcpy(&v, p, 4); return v; }
+
+/* ------------------------------------------------------------ Q8_0, Q4_0 ---- */
+
+TGT INLINE void tile_q8(const uint8_t *panel, size_t nb, const uint8_t *act, size_t as,
+                        const int nt, const int off, float *Y, size_t ldy, __mmask16 mask) {
+    __m512 f[NT];
+#pragma GCC unroll 8
+    for (int t = 0; t < nt; t++) f[t] = _mm512_setzero_ps();
+    for (size_t b = 0; b < nb; b++) {
+        const uint8_t *pb = panel + b * (8 * 64 + 64);
+        const pp_act_q8_0 *a[NT];
+        __m512i acc[NT];
+#pragma GCC unroll 8
+        for (int t = 0; t < nt; t++) {
+            a[t] = (const pp_act_q8_0 *)(const void *)(act + t * as) + b;
+            acc[t] = _mm512_set1_epi32(-off * a[t]->sum);
+        }
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++) {
+            __m512i w = _mm512_load_si512((const void *)(pb + 64 * i));
+#pragma GCC unroll 8
+            for (int t = 0; t < nt; t++)
+                acc[t] = _mm512_dpbusd_epi32(acc[t], w, _mm512_set1_epi32(ld32(a[t]->qs + 4 * i)));
+        }
+        __m512 dw = _mm512_load_ps((const void *)(pb + 512));
+#pragma GCC unroll 8
+        for (int t = 0; t < nt; t++)
+            f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]), _mm512_mul_ps(dw, _mm512_set1_ps(a[t]->d)), f[t]);
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < nt; t++) _mm512_mask_storeu_ps(Y + t * ldy, mask, f[t]);
+}
+
+#define DEFINE_PANEL(name, tile, ...)                                                         \
+    TGT static void name(const void *panel, size_t k, const void *act, size_t as, size_t n,   \
+                         float *Y, size_t ldy, int nr) {                                       \
+        __mmask16 mask = (__mmask16)((1u << nr) - 1);                                          \
+        const uint8_t *ac = act;                                                               \
+        size_t t = 0;                                                                          \
+        for (; t + NT <= n; t += NT) tile(panel, k, ac + t * as, as, NT, __VA_ARGS__, Y + t * ldy, ldy, mask); \
+        switch (n - t) {                                                                       \
+        case 7: tile(panel, k, ac + t * as, as, 7, __VA_ARGS__, Y + t * ldy, ldy, mask); break; \
+        case 6: tile(panel, k, ac + t * as, as, 6, __VA_ARGS__, Y + t * ldy, ldy, mask); break; \
+        case 5: tile(panel, k, ac + t * as, as, 5, __VA_ARGS__, Y + t * ldy, ldy, mask); break; \
+        case 4: tile(panel, k, ac + t * as, as, 4, __VA_ARGS__, Y + t * ldy, ldy, mask); break; \
+        case 3: tile(panel, k, ac + t * as, as, 3, __VA_ARGS__, Y + t * ldy, ldy, mask); break; \
+        case 2: tile(panel, k, ac + t * as, as, 2, __VA_ARGS__, Y + t * ldy, ldy, mask); break; \
+        case 1: tile(panel, k, ac + t * as, as, 1, __VA_ARGS__, Y + t * ldy, ldy, mask); break; \
+        default: break;                                                                        \
+        }                                                                                      \
+    }
+
+TGT INLINE void tile_q8_0(const uint8_t *p, size_t k, const uint8_t *a, size_t as, const int nt,
+                          int unused, float *Y, size_t ldy, __mmask16 m) {
+    tile_q8(p, k / 32, a, as, nt, 128, Y, ldy, m);
+}
+TGT INLINE void tile_q4_0(const uint8_t *p, size_t k, const uint8_t *a, size_t as, const int nt,
+                          int unused, float *Y, size_t ldy, __mmask16 m) {
+    tile_q8(p, k / 32, a, as, nt, 8, Y, ldy, m);
+}
+DEFINE_PANEL(panel_q8_0, tile_q8_0, 0)
+DEFINE_PANEL(panel_q4_0, tile_q4_0, 0)
+
+/* ------------------------------------------------------ Q4_K, Q5_K, Q6_K ---- */
+
+/* ns = 8 (Q4_K/Q5_K, sub-blocks of 32, separate dmin) or 16 (Q6_K, sub-blocks of 16,
+** offset folded into the integer sum). */
+TGT INLINE void tile_k(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
+                       const int nt, const int ns, float *Y, size_t ldy, __mmask16 mask) {
+    const size_t bb = ns == 8 ? 64 * 64 + 8 * 64 + 4 * 64 + 2 * 64 : 64 * 64 + 16 * 64 + 8 * 64 + 64;
+    const int qps = 64 / ns;   /* quads per sub-block */
+    __m512 f[NT];
+#pragma GCC unroll 8
+    for (int t = 0; t < nt; t++) f[t] = _mm512_setzero_ps();
+    for (size_t b = 0; b < k / 256; b++) {
+        const uint8_t *pb = panel + b * bb;
+        const int32_t *sc = (const int32_t *)(const void *)(pb + 4096);
+        const uint8_t *mn = pb + 4096 + (size_t)ns * 64;
+        const float *dv = (const float *)(const void *)(mn + (size_t)ns / 2 * 64);
+        const pp_act_q8_K *a[NT];
+        __m512i isum[NT];
+#pragma GCC unroll 8
+        for (int t = 0; t < nt; t++) {
+            a[t] = (const pp_act_q8_K *)(const void *)(act + t * as) + b;
+            isum[t] = _mm512_setzero_si512();
+        }
+        for (int s = 0; s < ns; s++) {
+            __m512i acc[NT];
+#pragma GCC unroll 8
+            for (int t = 0; t < nt; t++) acc[t] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+            for (int i = 0; i < qps; i++) {
+                int qd = s * qps + i;
+                __m512i w = _mm512_load_si512((const void *)(pb + 64 * qd));
+#pragma GCC unroll 8
+                for (int t = 0; t < nt; t++)
+                    acc[t] = _mm512_dpbusd_epi32(acc[t], w, _mm512_set1_epi32(ld32(a[t]->qs + 4 * qd)));
+            }
+            __m512i scv = _mm512_load_si512((const void *)(sc + 16 * s));
+#pragma GCC unroll 8
+            for (int t = 0; t < nt; t++) isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(acc[t], scv));
+        }
+        __m512i imin[NT];
+#pragma GCC unroll 8
+        for (int t = 0; t < nt; t++) imin[t] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int p = 0; p < ns / 2; p++) {
+            __m512i mv = _mm512_load_si512((const void *)(mn + 64 * p));
+#pragma GCC unroll 8
+            for (int t = 0; t < nt; t++) {
+                const int16_t *bs = ns == 8 ? a[t]->bsum32 : a[t]->bsum16;
+                imin[t] = _mm512_dpwssd_epi32(imin[t], mv, _mm512_set1_epi32(ld32(bs + 2 * p)));
+            }
+        }
+        __m512 d = _mm512_load_ps(dv);
+        if (ns == 16) {
+#pragma GCC unroll 8
+            for (int t = 0; t < nt; t++)
+                f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(isum[t], imin[t])),
+                                       _mm512_mul_ps(d, _mm512_set1_ps(a[t]->d)), f[t]);
+        } else {
+            __m512 dmin = _mm512_load_ps(dv + 16);
+#pragma GCC unroll 8
+            for (int t = 0; t < nt; t++) {
+                __m512 da = _mm512_set1_ps(a[t]->d);
+                f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), _mm512_mul_ps(d, da), f[t]);
+                f[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(imin[t]), _mm512_mul_ps(dmin, da), f[t]);
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < nt; t++) _mm512_mask_storeu_ps(Y + t * ldy, mask, f[t]);
+}
+
+DEFINE_PANEL(panel_q45_K, tile_k, 8)
+DEFINE_PANEL(panel_q6_K, tile_k, 16)
+
+/* ----------------------------------------------------------- float types ---- */
+
+/* F32/F16 weights (panel f32[k][16]) times f32 activations. */
+TGT INLINE void tile_f32(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
+                         const int nt, int unused, float *Y, size_t ldy, __mmask16 mask) {
+    __m512 f[NT];
+    const float *x[NT];
+#pragma GCC unroll 8
+    for (int t = 0; t < nt; t++) {
+        f[t] = _mm512_setzero_ps();
+        x[t] = (const float *)(const void *)(act + t * as);
+    }
+    const float *w = (const float *)(const void *)panel;
+    for (size_t j = 0; j < k; j++) {
+        __m512 wv = _mm512_load_ps(w + 16 * j);
+#pragma GCC unroll 8
+        for (int t = 0; t < nt; t++) f[t] = _mm512_fmadd_ps(wv, _mm512_set1_ps(x[t][j]), f[t]);
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < nt; t++) _mm512_mask_storeu_ps(Y + t * ldy, mask, f[t]);
+}
+DEFINE_PANEL(panel_f32, tile_f32, 0)
+
+/* BF16 pairs times bf16 activation pairs with vdpbf16ps. */
+TGT_BF16 INLINE void tile_bf16(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
+                               const int nt, int unused, float *Y, size_t ldy, __mmask16 mask) {
+    __m512 f[NT];
+#pragma GCC unroll 8
+    for (int t = 0; t < nt; t++) f[t] = _mm512_setzero_ps();
+    for (size_t p = 0; p < (k + 1) / 2; p++) {
+        __m512bh wv = (__m512bh)_mm512_load_si512((const void *)(panel + 64 * p));
+#pragma GCC unroll 8
+        for (int t = 0; t < nt; t++)
+            f[t] = _mm512_dpbf16_ps(f[t], wv, (__m512bh)_mm512_set1_epi32(ld32(act + t * as + 4 * p)));
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < nt; t++) _mm512_mask_storeu_ps(Y + t * ldy, mask, f[t]);
+}
+#undef TGT
+#define TGT TGT_BF16
+DEFINE_PANEL(panel_bf16, tile_bf16, 0)
+#undef TGT
+#define TGT __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+
+/* -------------------------------------------------- activation quantizers ---- */
+
+/* Bit-identical to pp_quantize_act_q8_0: same divisions, products, and
+** round-to-nearest-even (cvtps2dq under the default MXCSR). */
+TGT static void quant_q8_0(const float *x, size_t k, pp_act_q8_0 *dst) {
+    for (size_t b = 0; b < k / 32; b++, x += 32) {
+        __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
+        __m512 am = _mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1));
+        float amax = _mm512_reduce_max_ps(am);
+        float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        __m512 idv = _mm512_set1_ps(id);
+        __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, idv));
+        __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, idv));
+        pp_act_q8_0 *o = &dst[b];
+        o->d = _cvtsh_ss(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));
+        o->sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+        _mm_storeu_si128((__m128i *)(void *)o->qs, _mm512_cvtepi32_epi8(q0));
+        _mm_storeu_si128((__m128i *)(void *)(o->qs + 16), _mm512_cvtepi32_epi8(q1));
+    }
+}
+
+/* Bit-identical to pp_quantize_act_q8_K. */
+TGT static void quant_q8_K(const float *x, size_t k, pp_act_q8_K *dst) {
+    for (size_t b = 0; b < k / 256; b++, x += 256) {
+        pp_act_q8_K *o = &dst[b];
+        __m512 am = _mm512_setzero_ps();
+        for (int j = 0; j < 256; j += 16) am = _mm512_max_ps(am, _mm512_abs_ps(_mm512_loadu_ps(x + j)));
+        float amax = _mm512_reduce_max_ps(am);
+        if (amax == 0.0f) {
+            memset(o, 0, sizeof *o);
+            continue;
+        }
+        float max = 0.0f;   /* the first element whose magnitude is amax */
+        __m512 amv = _mm512_set1_ps(amax);
+        for (int j = 0; j < 256; j += 16) {
+            __mmask16 hit = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(x + j)), amv, _CMP_EQ_OQ);
+            if (hit) { max = x[j + __builtin_ctz(hit)]; break; }
+        }
+        float iscale = -127.0f / max;
+        __m512 isv = _mm512_set1_ps(iscale);
+        __m512i lim = _mm512_set1_epi32(127);
+        for (int j = 0; j < 256; j += 16) {
+            __m512i q = _mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(isv, _mm512_loadu_ps(x + j))), lim);
+            _mm_storeu_si128((__m128i *)(void *)(o->qs + j), _mm512_cvtepi32_epi8(q));
+            o->bsum16[j / 16] = (int16_t)_mm512_reduce_add_epi32(q);
+        }
+        for (int s = 0; s < 8; s++) o->bsum32[s] = (int16_t)(o->bsum16[2 * s] + o->bsum16[2 * s + 1]);
+        o->d = 1.0f / iscale;
+    }
+}
+
+void pp_kernels_avx512_init(pp_kernel_set *ks) {
+    ks->panel[PP_GGML_Q8_0] = panel_q8_0;
+    ks->panel[PP_GGML_Q4_0] = panel_q4_0;
+    ks->panel[PP_GGML_Q4_K] = panel_q45_K;
+    ks->panel[PP_GGML_Q5_K] = panel_q45_K;
+    ks->panel[PP_GGML_Q6_K] = panel_q6_K;
+    ks->panel[PP_GGML_F32] = panel_f32;
+    ks->panel[PP_GGML_F16] = panel_f32;
+    if (pp_cpu()->avx512bf16) ks->panel[PP_GGML_BF16] = panel_bf16;
+    ks->quant_q8_0 = quant_q8_0;
+    ks->quant_q8_K = quant_q8_K;
+}
+
+#else
+void pp_kernels_avx512_init(pp_kernel_set *ks) { (void)ks; }
+#endif

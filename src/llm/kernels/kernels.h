@@ -1,0 +1,99 @@
+/*
+** kernels.h -- the matmul and gather kernels of the guard-model engine.
+**
+** Everything the forward pass multiplies goes through pp_gemm:
+**
+**     Y[n][m] = X[n][k] . W^T
+**
+** W is a weight matrix straight out of the GGUF mmap: m rows of k values in ggml type
+** `wtype` (F32 F16 BF16 Q8_0 Q4_0 Q4_K Q5_K Q6_K), row stride w_row_bytes (the ggml
+** row size).  X holds n activation rows (tokens) of k floats, Y receives n rows of m
+** floats.  n == 1 is the decode (GEMV) case, n = 64..512 the prefill case.
+**
+** As in llama.cpp (docs/guard-models-and-gguf.md B.4), activations are first
+** quantized to the weight type's "vec_dot" type and the products are integer dot
+** products:
+**
+**     weights            activations      per block of the weight type
+**     Q8_0, Q4_0         Q8_0 (32)        y += (float)isum * (d_w * d_a)
+**     Q4_K, Q5_K         Q8_K (256)       y += (float)isum * (d_w*d_a) - (float)imin * (dmin_w*d_a)
+**     Q6_K               Q8_K (256)       y += (float)isum * (d_w * d_a)
+**     F32, F16           f32              y += w * x
+**     BF16               bf16             y += w * bf16(x)
+**
+** isum is the exact integer sum of the block (sub-block scales included), so every
+** ISA computes the same integers, and the float accumulation over blocks is done in
+** block order with one fused multiply-add each: for the integer types all ISAs give
+** bit-identical results (tests/llm/test_kernels.c checks this).  The float types
+** differ only by summation order.
+**
+** The activation quantization uses llama.cpp's rounding (nearest, ties to even as in
+** its x86 code): Q8_0 d = max|x|/127 rounded through fp16; Q8_K d = 1/(-127/x_max)
+** where x_max is the element of largest magnitude.
+**
+** Which instruction set runs is chosen once from the CPU (llm/cpu.h): AVX-512 VNNI,
+** AVX2, or the portable scalar reference (ref.c).  PARAPET_ISA=scalar|avx2|avx512 in
+** the environment, or pp_kernels_set_isa() in tests and benchmarks, forces one.
+**
+** Threads: pp_gemm splits the weight rows over the pool's threads (contiguous ranges,
+** multiples of 16 rows); pool may be NULL (one thread).  All memory comes from the
+** caller's `work` buffer: the kernels allocate nothing.
+*/
+#ifndef PP_KERNELS_H
+#define PP_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "llm/ggml_types.h"
+#include "llm/pool.h"
+
+/* ----------------------------------------------------------------- the ISA ---- */
+
+typedef enum pp_isa {
+    PP_ISA_SCALAR = 0,   /* portable C, the reference */
+    PP_ISA_AVX2 = 1,     /* AVX2 + FMA + F16C */
+    PP_ISA_AVX512 = 2,   /* AVX-512 F/BW/VL/VNNI (+BF16 when present) */
+    PP_ISA_COUNT
+} pp_isa;
+
+/* The kernel set in use: the best the CPU and OS allow, or PARAPET_ISA if set (an
+** ISA the CPU lacks falls back to the best available one). */
+pp_isa pp_kernels_isa(void);
+/* Forces a kernel set; returns 0, or -1 (and changes nothing) if the CPU lacks it.
+** Not thread-safe against concurrent pp_gemm calls: for tests and benchmarks. */
+int pp_kernels_set_isa(pp_isa isa);
+/* Whether this CPU can run `isa`. */
+int pp_kernels_isa_available(pp_isa isa);
+const char *pp_isa_name(pp_isa isa);   /* "scalar", "avx2", "avx512" */
+
+/* ------------------------------------------------------------------ matmul ---- */
+
+/* Whether pp_gemm handles weight type `wtype`. */
+int pp_gemm_supported(int wtype);
+
+/* Bytes of `work` that pp_gemm / pp_gemm_rows need for n activation rows of k values
+** with a pool of n_threads threads (0 for an unsupported type).  k must be a multiple
+** of the weight type's block size. */
+size_t pp_gemm_work_size(int wtype, size_t k, size_t n, int n_threads);
+
+/* Y[t][i] = sum_j W[i][j] * X[t][j] for t < n, i < m (see the table above).
+** X: n rows, stride ldx floats; Y: n rows, stride ldy floats (Y may not overlap X or
+** work).  work: pp_gemm_work_size(wtype, k, n, pp_pool_size(pool)) bytes, 64-byte
+** aligned.  No pointer needs any other alignment.  The caller has validated the
+** shapes (k a multiple of the block size, w_row_bytes >= the ggml row size). */
+void pp_gemm(int wtype, const void *W, size_t w_row_bytes, size_t m, size_t k,
+             const float *X, size_t ldx, size_t n, float *Y, size_t ldy,
+             void *work, pp_pool *pool);
+
+/* As pp_gemm for the weight rows rows[0..n_rows) only (the LM head in scoring mode):
+** Y[t][r] = sum_j W[rows[r]][j] * X[t][j].  The caller checked the ids are < m. */
+void pp_gemm_rows(int wtype, const void *W, size_t w_row_bytes, const int32_t *rows,
+                  size_t n_rows, size_t k, const float *X, size_t ldx, size_t n,
+                  float *Y, size_t ldy, void *work, pp_pool *pool);
+
+/* out[t][0..k) = W[ids[t]] dequantized, for t < n (the token embedding gather).
+** Any type quant.h can dequantize.  The caller checked the ids. */
+void pp_get_rows(int wtype, const void *W, size_t w_row_bytes, size_t k,
+                 const int32_t *ids, size_t n, float *out);
+
+#endif

@@ -1,0 +1,151 @@
+/*
+** model.h -- a llama-architecture decoder loaded from a GGUF file, and its forward pass.
+**
+** Part of the guard-model engine (src/llm).  model.c turns a validated GGUF (gguf.h)
+** into a pp_llm_model: hyper-parameters read with llama.cpp's defaults, every tensor
+** looked up by its llama.cpp name and checked against those hyper-parameters (shape,
+** number of dimensions, a weight type the kernels can multiply).  A model file is
+** untrusted input, so any mismatch is PARAPET_ERR_FORMAT with a detail naming the
+** tensor or key; nothing is asserted.  Weight matrices stay in the mmap (zero copy);
+** only the small 1-D vectors (norms, rope factors) are copied out, as f32, so the
+** forward pass never reads an unaligned float.
+**
+** forward.c runs the model: a pp_llm_ctx owns a KV cache of n_ctx positions and every
+** scratch buffer, all sized at creation, and evaluates a batch of tokens at positions
+** [pos, pos+n) in one pass per layer (matrix-matrix products over the batch), then
+** produces the logits of the last position (all of them, or chosen vocabulary rows).
+** No allocation happens after pp_llm_ctx_new.
+**
+** The decoder (docs/guard-models-and-gguf.md C.0, C.1; docs/engine.md):
+**     x = token_embd[ids]
+**     per layer: x += Wo * attn(rope(Wq*n1(x)), rope(Wk*n1(x)), Wv*n1(x))
+**                x += Wdown * (silu(Wgate*n2(x)) . Wup*n2(x))
+**     logits = Wout * norm(x)           (Wout = token_embd when output.weight is absent)
+** RoPE pairs adjacent elements (x[2i], x[2i+1]) -- llama.cpp's "NORM" mode, because
+** the converter permuted Wq and Wk -- and divides each angle by rope_freqs[i] when
+** that tensor is present (llama3 frequency factors).
+*/
+#ifndef PP_LLM_MODEL_H
+#define PP_LLM_MODEL_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "core/core.h"
+#include "llm/gguf.h"
+
+/* Limits on hyper-parameters, far above any real guard model, so every buffer size
+** computed from them fits comfortably in 64 bits and sane memory. */
+#define PP_LLM_MAX_EMBD 65536
+#define PP_LLM_MAX_LAYER 512
+#define PP_LLM_MAX_HEAD 1024
+#define PP_LLM_MAX_HEAD_DIM 1024
+#define PP_LLM_MAX_FF (1 << 20)
+#define PP_LLM_MAX_VOCAB (1 << 22)
+#define PP_LLM_MAX_CTX (1 << 20)
+
+/* A weight matrix of ne1 rows, each ne0 elements of `type`, row r at
+** data + r*row_bytes.  Borrowed from the GGUF mapping. */
+typedef struct pp_llm_weight {
+    const void *data;
+    uint32_t type;           /* pp_ggml_type */
+    int64_t ne0, ne1;        /* elements per row (input dim), rows (output dim) */
+    size_t row_bytes;
+    const char *name;        /* the tensor's name, for messages */
+} pp_llm_weight;
+
+typedef struct pp_llm_layer {
+    const float *attn_norm;  /* (n_embd) */
+    pp_llm_weight wq;        /* (n_head*head_dim rows, n_embd) */
+    pp_llm_weight wk, wv;    /* (n_head_kv*head_dim rows, n_embd) */
+    pp_llm_weight wo;        /* (n_embd rows, n_head*head_dim) */
+    const float *ffn_norm;   /* (n_embd) */
+    pp_llm_weight gate, up;  /* (n_ff rows, n_embd) */
+    pp_llm_weight down;      /* (n_embd rows, n_ff) */
+} pp_llm_layer;
+
+typedef struct pp_llm_hparams {
+    uint32_t n_vocab, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff;
+    uint32_t n_rot;          /* rotated dims per head (rope.dimension_count), even, <= head_dim */
+    uint32_t n_ctx_train;
+    float rms_eps;
+    float rope_base;         /* rope.freq_base */
+    float rope_freq_scale;   /* 1/factor for linear scaling, else 1 */
+} pp_llm_hparams;
+
+typedef struct pp_llm_model {
+    pp_gguf *g;              /* owned: the mapping the weights point into */
+    pp_llm_hparams hp;
+    pp_llm_weight tok_embd;  /* (n_vocab rows, n_embd) */
+    pp_llm_weight output;    /* (n_vocab rows, n_embd); a copy of tok_embd when tied */
+    int tied;
+    const float *output_norm;/* (n_embd) */
+    const float *rope_freqs; /* (n_rot/2) or NULL */
+    pp_llm_layer *layers;    /* (n_layer) */
+    float *vecs;             /* owned: all 1-D vectors above, converted to f32 */
+    uint64_t weight_bytes;   /* bytes of all tensors, for reports */
+} pp_llm_model;
+
+/* Loads a llama-architecture model from `path` (mmap).  On success *out owns the
+** mapping; free with pp_llm_model_free.  Errors: _NOT_FOUND / _IO (the file),
+** _FORMAT (the contents: bad shapes, missing tensors or keys), _UNSUPPORTED (another
+** architecture, a weight type or rope scaling this engine does not run), _NOMEM.
+** *detail (may be NULL): message the caller frees with pp_free. */
+pp_status pp_llm_model_load(const char *path, pp_llm_model **out, char **detail);
+
+/* The same over an opened GGUF, which the model takes over: on success and on
+** failure alike, g belongs to the callee afterwards (closed on failure). */
+pp_status pp_llm_model_from_gguf(pp_gguf *g, pp_llm_model **out, char **detail);
+
+void pp_llm_model_free(pp_llm_model *m);   /* NULL is fine; closes the mapping */
+
+/* Whether the forward pass can multiply weights of type t. */
+int pp_llm_weight_type_ok(uint32_t t);
+
+/* ================================================================ context ==== */
+
+typedef struct pp_llm_ctx pp_llm_ctx;
+
+typedef struct pp_llm_ctx_params {
+    uint32_t n_ctx;          /* KV cache positions (0: min(n_ctx_train, 4096)) */
+    uint32_t n_batch;        /* tokens per internal pass (0: 256); longer evals are split */
+    int n_threads;           /* worker threads (0 or 1: the calling thread only) */
+    int kv_f32;              /* 1: keep the KV cache in f32 (default f16, as llama.cpp) */
+    int ref_matmul;          /* 1: plain f32 reference products instead of pp_gemm (tests) */
+} pp_llm_ctx_params;
+
+/* A context over `m` (borrowed: must outlive the context).  Allocates the KV cache,
+** every scratch buffer and the thread pool; nothing is allocated afterwards.
+** Errors: _ARG (n_ctx out of range), _NOMEM. */
+pp_status pp_llm_ctx_new(const pp_llm_model *m, const pp_llm_ctx_params *p,
+                         pp_llm_ctx **out, char **detail);
+void pp_llm_ctx_free(pp_llm_ctx *c);       /* NULL is fine */
+
+/* Output wanted from pp_llm_ctx_eval. */
+#define PP_LLM_OUT_LOGITS 1u   /* full-vocabulary logits of the last position */
+
+/* Evaluates ids[0..n) at positions [pos, pos+n): first truncates the cache to pos
+** (pos must be <= pp_llm_ctx_n_past), then runs the batch and appends its keys and
+** values.  Afterwards the final normalized hidden state of the last position is kept
+** (for pp_llm_ctx_logits_rows), and with PP_LLM_OUT_LOGITS its logits are computed.
+** Errors: _ARG (pos beyond n_past, n == 0, pos+n > n_ctx, a token id outside the
+** vocabulary); on error the cache keeps its first `pos` positions only. */
+pp_status pp_llm_ctx_eval(pp_llm_ctx *c, const int32_t *ids, size_t n, uint32_t pos,
+                          unsigned flags);
+
+/* Drops cached positions >= pos (no-op when pos >= n_past). */
+void pp_llm_ctx_truncate(pp_llm_ctx *c, uint32_t pos);
+uint32_t pp_llm_ctx_n_past(const pp_llm_ctx *c);
+uint32_t pp_llm_ctx_n_ctx(const pp_llm_ctx *c);
+/* Bytes the context allocated (KV cache, scratch, logits). */
+uint64_t pp_llm_ctx_bytes(const pp_llm_ctx *c);
+
+/* The last eval's full logits (n_vocab floats), or NULL if it did not ask for them.
+** Valid until the next eval. */
+const float *pp_llm_ctx_logits(const pp_llm_ctx *c);
+
+/* Logits of the last evaluated position for vocabulary rows rows[0..n) only, into
+** out[0..n) (computed from just those rows of the output matrix).  _ARG if nothing
+** has been evaluated yet or a row is out of range. */
+pp_status pp_llm_ctx_logits_rows(pp_llm_ctx *c, const int32_t *rows, size_t n, float *out);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+** ops.c -- scalar element-wise ops of the forward pass (see ops.h for the contract).
+**
+** Written for the auto-vectorizer: counted loops, restrict pointers, independent
+** partial sums.  Where ggml's rounding choices matter for matching llama.cpp (double
+** accumulators in RMSNorm and softmax, float angle recurrence in RoPE) this file
+** makes the same choices.
+*/
+#include "llm/ops.h"
+#include <math.h>
+
+void pp_rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps) {
+    double ss = 0.0;
+    for (int64_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    const float scale = 1.0f / sqrtf((float)(ss / (double)n) + eps);
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] * scale * w[i];
+}
+
+void pp_rope_table(float *cs, uint32_t pos, uint32_t n_rot, float base, float freq_scale,
+                   const float *freqs) {
+    /* ggml_rope: theta_scale = base^(-2/n_dims); theta_i = pos * theta_scale^i, advanced
+    ** by multiplication in float; the frequency factor divides the angle. */
+    const float theta_scale = powf(base, -2.0f / (float)n_rot);
+    float theta = (float)pos;
+    for (uint32_t i = 0; i < n_rot / 2; i++) {
+        float t = freq_scale * (freqs ? theta / freqs[i] : theta);
+        cs[2 * i] = cosf(t);
+        cs[2 * i + 1] = sinf(t);
+        theta *= theta_scale;
+    }
+}
+
+void pp_rope_norm(float *x, uint32_t n_heads, uint32_t head_dim, uint32_t n_rot,
+                  const float *cs) {
+    for (uint32_t h = 0; h < n_heads; h++) {
+        float *restrict p = x + (size_t)h * head_dim;
+        for (uint32_t i = 0; i < n_rot / 2; i++) {
+            const float c = cs[2 * i], s = cs[2 * i + 1];
+            const float a = p[2 * i], b = p[2 * i + 1];
+            p[2 * i] = a * c - b * s;
+            p[2 * i + 1] = a * s + b * c;
+        }
+    }
+}
+
+void pp_softmax(float *x, int64_t n) {
+    float mx = -INFINITY;
+    for (int64_t i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        float e = expf(x[i] - mx);
+        x[i] = e;
+        sum += e;
+    }
+    const float inv = (float)(1.0 / sum);
+    for (int64_t i = 0; i < n; i++) x[i] *= inv;
+}
+
+void pp_silu_mul(float *restrict g, const float *restrict u, int64_t n) {
+    for (int64_t i = 0; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+void pp_add(float *restrict y, const float *restrict x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] += x[i];
+}
+
+float pp_dot_f32(const float *restrict a, const float *restrict b, int64_t n) {
+    float s[16] = {0};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) s[j] += a[i + j] * b[i + j];
+    float t = 0.0f;
+    for (; i < n; i++) t += a[i] * b[i];
+    for (int j = 0; j < 16; j++) t += s[j];
+    return t;
+}
+
+void pp_attn_head(float *restrict out, const float *restrict q, const float *restrict k,
+                  const float *restrict v, size_t stride, uint32_t head_dim, uint32_t n_kv,
+                  float scale, float *restrict scores) {
+    for (uint32_t j = 0; j < n_kv; j++)
+        scores[j] = scale * pp_dot_f32(q, k + (size_t)j * stride, head_dim);
+    pp_softmax(scores, n_kv);
+    for (uint32_t d = 0; d < head_dim; d++) out[d] = 0.0f;
+    for (uint32_t j = 0; j < n_kv; j++) {
+        const float p = scores[j];
+        const float *restrict vj = v + (size_t)j * stride;
+        for (uint32_t d = 0; d < head_dim; d++) out[d] += p * vj[d];
+    }
+}

@@ -1,0 +1,53 @@
+/*
+** ops.h -- the element-wise and row-wise operations of the decoder forward pass.
+**
+** Part of the guard-model engine (src/llm), used by forward.c: RMSNorm, rotary
+** position embedding (llama "NORM" pairing with llama3 frequency factors), softmax,
+** SiLU-gated products, and the per-head attention over a KV cache.  Matrix products
+** with weights are not here (kernels/).  Everything is plain scalar C over f32 written
+** as simple counted loops over restrict pointers, so the compiler vectorizes it; none
+** of these functions allocates.
+**
+** Numerics follow ggml where it matters for agreement with llama.cpp: sums of squares
+** and softmax denominators accumulate in double, angles are advanced by repeated
+** multiplication in float as ggml_rope does.
+*/
+#ifndef PP_LLM_OPS_H
+#define PP_LLM_OPS_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* y[i] = x[i] / sqrt(mean(x^2) + eps) * w[i], i < n.  y may equal x. */
+void pp_rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps);
+
+/* The rotation table of one position: cs[2i] = cos(theta_i), cs[2i+1] = sin(theta_i)
+** for i < n_rot/2, theta_i = pos * freq_scale * base^(-2i/n_rot) / freqs[i]
+** (freqs may be NULL: factors of 1). */
+void pp_rope_table(float *cs, uint32_t pos, uint32_t n_rot, float base, float freq_scale,
+                   const float *freqs);
+
+/* Rotates the first n_rot elements of each of n_heads heads of x (head h at
+** x + h*head_dim) by the table cs, pairing (x[2i], x[2i+1]). */
+void pp_rope_norm(float *x, uint32_t n_heads, uint32_t head_dim, uint32_t n_rot,
+                  const float *cs);
+
+/* x[i] = exp(x[i] - max) / sum, i < n (n >= 1). */
+void pp_softmax(float *x, int64_t n);
+
+/* g[i] = silu(g[i]) * u[i] = g/(1+exp(-g)) * u, i < n. */
+void pp_silu_mul(float *g, const float *u, int64_t n);
+
+/* y[i] += x[i], i < n. */
+void pp_add(float *y, const float *x, int64_t n);
+
+/* Dot product of two f32 vectors (4 partial sums, vectorizable). */
+float pp_dot_f32(const float *a, const float *b, int64_t n);
+
+/* One query head against n_kv cached keys/values of its kv head (all f32, rows of
+** head_dim at stride `stride` floats): out = softmax(scale * q.K^T) . V.
+** `scores` is scratch of n_kv floats. */
+void pp_attn_head(float *out, const float *q, const float *k, const float *v, size_t stride,
+                  uint32_t head_dim, uint32_t n_kv, float scale, float *scores);
+
+#endif

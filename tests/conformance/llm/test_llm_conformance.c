@@ -1,0 +1,151 @@
+/*
+** test_llm_conformance.c -- parapet's forward pass against llama.cpp's log-probabilities.
+**
+** Reads a reference file written by tests/conformance/llm/reference.mjs (llama.cpp via
+** node-llama-cpp 3.21.1; tests/conformance/llm/run.sh does everything): for each model
+** and prompt, llama.cpp's top 100 next tokens and their log-probabilities.  Loads the
+** same GGUF (from the reference file's folder) with parapet, evaluates the same ids,
+** and requires for every prompt:
+**   - the same top token: parapet's logit for llama.cpp's top token equals parapet's
+**     largest logit (exactly: the synthetic files repeat weight rows, so several tokens
+**     share the top logit bit for bit in both engines, and any of them is "the" top);
+**   - |parapet logprob - llama.cpp logprob| <= 0.02 (f16, q8_0 files) or 0.05 (q4_k_m)
+**     for each of llama.cpp's top 100 tokens.
+** Prints per file type the largest difference seen and the top-1 agreement.
+**
+** Which reference: $PARAPET_LLM_REF, else build/llm-conformance/ci.jsonl (the CI set:
+** tiny shape, 5 short prompts).  `make conformance-llm` sets the full one.  Skips with
+** the reason when node-llama-cpp or the reference is absent.
+*/
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include "test.h"
+#include "parapet.h"
+#include "core/core.h"
+
+#define CI_REF "build/llm-conformance/ci.jsonl"
+
+static int file_exists(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+typedef struct qstat {
+    const char *name;
+    double tol, max_delta;
+    int prompts, top1;
+} qstat;
+
+TEST(llm_conformance) {
+    const char *ref = getenv("PARAPET_LLM_REF");
+    if (!ref || !*ref) ref = CI_REF;
+    if (!file_exists("tests/conformance/llm/node_modules/node-llama-cpp"))
+        SKIP("node-llama-cpp is not installed (tests/conformance/llm/node_modules): run "
+             "tests/conformance/llm/run.sh (needs node/npm)");
+    if (!file_exists(ref)) SKIP("llama.cpp reference absent: run tests/conformance/llm/run.sh");
+    const char *threads_env = getenv("PARAPET_LLM_THREADS");
+    int threads = threads_env ? atoi(threads_env) : 2;
+    if (threads < 1) threads = 1;
+
+    char *buf = NULL, *detail = NULL;
+    size_t len = 0;
+    CHECK_OK(pp_read_file(ref, (size_t)1 << 30, &buf, &len, &detail));
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", ref);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    else snprintf(dir, sizeof dir, ".");
+
+    qstat qs[] = {{"f16", 0.02, 0, 0, 0}, {"q8_0", 0.02, 0, 0, 0}, {"q4_k_m", 0.05, 0, 0, 0}};
+    char cur_model[256] = "";
+    parapet_llm *llm = NULL;
+    int failures = 0, lines = 0;
+    double *lp = NULL;
+    size_t lp_cap = 0;
+    for (char *p = buf, *e; p < buf + len; p = e + 1) {
+        e = memchr(p, '\n', (size_t)(buf + len - p));
+        if (!e) e = buf + len;
+        *e = 0;
+        json_error_t jerr;
+        json_t *o = json_loads(p, 0, &jerr);
+        const char *model = json_string_value(json_object_get(o, "model"));
+        json_t *ids_j = json_object_get(o, "ids"), *top_j = json_object_get(o, "top");
+        if (!model || !json_is_array(ids_j) || !json_is_array(top_j)) { json_decref(o); continue; }
+        qstat *q = NULL;
+        for (size_t i = 0; i < PP_ARRAY_LEN(qs); i++)
+            if (strstr(model, qs[i].name)) q = &qs[i];
+        if (!q) { json_decref(o); continue; }
+        if (strcmp(model, cur_model)) {
+            parapet_llm_close(llm);
+            llm = NULL;
+            char mpath[800];
+            snprintf(mpath, sizeof mpath, "%s/%s", dir, model);
+            parapet_llm_options opt;
+            parapet_llm_options_init(&opt);
+            opt.n_ctx = 1032;
+            opt.n_threads = threads;
+            parapet_status st = parapet_llm_open(mpath, &opt, &llm, &detail);
+            if (st) {
+                pt_fail(__FILE__, __LINE__, "%s: %s", mpath, detail ? detail : parapet_strerror(st));
+                parapet_free(detail);
+                json_decref(o);
+                break;
+            }
+            snprintf(cur_model, sizeof cur_model, "%s", model);
+        }
+        size_t n = json_array_size(ids_j);
+        int32_t *ids = pp_malloc((n ? n : 1) * sizeof *ids);
+        if (!ids) { json_decref(o); break; }
+        for (size_t i = 0; i < n; i++) ids[i] = (int32_t)json_integer_value(json_array_get(ids_j, i));
+        parapet_status st = parapet_llm_eval(llm, ids, n, 0, PARAPET_LLM_LOGITS);
+        pp_free(ids);
+        const float *logits;
+        size_t nv;
+        if (st || parapet_llm_logits(llm, &logits, &nv)) {
+            pt_fail(__FILE__, __LINE__, "%s prompt %d: eval failed: %s", model, lines,
+                    parapet_strerror(st));
+            json_decref(o);
+            break;
+        }
+        if (PP_GROW(lp, lp_cap, nv)) { json_decref(o); break; }
+        double mx = -INFINITY, sum = 0;
+        for (size_t v = 0; v < nv; v++) mx = logits[v] > mx ? logits[v] : mx;
+        for (size_t v = 0; v < nv; v++) sum += exp(logits[v] - mx);
+        double lse = mx + log(sum), worst = 0;
+        long worst_id = -1;
+        for (size_t k = 0; k < json_array_size(top_j); k++) {
+            json_t *pair = json_array_get(top_j, k);
+            long id = (long)json_integer_value(json_array_get(pair, 0));
+            double ref_lp = json_number_value(json_array_get(pair, 1));
+            if (id < 0 || (size_t)id >= nv) { worst = INFINITY; worst_id = id; break; }
+            double d = fabs(logits[id] - lse - ref_lp);
+            if (d > worst) { worst = d; worst_id = id; }
+        }
+        long ref_top = (long)json_integer_value(json_array_get(json_array_get(top_j, 0), 0));
+        int same_top = ref_top >= 0 && (size_t)ref_top < nv && logits[ref_top] == (float)mx;
+        q->prompts++;
+        q->top1 += same_top;
+        if (worst > q->max_delta) q->max_delta = worst;
+        if (worst > q->tol || !same_top) {
+            failures++;
+            printf("    %s prompt %lld (%zu tokens): max |delta logprob| %.4f (token %ld), "
+                   "top token %s\n", model,
+                   (long long)json_integer_value(json_object_get(o, "prompt")), n, worst, worst_id,
+                   same_top ? "same" : "DIFFERENT");
+        }
+        lines++;
+        json_decref(o);
+    }
+    parapet_llm_close(llm);
+    pp_free(lp);
+    pp_free(buf);
+    for (size_t i = 0; i < PP_ARRAY_LEN(qs); i++)
+        if (qs[i].prompts)
+            printf("    %-7s %3d prompts: max |delta logprob| over llama.cpp's top 100 = %.4f "
+                   "(tolerance %.2f), same top token %d/%d\n", qs[i].name, qs[i].prompts,
+                   qs[i].max_delta, qs[i].tol, qs[i].top1, qs[i].prompts);
+    CHECK_MSG(lines > 0, "%s: no usable reference lines", ref);
+    CHECK_MSG(failures == 0, "%d prompt(s) outside tolerance or with a different top token", failures);
+}
