@@ -124,6 +124,13 @@ build-fuzz/%: fuzz/%.c build-fuzz/libparapet.a
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
 	  -o $@ $< build-fuzz/libparapet.a $(LDLIBS)
 
+# ------------------------------------------------------- llm conformance ----
+# The forward pass against llama.cpp on tiny and Llama Guard 3 1B shapes, F16/Q8_0/Q4_K_M,
+# 20 prompts of 1..1000 tokens (the CI version: tests/conformance/llm/run.sh ci).
+.PHONY: conformance-llm
+conformance-llm: all
+	sh tests/conformance/llm/run.sh full
+
 # ------------------------------------------------------------------ bench ----
 bench: all
 	sh bench/run.sh
@@ -134,7 +141,7 @@ bench: all
 MODEL_DATA ?= ../shared/data/train
 model: all
 	$(B)/parapet train --data $(MODEL_DATA) data/classifier --out models/default.ppm \
-	  --seed 1 --epochs 6 --threads 2 --hash-bits 18 --min-pos 60 --no-emit profanity \
+	  --seed 1 --epochs 6 --threads 2 --hash-bits 15 --policy-fpr 0.001 --min-pos 60 --no-emit profanity \
 	  --assume advbench:jailbreak=0 --assume jailbreak_llms_forbidden_questions:jailbreak=0 \
 	  --report models/train-report.json
 

@@ -4,7 +4,9 @@
 ** Prints the median of `reps` runs as JSON with the same fields as the obscenity
 ** peer (bench/obscenity_run.mjs), so bench/run.sh can print both and the ratio.
 **
-**     bench_cheap FILE [reps]          throughput
+**     bench_cheap [--full] FILE [reps] throughput of the cheap tier (normalize + the four
+**                                      rule detectors); --full: the whole default
+**                                      pipeline, classifier included
 **     bench_cheap --recall FILE        fraction of lines flagged for profanity,
 **                                      harassment, hate or sexual (obfuscation set)
 */
@@ -26,6 +28,8 @@ static int cmp(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
+    int full = argc > 1 && !strcmp(argv[1], "--full");
+    if (full) { argv++; argc--; }
     int recall = argc > 1 && !strcmp(argv[1], "--recall");
     if (argc < 2 + recall) { fprintf(stderr, "usage: bench_cheap [--recall] FILE [reps]\n"); return 2; }
     const char *path = argv[1 + recall];
@@ -52,6 +56,8 @@ int main(int argc, char **argv) {
     parapet_options o;
     parapet_options_init(&o);
     o.utf8_mode = PARAPET_UTF8_REPLACE;
+    static const char cheap[] = "extends: default\ndetectors: {classifier: false}\n";
+    if (!full) { o.policy_text = cheap; o.policy_len = sizeof cheap - 1; }
     parapet_engine *e;
     char *d = NULL;
     if (parapet_open(&o, &e, &d)) { fprintf(stderr, "open: %s\n", d); return 1; }

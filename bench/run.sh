@@ -1,5 +1,6 @@
 #!/bin/sh
-# bench/run.sh -- the cheap tier against the obscenity peer, same corpora, one run.
+# bench/run.sh -- the cheap tier (normalize + lexicon, pii, secrets, injection) against
+# the obscenity peer, same corpora, one run; then the whole default pipeline for reference.
 # Needs ../shared/data/train (the corpora are built from it, never committed) and npm.
 # Prints each figure for both and the ratio (parapet / obscenity).
 set -e
@@ -22,6 +23,8 @@ for c in short long; do
   echo "[$c] obscenity $O"
   ratio "$P" "$O" "$c texts/s" docs_per_s
   ratio "$P" "$O" "$c MB/s" MB_per_s
+  F=$($OUT/bench_cheap --full $OUT/$c.txt 3)
+  echo "[$c] parapet with the classifier tier too: $F"
 done
 P=$($OUT/bench_cheap --recall $OUT/obfuscation.txt)
 O=$(node bench/obscenity_recall.mjs $OUT/obfuscation.txt)

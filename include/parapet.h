@@ -371,7 +371,8 @@ typedef struct parapet_train_opts {
     int threads;               /* default 2; results do not depend on it */
     double dev_frac;           /* default 0.1: held out for the report */
     double calib_frac;         /* default 0.1: held out for Platt scaling, thresholds */
-    int hash_bits;             /* default 18 (2^18 buckets) */
+    int hash_bits;             /* default 15 (2^15 buckets), at most 16 */
+    int char_min, char_max;    /* code-point n-gram lengths; 0: defaults */
     int min_pos;               /* a label is emitted as a category only with at least
                                   this many training positives; default 150 */
     /* "SOURCE:LABEL=0": records of SOURCE that lack LABEL are taken as negatives for
@@ -381,6 +382,9 @@ typedef struct parapet_train_opts {
     const char *const *no_emit; /* labels kept in the model (for eval) but not
                                    reported as categories */
     size_t n_no_emit;
+    double policy_fpr;         /* default 0.005: the policy score reaches 0.5 no lower
+                                  than where this share of held-out negatives would be
+                                  flagged (see models/MODEL_CARD.md) */
     int no_unsafe_implies;     /* default 0: a record with unsafe=0 is taken as 0 for
                                   every harm label it lacks (not spam) */
     int strict;                /* malformed lines are fatal instead of skipped */

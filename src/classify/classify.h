@@ -15,34 +15,47 @@
 ** tokens (word bigram) and every code-point n-gram of length char_min..char_max of
 ** the space-separated stream (so " kill" and "ill " carry word edges).  Each
 ** feature is a 64-bit hash mapped to one of 2^hash_bits buckets with a sign bit
-** (signed hashing halves the damage of collisions).  Every occurrence counts 1 and
-** the whole vector is scaled by 1/sqrt(n_features), so long texts do not saturate.
+** (signed hashing halves the damage of collisions).  Features are binary: a bucket
+** counts once per text (or per pipeline window) however often it occurs, and the
+** vector is scaled by 1/sqrt(n_distinct), so long texts do not saturate and the hot
+** path skips repeats with an 8 KB bitset instead of fetching their weights again.
 ** Extraction allocates nothing: it is resumable and fills a caller buffer.
 **
-** Model (model.c).  For each label l: logit_l = bias_l + scale_l / sqrt(n) *
-** sum_f sign_f * q[bucket_f][l], with q int8, then p_l = sigmoid(a_l * logit_l + b_l)
-** (Platt scaling fitted on a held-out split).  Weights are stored bucket-major
-** (row of n_labels int8 per bucket) so one feature touches one cache line.
+** Model (model.c).  For each label l: z_l = bias_l + scale_l / sqrt(n) *
+** sum_f sign_f * q[bucket_f][l], with q int8.  Two calibrations of z per label:
+**   p_l      = sigmoid(platt_a * z + platt_b)    probability at the training mix's
+**              base rate (Platt scaling fitted on a held-out split); what
+**              parapet_classifier_predict and `parapet eval --model` report;
+**   policy_l = sigmoid(policy_a * z + policy_b)  the POLICY SCORE the classifier
+**              detector reports to the pipeline: the same ranking, re-mapped so that
+**              crossing the policy threshold (0.5) happens only where the label is
+**              precise on realistic, mostly benign traffic (fitted at training, see
+**              train.c step 7).
+** Weights are stored bucket-major in rows of 16 int8 (one per label, zero-padded),
+** so one feature costs one 16-byte load and two SIMD adds, and 2^16 buckets are a
+** 1 MB table (the shipped 2^15 one, 512 KB, stays in L2).
 **
 ** File format (.ppm), all integers little-endian:
 **
 **     0   8  magic "PPCLASS\0"
-**     8   4  format version (1)
+**     8   4  format version (2)
 **     12  4  header bytes H (after the 96-byte preamble)
 **     16  8  payload bytes P (the weight matrix)
 **     24  64 SHA-256, lowercase hex, of the H + P bytes that follow
 **     88  8  reserved, zero
 **     96  H  header: u32 n_labels, u32 hash_bits, u32 char_min, u32 char_max,
 **              u32 word_ngrams, u32 flags (0), u64 train seed, u32 n_train,
-**              u32 reserved, then per label a 96-byte record:
+**              u32 reserved, then per label a 104-byte record:
 **              name[32] (NUL-padded), category[32] (NUL-padded, "" = none),
 **              f32 scale, f32 bias, f32 platt_a, f32 platt_b, f32 threshold,
-**              u32 flags (bit 0: emitted as a category), u32 n_pos, u32 n_neg
-**     96+H P  int8 weights (2^hash_bits, n_labels), row-major
+**              u32 flags (bit 0: emitted as a category), u32 n_pos, u32 n_neg,
+**              f32 policy_a, f32 policy_b
+**     96+H P  int8 weights (2^hash_bits rows of 16), row-major; padding lanes zero
 **
 ** Every field is validated on load (model from a file or a user is outside input):
 ** sizes against the file, counts against limits, names NUL-terminated and printable,
-** floats finite, and the checksum.  Any failure is PARAPET_ERR_FORMAT with a detail.
+** floats finite, padding lanes zero, and the checksum.  Any failure is
+** PARAPET_ERR_FORMAT with a detail.
 */
 #ifndef PP_CLASSIFY_H
 #define PP_CLASSIFY_H
@@ -50,18 +63,20 @@
 #include "../core/core.h"
 #include "../text/text.h"
 
-#define PP_CLS_MAX_LABELS 32
+#define PP_CLS_MAX_LABELS 16
+#define PP_CLS_STRIDE 16 /* bytes per weight row (labels padded) */
 #define PP_CLS_NAME_MAX 32
 #define PP_CLS_MAGIC "PPCLASS"
-#define PP_CLS_VERSION 1u
+#define PP_CLS_VERSION 2u
 #define PP_CLS_PREAMBLE 96u
-#define PP_CLS_LABEL_REC 96u
+#define PP_CLS_LABEL_REC 104u
 #define PP_CLS_HEADER_FIXED 40u
+#define PP_CLS_MAX_BITS 16 /* the dedup bitset is 2^16 bits = 8 KB on the stack */
 
 /* ---------------------------------------------------------------- features */
 
 typedef struct pp_feat_params {
-    unsigned hash_bits;   /* buckets = 2^hash_bits, 10..24 */
+    unsigned hash_bits;   /* buckets = 2^hash_bits, 10..PP_CLS_MAX_BITS */
     unsigned char_min;    /* code-point n-gram lengths, 1..char_max */
     unsigned char_max;    /* <= 6 */
     unsigned word_ngrams; /* 1 = unigrams, 2 = unigrams and bigrams */
@@ -86,6 +101,11 @@ void pp_feat_begin(pp_feat_iter *it, const pp_feat_params *p, const char *s, siz
 /* Writes up to cap (>= 16) features into out, each (bucket << 1) | sign_bit, and
 ** returns how many; 0 means the text is exhausted. */
 size_t pp_feat_next(pp_feat_iter *it, uint32_t *out, size_t cap);
+/* Drops from f[0..k) every feature whose bucket is already set in `seen` (a bitset
+** of 2^hash_bits bits, caller-zeroed per text) and sets the rest; keeps order.
+** Returns the new count.  Training and prediction both apply it, so features are
+** binary (one count per distinct bucket). */
+size_t pp_feat_dedup(uint64_t *seen, uint32_t *f, size_t k);
 
 /* ------------------------------------------------------------------- model */
 
@@ -95,6 +115,7 @@ typedef struct pp_cls_label {
     float scale, bias, platt_a, platt_b, threshold;
     uint32_t flags;                 /* PP_CLS_EMIT */
     uint32_t n_pos, n_neg;          /* training examples (for the model card) */
+    float policy_a, policy_b;       /* policy-score calibration of the logit */
 } pp_cls_label;
 #define PP_CLS_EMIT 1u
 
@@ -106,7 +127,7 @@ typedef struct pp_cls_model {
     uint64_t seed;
     uint32_t n_train;
     pp_cls_label labels[PP_CLS_MAX_LABELS];
-    const int8_t *w;         /* (2^hash_bits, n_labels) */
+    const int8_t *w;         /* (2^hash_bits, PP_CLS_STRIDE) */
     char sha256[65];         /* checksum of header + payload, hex */
     size_t file_bytes;
     /* ownership of the bytes */
@@ -133,6 +154,9 @@ void pp_cls_close(pp_cls_model *m);
 void pp_cls_logits(const pp_cls_model *m, const char *s, size_t n, float *logit);
 /* Calibrated probabilities for every label into prob[n_labels]. */
 void pp_cls_predict(const pp_cls_model *m, const char *s, size_t n, float *prob);
+/* Policy scores (policy_a/policy_b) for every label into score[n_labels]: what the
+** classifier detector reports to the pipeline. */
+void pp_cls_policy_scores(const pp_cls_model *m, const char *s, size_t n, float *score);
 
 static inline float pp_sigmoidf(float x) {
     if (x > 30) x = 30;
@@ -140,7 +164,8 @@ static inline float pp_sigmoidf(float x) {
     return 1.0f / (1.0f + __builtin_expf(-x));
 }
 
-/* Serializes a model image: header from `m` (labels, params), weights from w.
+/* Serializes a model image: header from `m` (labels, params), weights from w
+** ((2^hash_bits, PP_CLS_STRIDE), padding lanes zero).
 ** *out from pp_malloc.  Used by training and by tests. */
 pp_status pp_cls_serialize(const pp_cls_model *m, const int8_t *w, unsigned char **out,
                            size_t *len);

@@ -4,13 +4,15 @@
 ** open() loads the model named by pp_detector_config.model_path (mmap'd, validated)
 ** or, when that is NULL, the embedded models/default.ppm; a build without an
 ** embedded model gets a detector that is simply absent (self = NULL, which the
-** engine skips).  scan() computes the calibrated probability of every label the
-** model marks as emitted and reports it against that label's policy category as
-** document-level evidence: a zero-length span at 0, rule "classifier".  Labels
-** without a category ("unsafe") or with too little training data are not emitted;
-** the policy thresholds and the pipeline decide what a probability means.
+** engine skips).  scan() computes the POLICY SCORE of every label the model marks
+** as emitted (classify.h: the logit mapped so that 0.5 is reached only where the
+** label is precise on mostly benign traffic, not the raw calibrated probability)
+** and reports it against that label's policy category as document-level evidence:
+** a zero-length span at 0, rule "classifier".  The pipeline can take it at face
+** value in its noisy-OR; no further damping is needed.  Labels without a category
+** ("unsafe") or with too little training data are not emitted.
 **
-** Probabilities below 0.01 are not reported: they would change no score (the
+** Scores below 0.01 are not reported: they would change no score (the
 ** noisy-OR of 0.01 is noise) and would only lengthen every result's evidence list.
 */
 #include "classify.h"
@@ -45,7 +47,7 @@ static pp_status cls_scan(const void *self, pp_scan *s) {
     if (!d) return PARAPET_OK;
     const pp_view *v = &s->text->fold;
     float p[PP_CLS_MAX_LABELS];
-    pp_cls_predict(d->m, v->s ? v->s : "", v->n, p);
+    pp_cls_policy_scores(d->m, v->s ? v->s : "", v->n, p);
     for (unsigned l = 0; l < d->m->n_labels; l++)
         if (d->cat[l] >= 0 && p[l] >= 0.01f)
             pp_scan_add(s, d->cat[l], p[l], 0, 0, PP_DET_CLASSIFIER, 0, "classifier", 0);

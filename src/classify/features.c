@@ -10,9 +10,15 @@
 ** allocated, so the same code serves training (features stored) and the hot path
 ** (features summed straight into the model's accumulators).
 **
-** Hashing: a multiply-xor mix per code point and a 64-bit finalizer (the murmur3
-** fmix64 constants).  The hash is part of the model file's contract: change it and
-** every model must be retrained, so the file version must change with it.
+** Hashing: a multiply-xor mix per code point and a one-multiply finalizer (fold the
+** high half down, multiply by an odd constant, take the top bits).  The hash is part
+** of the model file's contract: change it and every model must be retrained, so the
+** file version must change with it (version 2 introduced this one).
+**
+** Dedup (pp_feat_dedup): features are binary, one count per distinct bucket, checked
+** against a bitset the caller zeroes per text.  This is what keeps long documents
+** cheap: natural text repeats most of its n-grams within a 64 KB window, and a repeat
+** costs one L1 bit test instead of a weight-row fetch.
 */
 #include "classify.h"
 
@@ -21,19 +27,24 @@
 #define TAG_BI 0xB1B1B1B1B1B1B1B1ull
 #define TAG_CHAR 0xC4C4C4C4C4C4C4C4ull
 
-static inline uint64_t fmix64(uint64_t h) {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return h;
+static inline uint32_t bucket_of(uint64_t h, unsigned bits) {
+    h = (h ^ (h >> 31)) * 0xD6E8FEB86659FD93ull;
+    /* Top bits choose the bucket, the next bit the sign. */
+    return (uint32_t)((h >> (64 - bits)) << 1) | (uint32_t)((h >> (63 - bits)) & 1);
 }
 
-static inline uint32_t bucket_of(uint64_t h, unsigned bits) {
-    h = fmix64(h);
-    /* Top bits choose the bucket, the lowest bit the sign. */
-    return (uint32_t)((h >> (64 - bits)) << 1) | (uint32_t)(h & 1);
+size_t pp_feat_dedup(uint64_t *seen, uint32_t *f, size_t k) {
+    /* Branch-free: whether a bucket repeats is unpredictable, so write every feature
+    ** and advance the output only for new ones. */
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        uint32_t v = f[i], b = v >> 1;
+        uint64_t w = seen[b >> 6], bit = 1ull << (b & 63);
+        seen[b >> 6] = w | bit;
+        f[m] = v;
+        m += (w & bit) == 0;
+    }
+    return m;
 }
 
 void pp_feat_begin(pp_feat_iter *it, const pp_feat_params *p, const char *s, size_t n) {
@@ -46,19 +57,24 @@ void pp_feat_begin(pp_feat_iter *it, const pp_feat_params *p, const char *s, siz
     it->nring = 1;
 }
 
-/* Appends cp to the stream and writes its n-grams into out; returns how many. */
+/* Appends cp to the stream and writes its n-grams into out; returns how many.
+** Hot: runs once per code point.  The ring shift and the hash chain are unrolled to
+** the fixed maximum (6) and the outputs written unconditionally, the count advanced
+** only for the lengths wanted, so there is no data-dependent branch. */
 static size_t push_cp(pp_feat_iter *it, uint32_t cp, uint32_t *out) {
-    for (unsigned k = 7; k > 0; k--) it->ring[k] = it->ring[k - 1];
-    it->ring[0] = cp;
-    if (it->nring < 8) it->nring++;
+    uint32_t *r = it->ring;
+    r[7] = r[6]; r[6] = r[5]; r[5] = r[4]; r[4] = r[3]; r[3] = r[2]; r[2] = r[1]; r[1] = r[0];
+    r[0] = cp;
+    it->nring += it->nring < 8;
+    const unsigned lo = it->p.char_min, hi = PP_MIN(it->p.char_max, it->nring), bits = it->p.hash_bits;
     size_t m = 0;
     uint64_t h = TAG_CHAR;
-    unsigned maxn = PP_MIN(it->p.char_max, it->nring);
     /* ring[0] is the newest; the n-gram of length len is ring[len-1..0]. Hash from
     ** the newest backwards so every length reuses the shorter one's prefix. */
-    for (unsigned len = 1; len <= maxn; len++) {
-        h = (h ^ it->ring[len - 1]) * MIX_P;
-        if (len >= it->p.char_min) out[m++] = bucket_of(h ^ len, it->p.hash_bits);
+    for (unsigned len = 1; len <= 6; len++) {
+        h = (h ^ r[len - 1]) * MIX_P;
+        out[m] = bucket_of(h ^ len, bits);
+        m += (len >= lo) & (len <= hi);
     }
     return m;
 }

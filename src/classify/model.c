@@ -10,8 +10,13 @@
 ** per process.
 **
 ** Prediction: features are pulled from the extractor 256 at a time into a stack
-** buffer and each one adds its int8 row (n_labels wide) into int32 accumulators; a
-** short text touches a few hundred cache lines and allocates nothing.
+** buffer, repeats dropped against an 8 KB bitset (features are binary), and each
+** remaining one adds its 16-byte int8 row, sign applied, into int16 lanes (SSE2 where
+** the compiler targets it, a plain loop otherwise; both give identical sums).  256
+** rows of |q| <= 127 cannot overflow int16 (256 * 127 < 32768); the lanes are
+** folded into floats after each chunk, so arbitrarily long texts are safe.  Nothing
+** is allocated; the row fetches are the cost, so the table is kept small enough for
+** L2 and the next rows are prefetched while the current ones are added.
 */
 #include "classify.h"
 #include <errno.h>
@@ -22,6 +27,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------ little endian */
 
@@ -89,13 +97,13 @@ static pp_status parse(const unsigned char *d, size_t len, pp_cls_model *m, int 
     uint32_t nl = rd32(h), bits = rd32(h + 4), cmin = rd32(h + 8), cmax = rd32(h + 12);
     uint32_t wng = rd32(h + 16), flags = rd32(h + 20);
     if (nl == 0 || nl > PP_CLS_MAX_LABELS) return bad(detail, "label count out of range");
-    if (bits < 10 || bits > 24) return bad(detail, "hash bits out of range (10..24)");
+    if (bits < 10 || bits > PP_CLS_MAX_BITS) return bad(detail, "hash bits out of range (10..16)");
     if (cmax > 6 || cmin < 1 || cmin > cmax) return bad(detail, "character n-gram range invalid");
     if (wng < 1 || wng > 2) return bad(detail, "word n-gram order invalid");
     if (flags) return bad(detail, "unknown header flags");
     if (hlen != PP_CLS_HEADER_FIXED + (uint64_t)nl * PP_CLS_LABEL_REC)
         return bad(detail, "header size does not match the label count");
-    if (plen != ((uint64_t)1 << bits) * nl) return bad(detail, "weight block size does not match the header");
+    if (plen != ((uint64_t)1 << bits) * PP_CLS_STRIDE) return bad(detail, "weight block size does not match the header");
     if (verify_sum) {
         char hex[65];
         pp_sha256_hex(h, (size_t)(hlen + plen), hex);
@@ -121,8 +129,12 @@ static pp_status parse(const unsigned char *d, size_t len, pp_cls_model *m, int 
         L->flags = rd32(r + 84);
         L->n_pos = rd32(r + 88);
         L->n_neg = rd32(r + 92);
+        L->policy_a = rdf(r + 96);
+        L->policy_b = rdf(r + 100);
         if (!isfinite(L->scale) || !isfinite(L->bias) || !isfinite(L->platt_a) ||
             !isfinite(L->platt_b) || !isfinite(L->threshold) || L->scale < 0 ||
+            !isfinite(L->policy_a) || !isfinite(L->policy_b) || fabsf(L->policy_a) > 1e4f ||
+            fabsf(L->policy_b) > 1e4f ||
             fabsf(L->bias) > 1e4f || fabsf(L->platt_a) > 1e4f || fabsf(L->platt_b) > 1e4f)
             return bad(detail, "a label's parameters are not finite or out of range");
         if (!(L->threshold >= 0 && L->threshold <= 1)) return bad(detail, "a threshold is outside [0,1]");
@@ -131,6 +143,11 @@ static pp_status parse(const unsigned char *d, size_t len, pp_cls_model *m, int 
             if (!strcmp(m->labels[k].name, L->name)) return bad(detail, "duplicate label name");
     }
     m->w = (const int8_t *)(h + hlen);
+    /* Padding lanes must be zero: the hot path adds all 16 lanes. */
+    if (nl < PP_CLS_STRIDE)
+        for (uint64_t j = 0; j < plen; j += PP_CLS_STRIDE)
+            for (uint32_t l = nl; l < PP_CLS_STRIDE; l++)
+                if (m->w[j + l]) return bad(detail, "nonzero padding in the weight rows");
     memcpy(m->sha256, d + 24, 64);
     m->sha256[64] = 0;
     m->file_bytes = len;
@@ -233,7 +250,8 @@ pp_status pp_cls_serialize(const pp_cls_model *m, const int8_t *w, unsigned char
                            size_t *len) {
     if (!m->n_labels || m->n_labels > PP_CLS_MAX_LABELS) return PARAPET_ERR_ARG;
     size_t hlen = PP_CLS_HEADER_FIXED + (size_t)m->n_labels * PP_CLS_LABEL_REC;
-    size_t plen = ((size_t)1 << m->fp.hash_bits) * m->n_labels;
+    if (m->fp.hash_bits < 10 || m->fp.hash_bits > PP_CLS_MAX_BITS) return PARAPET_ERR_ARG;
+    size_t plen = ((size_t)1 << m->fp.hash_bits) * PP_CLS_STRIDE;
     size_t total = PP_CLS_PREAMBLE + hlen + plen;
     unsigned char *d = pp_calloc(1, total);
     if (!d) return PARAPET_ERR_NOMEM;
@@ -263,6 +281,8 @@ pp_status pp_cls_serialize(const pp_cls_model *m, const int8_t *w, unsigned char
         wr32(r + 84, L->flags);
         wr32(r + 88, L->n_pos);
         wr32(r + 92, L->n_neg);
+        wrf(r + 96, L->policy_a);
+        wrf(r + 100, L->policy_b);
     }
     memcpy(h + hlen, w, plen);
     char hex[65];
@@ -275,30 +295,50 @@ pp_status pp_cls_serialize(const pp_cls_model *m, const int8_t *w, unsigned char
 
 /* ---------------------------------------------------------------- predict */
 
+/* Adds the signed rows of features f[0..k) (k <= 256) into tot[16]. */
+static void add_rows(const int8_t *w, const uint32_t *f, size_t k, float *tot) {
+#if defined(__SSE2__)
+    __m128i lo = _mm_setzero_si128(), hi = _mm_setzero_si128(), z = _mm_setzero_si128();
+    for (size_t i = 0; i < k; i++) {
+        if (i + 8 < k) __builtin_prefetch(w + (size_t)(f[i + 8] >> 1) * PP_CLS_STRIDE);
+        __m128i r = _mm_loadu_si128((const __m128i *)(const void *)(w + (size_t)(f[i] >> 1) * PP_CLS_STRIDE));
+        __m128i sg = _mm_set1_epi8((char)-(int)(f[i] & 1)); /* 0 or -1 */
+        r = _mm_sub_epi8(_mm_xor_si128(r, sg), sg);          /* negate when the sign bit is set */
+        __m128i ext = _mm_cmpgt_epi8(z, r);
+        lo = _mm_add_epi16(lo, _mm_unpacklo_epi8(r, ext));
+        hi = _mm_add_epi16(hi, _mm_unpackhi_epi8(r, ext));
+    }
+    int16_t a[16];
+    _mm_storeu_si128((__m128i *)(void *)a, lo);
+    _mm_storeu_si128((__m128i *)(void *)(a + 8), hi);
+    for (int l = 0; l < 16; l++) tot[l] += (float)a[l];
+#else
+    int32_t acc[PP_CLS_STRIDE] = {0};
+    for (size_t i = 0; i < k; i++) {
+        const int8_t *row = w + (size_t)(f[i] >> 1) * PP_CLS_STRIDE;
+        int32_t sg = -(int32_t)(f[i] & 1) | 1; /* +1 or -1 */
+        for (int l = 0; l < PP_CLS_STRIDE; l++) acc[l] += sg * row[l];
+    }
+    for (int l = 0; l < PP_CLS_STRIDE; l++) tot[l] += (float)acc[l];
+#endif
+}
+
 void pp_cls_logits(const pp_cls_model *m, const char *s, size_t n, float *logit) {
-    /* int32 sums per chunk of 256 features (|sum| <= 256*127), folded into floats
-    ** after each chunk so arbitrarily long texts cannot overflow. */
-    int32_t acc[PP_CLS_MAX_LABELS];
-    float tot[PP_CLS_MAX_LABELS] = {0};
-    const unsigned L = m->n_labels;
+    float tot[PP_CLS_STRIDE] = {0};
+    uint64_t seen[((size_t)1 << PP_CLS_MAX_BITS) / 64];
+    const size_t nwords = ((size_t)1 << m->fp.hash_bits) / 64;
+    memset(seen, 0, nwords * sizeof *seen);
     uint32_t buf[256];
     size_t nf = 0, k;
     pp_feat_iter it;
     pp_feat_begin(&it, &m->fp, s, n);
     while ((k = pp_feat_next(&it, buf, PP_ARRAY_LEN(buf))) > 0) {
+        k = pp_feat_dedup(seen, buf, k);
         nf += k;
-        memset(acc, 0, sizeof acc);
-        for (size_t i = 0; i < k; i++) {
-            const int8_t *row = m->w + (size_t)(buf[i] >> 1) * L;
-            if (buf[i] & 1)
-                for (unsigned l = 0; l < L; l++) acc[l] -= row[l];
-            else
-                for (unsigned l = 0; l < L; l++) acc[l] += row[l];
-        }
-        for (unsigned l = 0; l < L; l++) tot[l] += (float)acc[l];
+        add_rows(m->w, buf, k, tot);
     }
     float inv = nf ? 1.0f / sqrtf((float)nf) : 0.0f;
-    for (unsigned l = 0; l < L; l++)
+    for (unsigned l = 0; l < m->n_labels; l++)
         logit[l] = m->labels[l].bias + m->labels[l].scale * inv * tot[l];
 }
 
@@ -307,4 +347,11 @@ void pp_cls_predict(const pp_cls_model *m, const char *s, size_t n, float *prob)
     pp_cls_logits(m, s, n, z);
     for (unsigned l = 0; l < m->n_labels; l++)
         prob[l] = pp_sigmoidf(m->labels[l].platt_a * z[l] + m->labels[l].platt_b);
+}
+
+void pp_cls_policy_scores(const pp_cls_model *m, const char *s, size_t n, float *score) {
+    float z[PP_CLS_MAX_LABELS];
+    pp_cls_logits(m, s, n, z);
+    for (unsigned l = 0; l < m->n_labels; l++)
+        score[l] = pp_sigmoidf(m->labels[l].policy_a * z[l] + m->labels[l].policy_b);
 }

@@ -24,7 +24,17 @@
 **   5. Quantize each label's weights to int8 with a per-label scale (max |w| / 127).
 **   6. Calibrate on the calibration split with the QUANTIZED model (what ships):
 **      Platt scaling per label, then the threshold that maximizes F1.
-**   7. Report dev metrics per label and language; write the file (temp + rename).
+**   7. Policy mapping: the score the detector reports to the pipeline is the same
+**      logistic of the logit shifted so that it reaches 0.5 (the policy threshold)
+**      at the stricter of the best-F1 threshold and the threshold at which only
+**      policy_fpr (default 0.5%) of the calibration split's negatives are flagged
+**      (its negatives for the label, plus its records with no positive label at
+**      all where the label is unknown, such as ham SMS for violence).
+**      The calibrated probability answers "how likely at the training mix's base
+**      rate"; the policy score answers "flag only when precise", which on real
+**      traffic, mostly benign and of styles the data lacks, is what a policy
+**      threshold needs.  Measured on benign sets the model never saw, see the card.
+**   8. Report dev metrics per label and language; write the file (temp + rename).
 **
 ** Memory: the texts, their features (4 bytes per feature, capped per record), and
 ** per training thread 8 bytes per bucket (weights + AdaGrad state) for one label at
@@ -50,8 +60,9 @@ void parapet_train_opts_init(parapet_train_opts *o) {
     o->threads = 2;
     o->dev_frac = 0.1;
     o->calib_frac = 0.1;
-    o->hash_bits = 18;
+    o->hash_bits = 15;
     o->min_pos = 150;
+    o->policy_fpr = 0.005;
 }
 
 /* ---------------------------------------------------------------- shared state */
@@ -124,6 +135,7 @@ typedef struct fx_job {
     size_t len, cap;
     size_t *count;       /* (n) features per record (written for its records) */
     pp_status st;
+    uint64_t seen[((size_t)1 << PP_CLS_MAX_BITS) / 64]; /* per-record dedup bitset */
 } fx_job;
 
 static void *fx_run(void *arg) {
@@ -138,10 +150,13 @@ static void *fx_run(void *arg) {
         if (!st) {
             pp_feat_iter it;
             pp_feat_begin(&it, &t->fp, tx.fold.s, tx.fold.n);
+            memset(j->seen, 0, sizeof j->seen);
             for (;;) {
                 if (PP_GROW(j->buf, j->cap, j->len + got + 256)) { j->st = PARAPET_ERR_NOMEM; goto out; }
                 size_t k = pp_feat_next(&it, j->buf + j->len + got, 256);
                 if (!k) break;
+                /* Binary features, exactly as pp_cls_logits dedups them. */
+                k = pp_feat_dedup(j->seen, j->buf + j->len + got, k);
                 got += k;
                 if (got >= MAX_FEATS_PER_REC) { got = MAX_FEATS_PER_REC; break; }
             }
@@ -165,7 +180,10 @@ static pp_status extract_all(trainer *t, int nthreads) {
     t->progress = 0;
     int started = 0;
     for (int k = 0; k < nthreads; k++) {
-        jobs[k] = (fx_job){t, k, nthreads, NULL, 0, 0, count, PARAPET_OK};
+        jobs[k].t = t;
+        jobs[k].tid = k;
+        jobs[k].nthreads = nthreads;
+        jobs[k].count = count;
         if (k > 0 && pthread_create(&th[k], NULL, fx_run, &jobs[k])) { jobs[k].st = PARAPET_ERR_INTERNAL; continue; }
         started |= 1 << k;
     }
@@ -300,7 +318,7 @@ static float qlogit(const trainer *t, const pp_cls_model *m, size_t i, int l) {
     if (!nf) return m->labels[l].bias;
     int64_t acc = 0;
     for (size_t k = 0; k < nf; k++) {
-        int8_t q = m->w[(size_t)(f[k] >> 1) * m->n_labels + (size_t)l];
+        int8_t q = m->w[(size_t)(f[k] >> 1) * PP_CLS_STRIDE + (size_t)l];
         acc += (f[k] & 1) ? -q : q;
     }
     return m->labels[l].bias + m->labels[l].scale / sqrtf((float)nf) * (float)acc;
@@ -392,10 +410,12 @@ parapet_status parapet_train(const parapet_train_opts *o, char **report_json, ch
     if (detail) *detail = NULL;
     if (report_json) *report_json = NULL;
     if (!o || !o->n_data || !o->data || !o->out_path || o->epochs < 1 || o->epochs > 1000 ||
-        o->hash_bits < 10 || o->hash_bits > 24 || o->dev_frac < 0 || o->calib_frac <= 0 ||
-        o->dev_frac + o->calib_frac >= 0.9) {
+        o->hash_bits < 10 || o->hash_bits > PP_CLS_MAX_BITS || o->char_min < 0 ||
+        o->char_max > 6 || (o->char_min && o->char_max && o->char_min > o->char_max) || o->dev_frac < 0 || o->calib_frac <= 0 ||
+        o->dev_frac + o->calib_frac >= 0.9 || !(o->policy_fpr > 0 && o->policy_fpr < 0.5)) {
         if (detail) *detail = pp_asprintf("train: invalid options (need data, an output path, "
-                                          "1..1000 epochs, hash bits 10..24, held-out fractions < 0.9)");
+                                          "1..1000 epochs, hash bits 10..16, character n-grams within 1..6, "
+                                          "held-out fractions < 0.9, policy FPR in (0, 0.5))");
         return PARAPET_ERR_ARG;
     }
     int nthreads = o->threads < 1 ? 1 : o->threads > 64 ? 64 : o->threads;
@@ -403,7 +423,9 @@ parapet_status parapet_train(const parapet_train_opts *o, char **report_json, ch
     memset(&T, 0, sizeof T);
     trainer *t = &T;
     t->o = o;
-    t->fp = (pp_feat_params){(unsigned)o->hash_bits, 3, 5, 2};
+    t->fp = (pp_feat_params){(unsigned)o->hash_bits, o->char_min ? (unsigned)o->char_min : 3,
+                             o->char_max ? (unsigned)o->char_max : 5, 2};
+    if (t->fp.char_min > t->fp.char_max) t->fp.char_min = t->fp.char_max;
     pthread_mutex_init(&t->mu, NULL);
     uint64_t t0 = pp_now_ns();
     pp_status st;
@@ -477,7 +499,7 @@ parapet_status parapet_train(const parapet_train_opts *o, char **report_json, ch
 
     /* Quantize into the shipped layout (bucket-major int8). */
     m = pp_calloc(1, sizeof *m);
-    q = pp_malloc(nb * PP_DATA_NLABELS);
+    q = pp_calloc(nb, PP_CLS_STRIDE);
     if (!m || !q) { st = PARAPET_ERR_NOMEM; goto out; }
     m->fp = t->fp;
     m->n_labels = PP_DATA_NLABELS;
@@ -490,7 +512,7 @@ parapet_status parapet_train(const parapet_train_opts *o, char **report_json, ch
         float scale = mx > 0 ? mx / 127.0f : 1.0f;
         for (size_t j = 0; j < nb; j++) {
             long v = lrintf(w[j] / scale);
-            q[j * PP_DATA_NLABELS + (size_t)l] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+            q[j * PP_CLS_STRIDE + (size_t)l] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
         }
         pp_cls_label *L = &m->labels[l];
         snprintf(L->name, sizeof L->name, "%s", pp_data_label_name[l]);
@@ -522,6 +544,26 @@ parapet_status parapet_train(const parapet_train_opts *o, char **report_json, ch
             pp_platt_fit(z, y, k, &L->platt_a, &L->platt_b);
             for (size_t i = 0; i < k; i++) p[i] = pp_sigmoidf(L->platt_a * z[i] + L->platt_b);
             L->threshold = (float)pp_best_f1_threshold(p, y, k);
+            /* The policy mapping (step 7): the policy score crosses 0.5 at p_star, the
+            ** stricter of the best-F1 threshold and the threshold at which at most
+            ** policy_fpr of this split's negatives are flagged. */
+            /* The negatives here are a realistic, mostly benign mix: the split's
+            ** negatives for this label plus every record with no positive label at
+            ** all whose label is unknown (e.g. ham SMS for violence). */
+            size_t k2 = k;
+            for (size_t i = 0; i < n; i++) {
+                const pp_rec *r = &t->ds.r[i];
+                if (t->split[i] != 1 || r->y[l] >= 0) continue;
+                int anypos = 0;
+                for (int j = 0; j < PP_DATA_NLABELS; j++) anypos |= r->y[j] == 1;
+                if (anypos) continue;
+                p[k2] = pp_sigmoidf(L->platt_a * qlogit(t, m, i, l) + L->platt_b);
+                y[k2++] = 0;
+            }
+            double p_star = PP_MAX(L->threshold, pp_fpr_threshold(p, y, k2, t->o->policy_fpr));
+            p_star = PP_MIN(PP_MAX(p_star, 1e-4), 1 - 1e-6);
+            L->policy_a = L->platt_a;
+            L->policy_b = (float)(L->platt_b - log(p_star / (1 - p_star)));
             prog(t, "calibrate", l + 1, PP_DATA_NLABELS);
         }
         pp_free(z);
@@ -549,9 +591,10 @@ parapet_status parapet_train(const parapet_train_opts *o, char **report_json, ch
         for (int l = 0; l < PP_DATA_NLABELS; l++) {
             const pp_cls_label *L = &m->labels[l];
             pp_buf_printf(&rep, "%s{\"name\":\"%s\",\"category\":\"%s\",\"emitted\":%s,\"pos\":%u,"
-                                "\"neg\":%u,\"threshold\":%.4f,\"platt\":[%.4f,%.4f]}",
+                                "\"neg\":%u,\"threshold\":%.4f,\"platt\":[%.4f,%.4f],\"policy\":[%.4f,%.4f]}",
                           l ? "," : "", L->name, L->category, (L->flags & PP_CLS_EMIT) ? "true" : "false",
-                          L->n_pos, L->n_neg, L->threshold, L->platt_a, L->platt_b);
+                          L->n_pos, L->n_neg, L->threshold, L->platt_a, L->platt_b, L->policy_a,
+                          L->policy_b);
         }
         pp_buf_puts(&rep, "],");
         if ((st = dev_report(t, m, &rep))) goto out;

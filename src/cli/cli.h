@@ -17,6 +17,7 @@ int cmd_policy(int argc, char **argv);
 int cmd_model(int argc, char **argv);   /* src/cli/cmd_model.c: parapet model ... */
 int cmd_train(int argc, char **argv);   /* src/cli/cmd_train.c: parapet train ... */
 int cmd_eval(int argc, char **argv);    /* src/cli/cmd_eval.c: parapet eval ... */
+int cmd_serve(int argc, char **argv);   /* src/cli/cmd_serve.c: parapet serve ... */
 
 /* Prints "parapet: " + message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -202,11 +202,14 @@ static int parse_ids(const char *s, int32_t **out, size_t *n) {
     return 0;
 }
 
-/* Prints a token's piece: escaped for a terminal, or as a JSON string. */
+/* Prints a token as text (decoded: "Ġmillion" shows as " million"), escaped for a
+** terminal, or as a JSON string. */
 static void print_piece(const parapet_tokenizer *tok, int32_t id, int json) {
+    char *text = NULL;
     const char *piece = "";
     size_t plen = 0;
-    if (!tok || parapet_tokenizer_token_piece(tok, id, &piece, &plen)) { piece = ""; plen = 0; }
+    if (tok && !parapet_tokenizer_decode(tok, &id, 1, 0, &text, &plen)) piece = text;
+    else plen = 0;
     if (json) putchar('"');
     for (size_t k = 0; k < plen; k++) {
         unsigned char c = (unsigned char)piece[k];
@@ -217,6 +220,7 @@ static void print_piece(const parapet_tokenizer *tok, int32_t id, int json) {
         else putchar(c);
     }
     if (json) putchar('"');
+    parapet_free(text);
 }
 
 static int cmp_double(const void *a, const void *b) {

@@ -24,7 +24,10 @@ static const char *const train_help =
     "  --threads N        worker threads (default 2)\n"
     "  --dev-frac F       share held out as the dev split, by id hash (default 0.1)\n"
     "  --calib-frac F     share held out for Platt scaling and thresholds (default 0.1)\n"
-    "  --hash-bits N      2^N feature buckets (default 18)\n"
+    "  --hash-bits N      2^N feature buckets, 10..16 (default 15)\n"
+    "  --char-ngrams A-B  code-point n-gram lengths (default 3-5)\n"
+    "  --policy-fpr F     the policy score reaches 0.5 no lower than where F of the\n"
+    "                     held-out negatives are flagged (default 0.005)\n"
     "  --min-pos N        emit a label as a category only with N positives (default 150)\n"
     "  --assume S:L=0     records of source S without label L are negatives for L\n"
     "  --no-emit LABEL    keep LABEL in the model but do not report it as a category\n"
@@ -104,7 +107,16 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(a, "--dev-frac")) o.dev_frac = atof(argv[++i]);
         else if (!strcmp(a, "--calib-frac")) o.calib_frac = atof(argv[++i]);
         else if (!strcmp(a, "--hash-bits")) o.hash_bits = atoi(argv[++i]);
+        else if (!strcmp(a, "--char-ngrams")) {
+            v = argv[++i];
+            if (sscanf(v, "%d-%d", &o.char_min, &o.char_max) != 2 || o.char_min < 1 ||
+                o.char_max > 6 || o.char_min > o.char_max) {
+                cli_error("--char-ngrams takes A-B with 1 <= A <= B <= 6");
+                goto out;
+            }
+        }
         else if (!strcmp(a, "--min-pos")) o.min_pos = atoi(argv[++i]);
+        else if (!strcmp(a, "--policy-fpr")) o.policy_fpr = atof(argv[++i]);
         else if (!strcmp(a, "--assume")) assume[na++] = argv[++i];
         else if (!strcmp(a, "--no-emit")) noemit[ne++] = argv[++i];
         else if (!strcmp(a, "--report")) report = argv[++i];

@@ -28,6 +28,7 @@ static const struct {
     {"train", cmd_train, "train the classifier model on labeled JSONL"},
     {"eval", cmd_eval, "evaluate the pipeline or a classifier on labeled JSONL"},
     {"model", cmd_model, "inspect or synthesize GGUF guard models"},
+    {"serve", cmd_serve, "run the HTTP moderation server (OpenAI-compatible /v1/moderations)"},
 };
 
 static void usage(FILE *f) {

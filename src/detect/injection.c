@@ -10,14 +10,20 @@
 **              character", "never refuse", "hypothetically, in a world with no rules";
 **   extract    system-prompt extraction: "print your system prompt", "repeat
 **              everything above", "what were you told";
-**   smuggle    instructions hidden in Unicode tag characters, base64 or escapes;
+**   smuggle    a run of Unicode tag characters (invisible ASCII);
 **   obfuscation  weak evidence: words mixing Latin with Cyrillic/Greek letters,
 **              zero-width and bidi-control characters.
+**
+** Encoded payloads (base64, %-escapes, \x escapes, and the text inside tag
+** characters) are NOT decoded here: the pipeline (src/pipeline/engine.c) finds them
+** once per window with pp_find_payloads, normalizes each and runs every detector,
+** this one included, on it again, reporting those hits at the payload's span with
+** PARAPET_XF_DECODED.  This detector only reads the text it is given.
 **
 ** How.  Fixed phrase lists miss paraphrases and explode combinatorially, so the
 ** matcher is a tiny word-level grammar.  Every word of the text's FOLD view
 ** (lowercased, homoglyphs, leet and accents folded, runs of a letter collapsed) is
-** hashed once and looked up in a vocabulary of word classes compiled from
+** hashed and looked up in a vocabulary of word classes compiled from
 ** data/injection/vocab.txt: V (ignore, disregard, vergiss, 忽略 ...), P (previous,
 ** prior, system ...), O (instructions, guidelines ...), and so on; a class entry may
 ** be a multi-word phrase ("pay no attention to").  A rule is a short sequence of
@@ -36,17 +42,33 @@
 ** matches are recorded with weight 0), so a long template repeating "stay in
 ** character" is not counted ten times.  Scores combine by noisy-OR (pp_scan_add).
 **
-** Cost.  Each word costs one hash and one table probe.  A rule is tried only in a
-** window that contains a word of every class the rule requires, and only at words
-** that can start it, so a benign 150-byte text usually runs no rule at all.  Words are tokenized into a fixed stack window (TOK_CHUNK words,
-** slid forward keeping MAX_SPAN words of overlap) so nothing is allocated per scan
-** except the hits themselves.
+** Cost.  The detector runs on every text, and almost every text is benign, so the
+** common path is a gate that proves no rule can match:
+**
+**   1. Tokenize: one pass over the fold view with a byte-class table; a word that
+**      is already in canonical form (lower-case ASCII letters and digits, no
+**      repeated character -- nearly every word of a fold view) is hashed straight
+**      from memory, eight bytes per multiply; other words are folded character by
+**      character into the same hash.
+**   2. Gate: the word classes split into COMMON ones ("the", "your", "all", "you",
+**      "never" ...; each in more than ~2% of ordinary texts) and rare ones (the
+**      verbs, objects and markers that make a phrase an attack).  A 4 KiB bit filter
+**      over the words (and first words of phrases) of rare classes lets only a few
+**      words reach the vocabulary table; for those, the exact rare classes present
+**      in the text are collected, multi-word phrases verified.  A rule needs every
+**      one of its required rare elements; when no rule has them all (about 97% of
+**      ordinary texts) the scan ends here.
+**   3. Grammar: otherwise every word gets its full class set and the surviving rules
+**      are tried, per window of TOK_CHUNK words, only at words that can start them.
+**
+** Words are kept in a fixed stack window (TOK_CHUNK words, slid forward keeping
+** MAX_SPAN words of overlap), so nothing is allocated per scan except the hits.
 **
 ** Word hashing lowercases ASCII, Latin-1, Greek and Cyrillic, strips Latin-1
-** accents and collapses runs of one character, so it agrees with the fold view
-** produced by any normalizer that honours text.h, and also works on raw decoded
-** payloads (base64 text) that never went through the normalizer.  Vocabulary
-** phrases go through pp_fold_pattern and then the same tokenizer.
+** accents and combining accents and collapses runs of one character, so it agrees
+** with the fold view produced by any normalizer that honours text.h even where the
+** fold view is not fully canonical (digit runs, say).  Vocabulary phrases go
+** through pp_fold_pattern and then the same tokenizer.
 */
 #include "detector.h"
 #include "payload.h"
@@ -233,16 +255,23 @@ static const rule rules[] = {
 #define N_RULES PP_ARRAY_LEN(rules)
 _Static_assert(PP_ARRAY_LEN(rules) <= 255, "rule indices are stored in bytes");
 
+/* Word classes that ordinary text is full of: each appears in more than ~5% of the
+** texts of the training corpora (measured on the fold view: "the" 73%, "a" 25%,
+** "your" 24%, "you" 22%, "all" 16%, "never" 11% ...).  The gate ignores them and
+** tracks the others (rare classes, at most ~4%); every rule must have at least one
+** required element made only of rare classes, which inj_open checks. */
+#define COMMON_CLASSES                                                                 \
+    (C(D) | C(ART) | C(Y) | C(YOU) | C(Q) | C(MODEPRE) | C(NEVER) | C(ME) | C(WITHOUT) | \
+     C(E) | C(ACTASW) | C(TXT) | C(P))
+#define RARE_CLASSES (~COMMON_CLASSES)
+
 /* Rule names of the non-grammar evidence. */
 #define R_TAG "smuggle.tag_chars"
-#define R_B64 "smuggle.base64_injection"
-#define R_ESC "smuggle.escaped_injection"
 #define R_MIXED "obfuscation.mixed_script"
 #define R_ZW "obfuscation.zero_width"
 #define R_BIDI "obfuscation.bidi"
 
 #define W_TAG 0.6f
-#define W_HIDDEN 0.4f /* combined with the decoded match: hiding it is itself evidence */
 #define W_MIXED 0.2f
 #define W_ZW 0.1f
 #define W_BIDI 0.2f
@@ -264,6 +293,28 @@ typedef struct tok {
     int32_t chain;  /* first such phrase, or -1 */
     uint8_t brk;    /* BRK_* seen between the previous word and this one */
 } tok;
+
+/* Classes of a byte for the tokenizer (table in injection.bclass, built at open). */
+enum {
+    BC_SEP,   /* ASCII punctuation, space, control: separates words */
+    BC_WORD,  /* a-z, 0-9: word byte that is already folded */
+    BC_UPPER, /* A-Z: word byte the hash must lowercase */
+    BC_SENT,  /* . ! ? ; newline: ends a sentence */
+    BC_SOFT,  /* , : */
+    BC_HIGH   /* >= 0x80: decode to decide */
+};
+
+static void bclass_init(uint8_t bc[256]) {
+    for (int c = 0; c < 256; c++) {
+        uint8_t k = BC_SEP;
+        if (c >= 0x80) k = BC_HIGH;
+        else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) k = BC_WORD;
+        else if (c >= 'A' && c <= 'Z') k = BC_UPPER;
+        else if (c == '.' || c == '!' || c == '?' || c == ';' || c == '\n') k = BC_SENT;
+        else if (c == ',' || c == ':') k = BC_SOFT;
+        bc[c] = k;
+    }
+}
 
 /* Scripts written without spaces: each character is a word. */
 static int cp_unspaced(uint32_t c) {
@@ -305,43 +356,83 @@ static uint32_t cp_fold(uint32_t c) {
     return c;
 }
 
-#define FNV_BASIS 1469598103934665603ull
-#define FNV_PRIME 1099511628211ull
+/* The word hash.  A word's canonical form is the UTF-8 of its code points after
+** cp_fold, without combining accents (U+0300..036F) and with runs of one code point
+** collapsed.  Its hash mixes the canonical bytes eight at a time (little-endian,
+** the last chunk zero-padded) and then the length.  Two ways compute it: straight
+** from memory when the word is already canonical (hash_bytes), and byte by byte
+** while folding (hasher); they agree by construction, which the tests check. */
+#define H_SEED 0x243F6A8885A308D3ull
+#define H_MUL 0x9E3779B97F4A7C15ull
 
-/* Reads the next word of s[*pos..n) into *t (a, b, h, brk; the class fields are
-** left for the caller).  Returns 0 at the end of the string. */
-static int next_token(const char *s, size_t n, size_t *pos, tok *t) {
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = *pos;
-    uint8_t brk = 0;
-    while (i < n) {
-        unsigned c = u[i];
-        if (c < 0x80) {
-            if ((c | 32) - 'a' < 26 || c - '0' < 10) break;
-            if (c == '.' || c == '!' || c == '?' || c == ';' || c == '\n') brk |= BRK_SENT;
-            else if (c == ',' || c == ':') brk |= BRK_SOFT;
-            i++;
-            continue;
+static uint64_t load_le64(const unsigned char *p) {
+    uint64_t x;
+    memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap64(x);
+#endif
+    return x;
+}
+
+static uint64_t h_chunk(uint64_t h, uint64_t c) {
+    h = (h ^ c) * H_MUL;
+    return h ^ (h >> 29);
+}
+
+static uint64_t h_final(uint64_t h, size_t len) {
+    h ^= (uint64_t)len * 0xC2B2AE3D27D4EB4Full;
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ull;
+    h ^= h >> 32;
+    return h ? h : 1;
+}
+
+/* Hash of the bytes s[a,b) as they are (s holds n bytes; nothing past s[n-1] is
+** read). */
+static uint64_t hash_bytes(const unsigned char *s, size_t n, size_t a, size_t b) {
+    uint64_t h = H_SEED;
+    size_t p = a;
+    for (; p + 8 <= b; p += 8) h = h_chunk(h, load_le64(s + p));
+    size_t r = b - p;
+    if (r) {
+        uint64_t c;
+        if (p + 8 <= n) {
+            c = load_le64(s + p) & ((1ull << (8 * r)) - 1);
+        } else {
+            unsigned char t[8] = {0};
+            memcpy(t, s + p, r);
+            c = load_le64(t);
         }
-        uint32_t cp;
-        size_t k = pp_utf8_decode(s + i, n - i, &cp);
-        if (!k) { i++; continue; }
-        if (cp_unspaced(cp)) { /* a one-character word */
-            t->a = (uint32_t)i;
-            t->b = (uint32_t)(i + k);
-            t->h = (FNV_BASIS ^ cp) * FNV_PRIME;
-            t->brk = brk;
-            *pos = i + k;
-            return 1;
-        }
-        if (!cp_separator(cp)) break;
-        brk |= cp_break(cp);
-        i += k;
+        h = h_chunk(h, c);
     }
-    if (i >= n) { *pos = n; return 0; }
-    uint64_t h = FNV_BASIS;
+    return h_final(h, b - a);
+}
+
+/* The same hash, fed one canonical byte at a time. */
+typedef struct hasher {
+    uint64_t h, acc;
+    size_t len;
+} hasher;
+
+static void h_put(hasher *w, unsigned char b) {
+    w->acc |= (uint64_t)b << (8 * (w->len & 7));
+    if ((++w->len & 7) == 0) {
+        w->h = h_chunk(w->h, w->acc);
+        w->acc = 0;
+    }
+}
+
+static uint64_t h_done(hasher *w) {
+    if (w->len & 7) w->h = h_chunk(w->h, w->acc);
+    return h_final(w->h, w->len);
+}
+
+/* Scans the word starting at s[i] the slow way (decoding, folding, collapsing
+** runs), stores its hash in *h and returns the offset just past it. */
+static size_t word_slow(const char *s, size_t n, size_t i, uint64_t *h) {
+    const unsigned char *u = (const unsigned char *)s;
+    hasher w = {H_SEED, 0, 0};
     uint32_t prev = 0;
-    size_t a = i;
     while (i < n) {
         unsigned c = u[i];
         uint32_t cp;
@@ -356,13 +447,100 @@ static int next_token(const char *s, size_t n, size_t *pos, tok *t) {
         i += k;
         if (cp >= 0x300 && cp <= 0x36F) continue; /* combining accent */
         cp = cp_fold(cp);
-        if (cp == prev) continue; /* runs of one letter count once */
+        if (cp == prev) continue; /* runs of one character count once */
         prev = cp;
-        h = (h ^ cp) * FNV_PRIME;
+        char e[4];
+        size_t m = pp_utf8_encode(cp, e);
+        for (size_t q = 0; q < m; q++) h_put(&w, (unsigned char)e[q]);
     }
+    *h = h_done(&w);
+    return i;
+}
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* 0x80 in each byte of x that is an ASCII lower-case letter or digit, 0 elsewhere
+** (exact per byte: the "hasbetween" construction, no carries between bytes). */
+static uint64_t swar_word(uint64_t x) {
+    uint64_t lo = x & (ONES * 127);
+    uint64_t az = (ONES * (127 + 'z' + 1) - lo) & ~x & (lo + ONES * (127 - ('a' - 1)));
+    uint64_t dg = (ONES * (127 + '9' + 1) - lo) & ~x & (lo + ONES * (127 - ('0' - 1)));
+    return (az | dg) & HIGHS;
+}
+
+/* Reads the next word of s[*pos..n) into *t (a, b, h, brk; the class fields are
+** left for the caller).  bc is the byte-class table.  Returns 0 at the end of the
+** string. */
+static int next_token(const uint8_t *bc, const char *s, size_t n, size_t *pos, tok *t) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = *pos;
+    uint8_t brk = 0;
+    for (;;) {
+        if (i >= n) {
+            *pos = n;
+            return 0;
+        }
+        unsigned k = bc[u[i]];
+        if (k == BC_WORD || k == BC_UPPER) break;
+        if (k != BC_HIGH) {
+            brk |= k == BC_SENT ? BRK_SENT : k == BC_SOFT ? BRK_SOFT : 0;
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        size_t l = pp_utf8_decode(s + i, n - i, &cp);
+        if (!l) { i++; continue; }
+        if (cp_unspaced(cp)) { /* a one-character word */
+            t->a = (uint32_t)i;
+            t->b = (uint32_t)(i + l);
+            t->h = hash_bytes(u, n, i, i + l);
+            t->brk = brk;
+            *pos = i + l;
+            return 1;
+        }
+        if (!cp_separator(cp)) break; /* a word starting with a non-ASCII letter */
+        brk |= cp_break(cp);
+        i += l;
+    }
+    size_t a = i;
+    /* Fast path: find the end of a run of a-z0-9 eight bytes at a time. */
+    for (;;) {
+        if (i + 8 > n) {
+            while (i < n && bc[u[i]] == BC_WORD) i++;
+            break;
+        }
+        uint64_t stop = ~swar_word(load_le64(u + i)) & HIGHS;
+        if (stop) {
+            i += (size_t)__builtin_ctzll(stop) >> 3;
+            break;
+        }
+        i += 8;
+    }
+    size_t len = i - a;
+    int slow = !len || (i < n && (bc[u[i]] == BC_UPPER || u[i] >= 0x80));
+    if (!slow && len <= 8) {
+        /* One chunk: hash it here, after checking for a run ("2000") to collapse. */
+        uint64_t c;
+        if (a + 8 <= n) {
+            c = load_le64(u + a);
+        } else {
+            unsigned char tmp[8] = {0};
+            memcpy(tmp, u + a, len);
+            c = load_le64(tmp);
+        }
+        uint64_t keep = len == 8 ? ~0ull : (1ull << (8 * len)) - 1;
+        c &= keep;
+        uint64_t d = (c ^ (c >> 8)) | ~(keep >> 8); /* byte j: c[j] ^ c[j+1], j < len-1 */
+        if ((d - ONES) & ~d & HIGHS) slow = 1;
+        else t->h = h_final(h_chunk(H_SEED, c), len);
+    } else if (!slow) {
+        for (size_t k = a + 1; k < i && !slow; k++) slow = u[k] == u[k - 1];
+        if (!slow) t->h = hash_bytes(u, n, a, i);
+    }
+    if (slow) i = word_slow(s, n, a, &t->h);
     t->a = (uint32_t)a;
     t->b = (uint32_t)i;
-    t->h = h ? h : 1;
     t->brk = brk;
     *pos = i;
     return 1;
@@ -383,12 +561,28 @@ typedef struct slot {
     int32_t chain;
 } slot;
 
+#define FILTER_BITS 16 /* 8 KiB: fits L1 next to the byte-class table */
+#define FILTER_AT(h) ((size_t)((h) >> (64 - FILTER_BITS)))
+/* Key of two consecutive words in the filter. */
+#define PAIR_KEY(h1, h2) (((h1) ^ ((h2) >> 7)) * 0xD1B54A32D192ED03ull)
+
 typedef struct injection {
     slot *tab;      /* (mask + 1) open-addressing slots */
     size_t mask;
     size_t used;
     phrase *ph;     /* (n_ph) */
     size_t n_ph, cap_ph;
+    uint8_t bclass[256];                          /* BC_* of each byte */
+    /* The gate's bit filter (top bits of the hash; the table uses the low ones):
+    ** bit FILTER_AT(h) for every word h of a rare class, and FILTER_AT(PAIR_KEY(h1,
+    ** h2)) for the first two words of every phrase of a rare class.  Phrases often
+    ** start with a common word ("not bound by", "you are now", 不要理会), so it is
+    ** the pair that must be unusual. */
+    uint64_t filter[(1u << FILTER_BITS) / 64];
+    /* Per rule: the class masks of its required elements made only of rare
+    ** classes; the rule can match only if the text has a word of each. */
+    uint64_t rare_req[N_RULES][MAX_ELEMS];
+    uint8_t n_rare[N_RULES];
 } injection;
 
 static slot *slot_find(const injection *R, uint64_t key) {
@@ -416,7 +610,7 @@ static int vocab_add(injection *R, const char *s, size_t n, uint64_t cls) {
     uint64_t h[MAX_PHRASE];
     size_t nw = 0, pos = 0;
     tok t;
-    while (next_token(s, n, &pos, &t)) {
+    while (next_token(R->bclass, s, n, &pos, &t)) {
         if (nw == MAX_PHRASE) return 1;
         h[nw++] = t.h;
     }
@@ -520,7 +714,7 @@ static pp_status vocab_parse(injection *R, const char *name, const char *s, size
 
 /* The string being matched and how to reach the caller's original bytes. */
 typedef struct source {
-    const char *s;      /* fold view or decoded payload */
+    const char *s;      /* the fold view */
     size_t n;
     const pp_view *map; /* fold view's offset map, or NULL: s is its own original */
     const char *raw;    /* the original bytes (for F_UPPER) */
@@ -620,43 +814,121 @@ static int flags_ok(const source *S, const tok *tk, int n_tok, int done, int end
     return 1;
 }
 
+/* Is bit FILTER_AT(h) set? */
+static int filter_has(const injection *R, uint64_t h) {
+    size_t b = FILTER_AT(h);
+    return (int)((R->filter[b >> 6] >> (b & 63)) & 1);
+}
+
+/* Fills the class fields of tk[0..n) from the vocabulary. */
+static void classify(const injection *R, tok *tk, int n) {
+    for (int k = 0; k < n; k++) {
+        const slot *sl = slot_find(R, tk[k].h);
+        tk[k].cls = sl->cls;
+        tk[k].pcls = sl->pcls;
+        tk[k].chain = sl->key ? sl->chain : -1;
+    }
+}
+
+/* The gate (see the header).  Tokenizes all of S, TOK_CHUNK words at a time into
+** tk, and returns the rare classes that have a word (or a whole phrase) in the
+** text.  Exact except for a phrase cut by a chunk boundary, which counts as
+** present.  When every word fit in the first chunk, *whole is set and tk[0..*n)
+** holds them (hashes and spans only), ready for the grammar. */
+static uint64_t gate(const injection *R, const source *S, tok *tk, int *n, int *whole) {
+    uint64_t have = 0;
+    size_t pos = 0;
+    int done = 0, first = 1;
+    while (!done) {
+        int m = 0;
+        while (m < TOK_CHUNK) {
+            if (!next_token(R->bclass, S->s, S->n, &pos, &tk[m])) { done = 1; break; }
+            m++;
+        }
+        for (int k = 0; k < m; k++) {
+            uint64_t h = tk[k].h;
+            int single = filter_has(R, h), pair;
+            if (k + 1 < m)
+                pair = !(tk[k + 1].brk & BRK_SENT) && filter_has(R, PAIR_KEY(h, tk[k + 1].h));
+            else
+                pair = !done; /* the next word is in the next chunk */
+            if (!single && !pair) continue;
+            const slot *sl = slot_find(R, h);
+            have |= sl->cls & RARE_CLASSES;
+            if (!pair || !(sl->pcls & RARE_CLASSES & ~have)) continue;
+            for (int32_t q = sl->chain; q >= 0; q = R->ph[q].next) {
+                const phrase *ph = &R->ph[q];
+                if (!(ph->cls & RARE_CLASSES & ~have)) continue;
+                int ok = 1;
+                if (k + ph->n > m) {
+                    ok = !done; /* cut by the chunk: assume it is there */
+                } else {
+                    for (int z = 1; z < ph->n && ok; z++)
+                        ok = tk[k + z].h == ph->h[z] && !(tk[k + z].brk & BRK_SENT);
+                }
+                if (ok) have |= ph->cls & RARE_CLASSES;
+            }
+        }
+        if (first) {
+            *n = m;
+            *whole = done;
+            first = 0;
+        }
+    }
+    return have;
+}
+
+/* Does rule r require a class that window-level presence mask `have` lacks? */
+static int rule_viable(size_t r, uint64_t have) {
+    for (int e = 0; e < MAX_ELEMS && rules[r].e[e].cls; e++)
+        if (rules[r].e[e].min && !(rules[r].e[e].cls & have)) return 0;
+    return 1;
+}
+
 typedef void (*match_fn)(void *ud, int rule_idx, size_t a, size_t b);
 
 /* Runs the grammar over S and calls cb for each reported match, in order of start,
 ** with the match's byte span in S->s.  Allocates nothing. */
 static void run_grammar(const injection *R, const source *S, match_fn cb, void *ud) {
     tok tk[TOK_CHUNK];
-    int n = 0, i = 0, done = 0;
+    int n = 0, whole = 0;
+    uint64_t rare = gate(R, S, tk, &n, &whole);
+    if (!rare) return;
+    /* Rules whose rare elements all occur in the text. */
+    uint8_t cand[N_RULES];
+    int nc = 0;
+    for (size_t r = 0; r < N_RULES; r++) {
+        int ok = 1;
+        for (int e = 0; ok && e < R->n_rare[r]; e++) ok = (R->rare_req[r][e] & rare) != 0;
+        if (ok) cand[nc++] = (uint8_t)r;
+    }
+    if (!nc) return;
+
+    int i = 0, done = whole;
     size_t pos = 0;
     size_t last_end[G_COUNT] = {0};
+    if (whole) classify(R, tk, n);
+    else n = 0; /* the gate slid past the first chunk: tokenize again */
     for (;;) {
         while (n < TOK_CHUNK && !done) {
-            tok *t = &tk[n];
-            if (!next_token(S->s, S->n, &pos, t)) { done = 1; break; }
-            const slot *sl = slot_find(R, t->h);
-            t->cls = sl->cls;
-            t->pcls = sl->pcls;
-            t->chain = sl->key ? sl->chain : -1;
+            if (!next_token(R->bclass, S->s, S->n, &pos, &tk[n])) { done = 1; break; }
+            classify(R, &tk[n], 1);
             n++;
         }
         int limit = done ? n : n - MAX_SPAN;
-        /* Pre-filter: a rule is viable in this window only if every element it
-        ** requires has a word of its class somewhere in the window.  For most
-        ** benign texts no rule survives and the loop below does nothing. */
+        /* A candidate rule is viable in this window only if every element it
+        ** requires has a word of its class (or the first word of a phrase of it)
+        ** somewhere in the window. */
         uint64_t have = 0, first = 0;
         uint8_t viable[N_RULES];
         int nv = 0;
         for (int k = 0; k < n; k++) have |= tk[k].cls | tk[k].pcls;
-        for (size_t r = 0; r < N_RULES; r++) {
-            int ok = 1;
-            for (int e = 0; ok && e < MAX_ELEMS && rules[r].e[e].cls; e++)
-                ok = !rules[r].e[e].min || (rules[r].e[e].cls & have);
-            if (ok) {
-                viable[nv++] = (uint8_t)r;
-                first |= rules[r].e[0].cls;
-            }
+        for (int c = 0; c < nc; c++) {
+            if (!rule_viable(cand[c], have)) continue;
+            viable[nv++] = cand[c];
+            first |= rules[cand[c]].e[0].cls;
         }
-        for (; i < limit; i++) {
+        for (; nv && i < limit; i++) {
             uint64_t any = tk[i].cls | tk[i].pcls;
             if (!(any & first)) continue;
             mctx cx = {R, tk, PP_MIN(n, i + MAX_SPAN), i};
@@ -714,50 +986,16 @@ static void on_fold_match(void *ud, int r, size_t a, size_t b) {
     report(st, &st->reported[r], rules[r].weight, os, oe, rules[r].name, pp_view_xf(v, a, b));
 }
 
-static void on_payload_match(void *ud, int r, size_t a, size_t b) {
-    float *best = ud;
-    if (rules[r].weight > *best) *best = rules[r].weight;
-}
-
-/* Best rule weight found in a decoded payload, 0 if none. */
-static float payload_weight(const injection *R, const char *dec, size_t n) {
-    source S = {dec, n, NULL, dec, n};
-    float best = 0;
-    run_grammar(R, &S, on_payload_match, &best);
-    return best;
-}
-
-/* Tag characters, base64 and escapes. */
-static void scan_payloads(const injection *R, scan_state *st) {
+/* Runs of tag characters in the original bytes: their presence is the evidence (a
+** human reviewer cannot see them).  What they spell is the pipeline's business: it
+** decodes them with pp_find_payloads and scans the result. */
+static void scan_tags(scan_state *st) {
     const pp_text *t = st->t;
-    char dec[1024];
-    size_t pos, a, b, dn, fn;
-    uint8_t cnt_tag = 0, cnt_b64 = 0, cnt_esc = 0;
-
-    if (t->orig && memchr(t->orig, 0xF3, t->orig_len)) {
-        pos = 0;
-        while (pp_payload_next_tag(t->orig, t->orig_len, &pos, &a, &b, dec, sizeof dec, &dn, &fn))
-            if (fn) report(st, &cnt_tag, W_TAG, a, b, R_TAG, PARAPET_XF_INVISIBLE | PARAPET_XF_DECODED);
-    }
-    const pp_view *v = &t->base;
-    pos = 0;
-    while (v->n && pp_payload_next_base64(v->s, v->n, &pos, &a, &b, dec, sizeof dec, &dn, &fn)) {
-        float w = payload_weight(R, dec, dn);
-        if (w <= 0) continue;
-        size_t os, oe;
-        pp_view_span(v, a, b, &os, &oe);
-        report(st, &cnt_b64, 1.0f - (1.0f - w) * (1.0f - W_HIDDEN), os, oe, R_B64, PARAPET_XF_DECODED);
-    }
-    if (!memchr(v->s, '%', v->n) && !memchr(v->s, '\\', v->n)) return;
-    pos = 0;
-    int kind;
-    while (pp_payload_next_escaped(v->s, v->n, &pos, &a, &b, dec, sizeof dec, &dn, &fn, &kind)) {
-        float w = payload_weight(R, dec, dn);
-        if (w <= 0) continue;
-        size_t os, oe;
-        pp_view_span(v, a, b, &os, &oe);
-        report(st, &cnt_esc, 1.0f - (1.0f - w) * (1.0f - W_HIDDEN), os, oe, R_ESC, PARAPET_XF_DECODED);
-    }
+    char dec[64];
+    size_t pos = 0, a, b, dn, fn;
+    uint8_t cnt = 0;
+    while (pp_payload_next_tag(t->orig, t->orig_len, &pos, &a, &b, dec, sizeof dec, &dn, &fn))
+        if (fn) report(st, &cnt, W_TAG, a, b, R_TAG, PARAPET_XF_INVISIBLE | PARAPET_XF_DECODED);
 }
 
 static int latin_letter(uint32_t c) {
@@ -837,9 +1075,10 @@ static pp_status inj_scan(const void *self, pp_scan *s) {
         source S = {t->fold.s, t->fold.n, &t->fold, t->orig, t->orig_len};
         run_grammar(R, &S, on_fold_match, &st);
     }
-    scan_payloads(R, &st);
+    /* The normalizer's signals say whether the rarer scans have anything to find. */
+    if (t->orig && (t->signals & PP_SIG_TAG_CHARS)) scan_tags(&st);
     if (t->signals & PP_SIG_MIXED_SCRIPT) scan_mixed_script(&st);
-    if (t->orig && (memchr(t->orig, 0xE2, t->orig_len) || memchr(t->orig, 0xEF, t->orig_len)))
+    if (t->orig && (t->signals & (PP_SIG_ZERO_WIDTH | PP_SIG_BIDI | PP_SIG_INVISIBLE)))
         scan_invisible(&st);
     return s->oom ? PARAPET_ERR_NOMEM : PARAPET_OK;
 }
@@ -854,21 +1093,52 @@ static void inj_close(void *self) {
     pp_free(R);
 }
 
-static pp_status inj_open(const pp_detector_config *cfg, void **self, char **detail) {
-    static const char *const vocab = "data/injection/vocab.txt";
-    *self = NULL;
-    for (size_t r = 0; r < N_RULES; r++) { /* the table is code: these are bugs */
+/* Checks the rule table (it is code: a failure is a bug, reported as INTERNAL) and
+** records each rule's rare required elements for the gate. */
+static pp_status rules_prepare(injection *R, char **detail) {
+    for (size_t r = 0; r < N_RULES; r++) {
         const elem *e0 = &rules[r].e[0];
         if (!e0->cls || e0->min < 1 || e0->gap || rules[r].group >= G_COUNT) {
             if (detail) *detail = pp_asprintf("injection rule %s: bad first element", rules[r].name);
             return PARAPET_ERR_INTERNAL;
         }
-        for (int e = 0; e < MAX_ELEMS; e++)
-            if (rules[r].e[e].max > MAX_REP) {
+        R->n_rare[r] = 0;
+        for (int e = 0; e < MAX_ELEMS && rules[r].e[e].cls; e++) {
+            const elem *el = &rules[r].e[e];
+            if (el->max > MAX_REP) {
                 if (detail) *detail = pp_asprintf("injection rule %s: repeat > %d", rules[r].name, MAX_REP);
                 return PARAPET_ERR_INTERNAL;
             }
+            if (el->min && !(el->cls & COMMON_CLASSES)) R->rare_req[r][R->n_rare[r]++] = el->cls;
+        }
+        if (!R->n_rare[r]) {
+            if (detail)
+                *detail = pp_asprintf("injection rule %s: every required element has a common "
+                                      "class, so the gate could never skip it", rules[r].name);
+            return PARAPET_ERR_INTERNAL;
+        }
     }
+    return PARAPET_OK;
+}
+
+static void filter_set(injection *R, uint64_t key) {
+    size_t b = FILTER_AT(key);
+    R->filter[b >> 6] |= 1ull << (b & 63);
+}
+
+/* Sets the gate's filter bits: every word of a rare class, and the first two words
+** of every phrase of a rare class. */
+static void filter_build(injection *R) {
+    memset(R->filter, 0, sizeof R->filter);
+    for (size_t i = 0; i <= R->mask; i++)
+        if (R->tab[i].key && (R->tab[i].cls & RARE_CLASSES)) filter_set(R, R->tab[i].key);
+    for (size_t k = 0; k < R->n_ph; k++)
+        if (R->ph[k].cls & RARE_CLASSES) filter_set(R, PAIR_KEY(R->ph[k].h[0], R->ph[k].h[1]));
+}
+
+static pp_status inj_open(const pp_detector_config *cfg, void **self, char **detail) {
+    static const char *const vocab = "data/injection/vocab.txt";
+    *self = NULL;
     const pp_blob *blob = pp_embedded_find(vocab);
     if (!blob) {
         if (detail) *detail = pp_asprintf("%s is not embedded in the library", vocab);
@@ -876,14 +1146,21 @@ static pp_status inj_open(const pp_detector_config *cfg, void **self, char **det
     }
     injection *R = pp_calloc(1, sizeof *R);
     if (!R) return PARAPET_ERR_NOMEM;
+    pp_status st = rules_prepare(R, detail);
+    if (st != PARAPET_OK) {
+        pp_free(R);
+        return st;
+    }
+    bclass_init(R->bclass);
     R->tab = pp_calloc(1024, sizeof *R->tab);
     if (!R->tab) { pp_free(R); return PARAPET_ERR_NOMEM; }
     R->mask = 1023;
-    pp_status st = vocab_parse(R, vocab, (const char *)blob->data, blob->len, detail);
+    st = vocab_parse(R, vocab, (const char *)blob->data, blob->len, detail);
     if (st != PARAPET_OK) {
         inj_close(R);
         return st;
     }
+    filter_build(R);
     *self = R;
     return PARAPET_OK;
 }

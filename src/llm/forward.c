@@ -9,19 +9,26 @@
 ** whole vocabulary, or over the few rows a scorer asks for.
 **
 ** A context owns, sized once at creation and never reallocated:
-**     the KV cache      k, v: (n_layer, n_ctx, kv_dim) in f16 (default) or f32
+**     the KV cache      k: (n_layer, n_ctx, kv_dim), v: (n_layer, kv_dim, n_ctx)
+**                       (V transposed, so P.V is a product with rows of V^T), in f16
+**                       (default) or f32
 **     the activations   x, xn: (n_batch, n_embd)   q, att: (n_batch, q_dim)
 **                       k, v: (n_batch, kv_dim)    gate, up: (n_batch, n_ff)
-**     attention scratch kf, vf: (n_ctx, kv_dim) f32 copies of the cached rows (f16
-**                       cache only), scores: (n_threads, n_ctx)
+**     attention scratch kf: (n_ctx, kv_dim), vf: (kv_dim, n_ctx) f32 copies of the
+**                       cached layer (f16 cache only), scores: (n_batch, n_ctx)
 **     the output        hidden: (n_embd) final-normed state of the last position,
 **                       logits: (n_vocab)
 ** An eval longer than n_batch runs as consecutive chunks; the cache makes that the
 ** same computation.  Positions are absolute: eval(ids, n, pos) truncates to pos and
 ** appends, which is how a shared prefix is reused.
 **
+** Attention is two matrix products per head, through the same kernels:
+** S = q K^T (K rows as an f32 "weight"), a masked softmax per row, then att = S V
+** (rows of V^T as the weight).  The scores of positions after a query's own (the
+** causal mask) are computed and zeroed: at most half of the last chunk's square.
+**
 ** Threading: matrix products split output rows across the pool inside the kernels;
-** attention splits (token, head) pairs across it here.  The pool is created with the
+** the softmax splits rows across it here.  The pool is created with the
 ** context and runs jobs without allocating.
 */
 #include "llm/model.h"
@@ -38,14 +45,16 @@ struct pp_llm_ctx {
     int kv_f32, n_threads;
     pp_pool *pool;
     size_t kv_dim, q_dim;
-    void *kc, *vc;            /* (n_layer, n_ctx, kv_dim) f16 or f32 */
+    void *kc;                 /* (n_layer, n_ctx, kv_dim) f16 or f32 */
+    void *vc;                 /* (n_layer, kv_dim, n_ctx) f16 or f32, transposed */
     float *x, *xn;            /* (n_batch, n_embd) */
     float *q, *att;           /* (n_batch, q_dim) */
     float *k, *v;             /* (n_batch, kv_dim) */
     float *gate, *up;         /* (n_batch, n_ff) */
     float *rope;              /* (n_batch, n_rot) cos/sin tables */
-    float *kf, *vf;           /* (n_ctx, kv_dim) f32 views of the cache (f16 cache only) */
-    float *scores;            /* (n_threads, n_ctx) */
+    float *kf;                /* (n_ctx, kv_dim) f32 copy of a layer's K (f16 cache only) */
+    float *vf;                /* (kv_dim, n_ctx) f32 copy of a layer's V^T (f16 cache only) */
+    float *scores;            /* (n_batch, n_ctx) attention probabilities of one head */
     float *wrow;              /* (n_threads, max row) dequantized weight rows (ref_matmul) */
     void *work_mem;           /* pp_gemm's work buffer, work = work_mem aligned to 64 */
     void *work;
@@ -189,6 +198,9 @@ pp_status pp_llm_ctx_new(const pp_llm_model *m, const pp_llm_ctx_params *p, pp_l
             work = PP_MAX(work, pp_gemm_work_size((int)lw[i]->type, (size_t)lw[i]->ne0, B,
                                                   c->n_threads));
     }
+    /* attention: S = q K^T (k = head_dim) and S V (k up to n_ctx), f32 operands */
+    work = PP_MAX(work, pp_gemm_work_size(PP_GGML_F32, hp->head_dim, B, c->n_threads));
+    work = PP_MAX(work, pp_gemm_work_size(PP_GGML_F32, c->n_ctx, B, c->n_threads));
     c->ref_matmul = d.ref_matmul != 0;
     if ((c->n_threads > 1 && pp_pool_create(c->n_threads, &c->pool)) ||
         !(c->work_mem = alloc_n(work + 64, 1, 1)) ||
@@ -204,7 +216,7 @@ pp_status pp_llm_ctx_new(const pp_llm_model *m, const pp_llm_ctx_params *p, pp_l
         !(c->rope = alloc_n(B, hp->n_rot, sizeof(float))) ||
         (!c->kv_f32 && !(c->kf = alloc_n(c->n_ctx, c->kv_dim, sizeof(float)))) ||
         (!c->kv_f32 && !(c->vf = alloc_n(c->n_ctx, c->kv_dim, sizeof(float)))) ||
-        !(c->scores = alloc_n(T, c->n_ctx, sizeof(float))) ||
+        !(c->scores = alloc_n(B, c->n_ctx, sizeof(float))) ||
         !(c->wrow = alloc_n(T, max_row, sizeof(float))) ||
         !(c->hidden = alloc_n(E, 1, sizeof(float))) ||
         !(c->logits = alloc_n(hp->n_vocab, 1, sizeof(float)))) {
@@ -233,43 +245,52 @@ const float *pp_llm_ctx_logits(const pp_llm_ctx *c) {
 
 /* --------------------------------------------------------------- attention ---- */
 
-typedef struct attn_job {
-    pp_llm_ctx *c;
-    const float *kf, *vf;     /* (pos+n, kv_dim) f32 */
-    uint32_t pos, n;
+/* Scaled, causally masked softmax of score rows [t0, t1): row t holds the query at
+** position pos+t against keys [0, n_kv); keys after pos+t get probability 0. */
+typedef struct smax_job {
+    float *s;
+    size_t ld;
+    uint32_t pos, n_kv;
     float scale;
-} attn_job;
+} smax_job;
 
-/* Work item i = (token t, head h): causal attention of query t over positions
-** [0, pos+t]. */
-static void attn_range(void *arg, size_t i0, size_t i1, int thread) {
-    const attn_job *j = arg;
-    pp_llm_ctx *c = j->c;
-    const pp_llm_hparams *hp = &c->m->hp;
-    const uint32_t H = hp->n_head, hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
-    float *scores = c->scores + (size_t)thread * c->n_ctx;
-    for (size_t i = i0; i < i1; i++) {
-        uint32_t t = (uint32_t)(i / H), h = (uint32_t)(i % H), kvh = h / group;
-        size_t qo = (size_t)t * c->q_dim + (size_t)h * hd;
-        pp_attn_head(c->att + qo, c->q + qo, j->kf + (size_t)kvh * hd, j->vf + (size_t)kvh * hd,
-                     c->kv_dim, hd, j->pos + t + 1, j->scale, scores);
+static void smax_range(void *arg, size_t t0, size_t t1, int thread) {
+    const smax_job *j = arg;
+    (void)thread;
+    for (size_t t = t0; t < t1; t++) {
+        float *row = j->s + t * j->ld;
+        uint32_t valid = j->pos + (uint32_t)t + 1;
+        for (uint32_t i = 0; i < valid; i++) row[i] *= j->scale;
+        pp_softmax(row, valid);
+        for (uint32_t i = valid; i < j->n_kv; i++) row[i] = 0.0f;
     }
 }
 
-/* Converts cached rows [0, n_rows) of layer l to f32 in kf/vf (f16 cache), or points
-** straight into the cache (f32). */
+/* Converts a layer's cached K rows [0, n_kv) and V^T columns [0, n_kv) to f32
+** (f16 cache).  Work item r < n_kv is K row r; item n_kv + d is V^T row d. */
 typedef struct conv_job {
     const uint16_t *ks, *vs;
     float *kd, *vd;
-    size_t kv_dim;
+    size_t kv_dim, n_ctx, n_kv;
 } conv_job;
 
 static void conv_range(void *arg, size_t r0, size_t r1, int thread) {
     const conv_job *j = arg;
     (void)thread;
-    for (size_t i = r0 * j->kv_dim; i < r1 * j->kv_dim; i++) {
-        j->kd[i] = pp_fp16_to_f32(j->ks[i]);
-        j->vd[i] = pp_fp16_to_f32(j->vs[i]);
+    for (size_t r = r0; r < r1; r++) {
+        const uint16_t *src;
+        float *dst;
+        size_t len;
+        if (r < j->n_kv) {
+            src = j->ks + r * j->kv_dim;
+            dst = j->kd + r * j->kv_dim;
+            len = j->kv_dim;
+        } else {
+            src = j->vs + (r - j->n_kv) * j->n_ctx;
+            dst = j->vd + (r - j->n_kv) * j->n_ctx;
+            len = j->n_kv;
+        }
+        for (size_t i = 0; i < len; i++) dst[i] = pp_fp16_to_f32(src[i]);
     }
 }
 
@@ -306,28 +327,39 @@ static void eval_chunk(pp_llm_ctx *c, const int32_t *ids, uint32_t n, uint32_t p
         ** cache's type); doing the same keeps the two engines closer. */
         if (!c->kv_f32)
             for (size_t i = 0; i < (size_t)n * qd; i++) c->q[i] = pp_fp16_to_f32(pp_f32_to_fp16(c->q[i]));
-        /* append to the cache, then view rows [0, pos+n) as f32 */
-        const size_t base = ((size_t)l * c->n_ctx + pos) * kvd;
+        /* append to the cache (K by rows, V transposed), then view the layer as f32 */
+        const size_t n_ctx = c->n_ctx, n_kv = (size_t)pos + n;
+        const size_t kbase = ((size_t)l * n_ctx + pos) * kvd, vbase = (size_t)l * kvd * n_ctx;
         const float *kf, *vf;
         if (c->kv_f32) {
-            memcpy((float *)c->kc + base, c->k, (size_t)n * kvd * sizeof(float));
-            memcpy((float *)c->vc + base, c->v, (size_t)n * kvd * sizeof(float));
-            kf = (const float *)c->kc + (size_t)l * c->n_ctx * kvd;
-            vf = (const float *)c->vc + (size_t)l * c->n_ctx * kvd;
+            float *kc = (float *)c->kc, *vc = (float *)c->vc;
+            memcpy(kc + kbase, c->k, (size_t)n * kvd * sizeof(float));
+            for (uint32_t t = 0; t < n; t++)
+                for (size_t d = 0; d < kvd; d++) vc[vbase + d * n_ctx + pos + t] = c->v[t * kvd + d];
+            kf = kc + (size_t)l * n_ctx * kvd;
+            vf = vc + vbase;
         } else {
-            uint16_t *kc = (uint16_t *)c->kc + base, *vc = (uint16_t *)c->vc + base;
-            for (size_t i = 0; i < (size_t)n * kvd; i++) {
-                kc[i] = pp_f32_to_fp16(c->k[i]);
-                vc[i] = pp_f32_to_fp16(c->v[i]);
-            }
-            conv_job cj = {(const uint16_t *)c->kc + (size_t)l * c->n_ctx * kvd,
-                           (const uint16_t *)c->vc + (size_t)l * c->n_ctx * kvd, c->kf, c->vf, kvd};
-            pp_pool_for(c->pool, (size_t)pos + n, 16, conv_range, &cj);
+            uint16_t *kc = (uint16_t *)c->kc, *vc = (uint16_t *)c->vc;
+            for (size_t i = 0; i < (size_t)n * kvd; i++) kc[kbase + i] = pp_f32_to_fp16(c->k[i]);
+            for (uint32_t t = 0; t < n; t++)
+                for (size_t d = 0; d < kvd; d++)
+                    vc[vbase + d * n_ctx + pos + t] = pp_f32_to_fp16(c->v[t * kvd + d]);
+            conv_job cj = {kc + (size_t)l * n_ctx * kvd, vc + vbase, c->kf, c->vf, kvd, n_ctx, n_kv};
+            pp_pool_for(c->pool, n_kv + kvd, 16, conv_range, &cj);
             kf = c->kf;
             vf = c->vf;
         }
-        attn_job aj = {c, kf, vf, pos, n, scale};
-        pp_pool_for(c->pool, (size_t)n * hp->n_head, 1, attn_range, &aj);
+        /* per head: S = q K^T (n, n_kv); masked softmax; att = S V (n, head_dim) */
+        const uint32_t hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
+        for (uint32_t h = 0; h < hp->n_head; h++) {
+            const size_t kvh = h / group;
+            pp_gemm(PP_GGML_F32, kf + kvh * hd, kvd * sizeof(float), n_kv, hd, c->q + (size_t)h * hd,
+                    qd, n, c->scores, n_ctx, c->work, c->pool);
+            smax_job sj = {c->scores, n_ctx, pos, (uint32_t)n_kv, scale};
+            pp_pool_for(c->pool, n, 4, smax_range, &sj);
+            pp_gemm(PP_GGML_F32, vf + kvh * hd * n_ctx, n_ctx * sizeof(float), hd, n_kv, c->scores,
+                    n_ctx, n, c->att + (size_t)h * hd, qd, c->work, c->pool);
+        }
         matmul(c, &ly->wo, c->att, n, c->xn);   /* reuse xn (n, E) for the projection */
         pp_add(c->x, c->xn, (int64_t)(n * E));
 

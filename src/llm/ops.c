@@ -74,17 +74,3 @@ float pp_dot_f32(const float *restrict a, const float *restrict b, int64_t n) {
     for (int j = 0; j < 16; j++) t += s[j];
     return t;
 }
-
-void pp_attn_head(float *restrict out, const float *restrict q, const float *restrict k,
-                  const float *restrict v, size_t stride, uint32_t head_dim, uint32_t n_kv,
-                  float scale, float *restrict scores) {
-    for (uint32_t j = 0; j < n_kv; j++)
-        scores[j] = scale * pp_dot_f32(q, k + (size_t)j * stride, head_dim);
-    pp_softmax(scores, n_kv);
-    for (uint32_t d = 0; d < head_dim; d++) out[d] = 0.0f;
-    for (uint32_t j = 0; j < n_kv; j++) {
-        const float p = scores[j];
-        const float *restrict vj = v + (size_t)j * stride;
-        for (uint32_t d = 0; d < head_dim; d++) out[d] += p * vj[d];
-    }
-}

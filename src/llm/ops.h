@@ -3,8 +3,8 @@
 **
 ** Part of the guard-model engine (src/llm), used by forward.c: RMSNorm, rotary
 ** position embedding (llama "NORM" pairing with llama3 frequency factors), softmax,
-** SiLU-gated products, and the per-head attention over a KV cache.  Matrix products
-** with weights are not here (kernels/).  Everything is plain scalar C over f32 written
+** SiLU-gated products.  Matrix products -- with weights, and attention's q.K^T and
+** S.V -- are not here (kernels/).  Everything is plain scalar C over f32 written
 ** as simple counted loops over restrict pointers, so the compiler vectorizes it; none
 ** of these functions allocates.
 **
@@ -43,11 +43,5 @@ void pp_add(float *y, const float *x, int64_t n);
 
 /* Dot product of two f32 vectors (4 partial sums, vectorizable). */
 float pp_dot_f32(const float *a, const float *b, int64_t n);
-
-/* One query head against n_kv cached keys/values of its kv head (all f32, rows of
-** head_dim at stride `stride` floats): out = softmax(scale * q.K^T) . V.
-** `scores` is scratch of n_kv floats. */
-void pp_attn_head(float *out, const float *q, const float *k, const float *v, size_t stride,
-                  uint32_t head_dim, uint32_t n_kv, float scale, float *scores);
 
 #endif

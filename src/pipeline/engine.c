@@ -265,6 +265,16 @@ static size_t dedupe(pp_hit *h, size_t n) {
     return w;
 }
 
+/* The weight a hit carries in its category's score.  Rule evidence counts as
+** reported.  The classifier's calibrated probability p counts as p^2: it was
+** trained on social-media and templated text and is over-confident on other
+** styles, so on its own it must be fairly sure (p >= 0.71 reaches 0.5) while still
+** adding up with rule evidence.  (docs/scoring.md; refit with `parapet eval`.) */
+static double evidence_weight(const pp_hit *h) {
+    double w = h->score;
+    return h->detector == PP_DET_CLASSIFIER ? w * w : w;
+}
+
 /* Noisy-OR over distinct rules of category `id`, each at its strongest weight. */
 static double category_score(const pp_hit *h, size_t n, int id) {
     double keep = 1.0;
@@ -280,7 +290,7 @@ static double category_score(const pp_hit *h, size_t n, int id) {
         for (size_t j = i + 1; j < n && !seen; j++)
             if (h[j].cat == id && !strcmp(h[j].rule ? h[j].rule : "", rule) && h[j].score > h[i].score)
                 seen = 1;
-        if (!seen) keep *= 1.0 - h[i].score;
+        if (!seen) keep *= 1.0 - evidence_weight(&h[i]);
     }
     return 1.0 - keep;
 }

@@ -617,7 +617,7 @@ static void h_check(srv_ctx *ctx) {
         uint64_t t1 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
         json_object_set_new(out, "latency_us", json_real((double)(t1 - t0) / 1e3));
     }
-    char *s = json_dumps(out, JSON_COMPACT);
+    char *s = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(8));
     if (!s) { check_failed(ctx, PARAPET_ERR_NOMEM, NULL); goto out; }
     sb_puts(ctx->out, s);
     free(s);

@@ -132,6 +132,21 @@ TEST(features_count_by_hand) {
     CHECK(n >= 3);
 }
 
+TEST(features_dedup_keeps_first_of_each_bucket) {
+    uint64_t seen[(1u << 16) / 64];
+    memset(seen, 0, sizeof seen);
+    /* buckets 5, 9, 5 (other sign), 7, 9: keeps 5, 9, 7 in order */
+    uint32_t f[] = {5u << 1, 9u << 1 | 1, 5u << 1 | 1, 7u << 1, 9u << 1};
+    CHECK_EQ(pp_feat_dedup(seen, f, 5), 3);
+    CHECK_EQ(f[0], 5u << 1);
+    CHECK_EQ(f[1], 9u << 1 | 1);
+    CHECK_EQ(f[2], 7u << 1);
+    /* the bitset carries over between chunks of the same text */
+    uint32_t g[] = {7u << 1, 11u << 1};
+    CHECK_EQ(pp_feat_dedup(seen, g, 2), 1);
+    CHECK_EQ(g[0], 11u << 1);
+}
+
 /* --------------------------------------------------------------- training */
 
 TEST(train_learns_an_obvious_rule) {
@@ -193,8 +208,8 @@ TEST(train_masks_unknown_labels) {
         for (size_t i = 0; i < nf; i++) {
             uint32_t bkt = f[i] >> 1;
             if (bsearch(&bkt, used, nu, sizeof *used, cmp_u32)) continue; /* collision */
-            CHECK_EQ(m->w[(size_t)bkt * m->n_labels + (size_t)hate], 0);
-            moved_spam |= m->w[(size_t)bkt * m->n_labels + (size_t)spam] != 0;
+            CHECK_EQ(m->w[(size_t)bkt * PP_CLS_STRIDE + (size_t)hate], 0);
+            moved_spam |= m->w[(size_t)bkt * PP_CLS_STRIDE + (size_t)spam] != 0;
         }
     }
     CHECK(moved_spam);
@@ -289,10 +304,14 @@ static unsigned char *small_image(size_t *len, int8_t **wout) {
         m.labels[l].threshold = 0.4f;
         m.labels[l].n_pos = 10;
         m.labels[l].n_neg = 20;
+        m.labels[l].policy_a = 1.1f;
+        m.labels[l].policy_b = -2.0f;
     }
     m.labels[0].flags = PP_CLS_EMIT;
-    int8_t *w = pp_malloc(2048);
-    for (int i = 0; i < 2048; i++) w[i] = (int8_t)((i * 37) % 255 - 127);
+    /* 1024 rows of 16 lanes; only the 2 label lanes are nonzero. */
+    int8_t *w = pp_calloc(1024, PP_CLS_STRIDE);
+    for (int i = 0; i < 1024 * PP_CLS_STRIDE; i++)
+        if (i % PP_CLS_STRIDE < 2) w[i] = (int8_t)((i * 37) % 255 - 127);
     unsigned char *img = NULL;
     if (pp_cls_serialize(&m, w, &img, len)) img = NULL;
     *wout = w;
@@ -304,7 +323,7 @@ TEST(model_round_trip) {
     int8_t *w;
     unsigned char *img = small_image(&len, &w);
     CHECK(img);
-    CHECK_EQ(len, PP_CLS_PREAMBLE + PP_CLS_HEADER_FIXED + 2 * PP_CLS_LABEL_REC + 2048);
+    CHECK_EQ(len, PP_CLS_PREAMBLE + PP_CLS_HEADER_FIXED + 2 * PP_CLS_LABEL_REC + 1024 * PP_CLS_STRIDE);
     pp_cls_model *m;
     CHECK_OK(pp_cls_from_memory(img, len, 0, &m, NULL));
     CHECK_EQ(m->n_labels, 2);
@@ -314,11 +333,39 @@ TEST(model_round_trip) {
     CHECK_STR(m->labels[0].category, "hate");
     CHECK_EQ(m->labels[0].flags, PP_CLS_EMIT);
     CHECK_NEAR(m->labels[1].scale, 0.02, 1e-7);
-    CHECK(!memcmp(m->w, w, 2048));
+    CHECK(!memcmp(m->w, w, 1024 * PP_CLS_STRIDE));
+    CHECK_NEAR(m->labels[0].policy_b, -2.0, 1e-7);
     /* Empty text: no features, so the logit is the bias. */
-    float z[2];
+    float z[2], pol[2];
     pp_cls_logits(m, "", 0, z);
     CHECK_NEAR(z[0], -1.5, 1e-6);
+    /* A text with repeats: the hot path (SIMD, dedup) equals a plain sum over the
+    ** distinct buckets, each row read by hand. */
+    static const char txt[] = "kill kill kill the process now now";
+    pp_cls_logits(m, txt, sizeof txt - 1, z);
+    uint32_t f[512];
+    size_t nf = 0, k;
+    pp_feat_iter it;
+    pp_feat_begin(&it, &m->fp, txt, sizeof txt - 1);
+    while ((k = pp_feat_next(&it, f + nf, 512 - nf)) > 0) nf += k;
+    size_t nd = 0;
+    for (size_t i = 0; i < nf; i++) {
+        int dup = 0;
+        for (size_t j = 0; j < nd; j++) dup |= (f[j] >> 1) == (f[i] >> 1);
+        if (!dup) f[nd++] = f[i];
+    }
+    CHECK(nd < nf); /* the repeats were there to drop */
+    for (int l = 0; l < 2; l++) {
+        double acc = 0;
+        for (size_t i = 0; i < nd; i++) {
+            int q = w[(f[i] >> 1) * PP_CLS_STRIDE + (unsigned)l];
+            acc += (f[i] & 1) ? -q : q;
+        }
+        CHECK_NEAR(z[l], -1.5 + 0.01 * (l + 1) / sqrt((double)nd) * acc, 1e-4);
+    }
+    /* Policy scores are the policy transform of the same logits. */
+    pp_cls_policy_scores(m, txt, sizeof txt - 1, pol);
+    CHECK_NEAR(pol[0], 1.0 / (1.0 + exp(-(1.1 * z[0] - 2.0))), 1e-5);
     pp_cls_close(m);
     pp_free(img);
     pp_free(w);
@@ -350,8 +397,21 @@ TEST(model_corrupt_or_truncated_refused) {
     CHECK_EQ(pp_cls_from_memory(img, len, 0, &m, &detail), PARAPET_ERR_FORMAT);
     CHECK(detail && strstr(detail, "version"));
     pp_free(detail), detail = NULL;
-    img[8] = 1;
+    img[8] = PP_CLS_VERSION;
     CHECK_OK(pp_cls_from_memory(img, len, 0, &m, NULL)); /* restored: valid again */
+    pp_cls_close(m);
+    /* a nonzero padding lane (checksum made consistent) is refused */
+    img[len - 1] = 1;
+    char hex[65];
+    pp_sha256_hex(img + PP_CLS_PREAMBLE, len - PP_CLS_PREAMBLE, hex);
+    memcpy(img + 24, hex, 64);
+    CHECK_EQ(pp_cls_from_memory(img, len, 0, &m, &detail), PARAPET_ERR_FORMAT);
+    CHECK(detail && strstr(detail, "padding"));
+    pp_free(detail), detail = NULL;
+    img[len - 1] = 0;
+    pp_sha256_hex(img + PP_CLS_PREAMBLE, len - PP_CLS_PREAMBLE, hex);
+    memcpy(img + 24, hex, 64);
+    CHECK_OK(pp_cls_from_memory(img, len, 0, &m, NULL));
     pp_cls_close(m);
     /* through the public API, from a file */
     char path[64];
