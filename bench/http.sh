@@ -69,10 +69,10 @@ echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') x
 sed -e "s|listen 127.0.0.1:18080|listen 127.0.0.1:$PORT_NGINX|" "$PEERS/nginx-ceiling.conf" > $TMP/nginx.conf
 "$NGINX" -p $TMP/ -c $TMP/nginx.conf -g "daemon on;" 2>$TMP/nginx.err || { cat $TMP/nginx.err; exit 1; }
 sleep 0.5
+NGBYTES=$(curl -s -X POST -d x http://127.0.0.1:$PORT_NGINX/v1/moderations 2>/dev/null | wc -c || true)
 wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s --latency -s $TMP/one.lua http://127.0.0.1:$PORT_NGINX/v1/moderations > $TMP/nginx.out
 kill "$(cat $TMP/nginx.pid)"; rm -f $TMP/nginx.pid
 NG=$(summarize $TMP/nginx.out)
-NGBYTES=$(curl -s -X POST -d @/dev/null http://127.0.0.1:$PORT_NGINX/v1/moderations 2>/dev/null | wc -c || true)
 
 # ---- parapet serve
 $B/parapet serve --port $PORT_PARAPET --threads $SERVER_THREADS 2>$TMP/parapet.err &

@@ -165,10 +165,11 @@ int cmd_serve(int argc, char **argv) {
                 cli_error("reload failed; still serving the previous policy");
                 continue;
             }
-            fprintf(stderr, "parapet serve: policy reloaded (%s)\n",
-                    parapet_policy_hash(parapet_engine_policy(n)));
+            char hash[80];
+            snprintf(hash, sizeof hash, "%s", parapet_policy_hash(parapet_engine_policy(n)));
+            srv_swap_engine(srv, n);  /* after this, every new request uses n */
+            fprintf(stderr, "parapet serve: policy reloaded (%s)\n", hash);
             fflush(stderr);
-            srv_swap_engine(srv, n);
             continue;
         }
         fprintf(stderr, "parapet serve: shutting down\n");

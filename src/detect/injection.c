@@ -374,15 +374,14 @@ static uint64_t load_le64(const unsigned char *p) {
     return x;
 }
 
+/* One multiply per chunk; the final step folds the length in and the high bits
+** (well mixed by the multiplies) down into the low ones the table indexes with. */
 static uint64_t h_chunk(uint64_t h, uint64_t c) {
-    h = (h ^ c) * H_MUL;
-    return h ^ (h >> 29);
+    return ((h ^ c) * H_MUL) ^ (h >> 23);
 }
 
 static uint64_t h_final(uint64_t h, size_t len) {
-    h ^= (uint64_t)len * 0xC2B2AE3D27D4EB4Full;
-    h ^= h >> 32;
-    h *= 0xD6E8FEB86659FD93ull;
+    h = (h + len) * 0xD6E8FEB86659FD93ull;
     h ^= h >> 32;
     return h ? h : 1;
 }
@@ -427,6 +426,37 @@ static uint64_t h_done(hasher *w) {
     return h_final(w->h, w->len);
 }
 
+/* pp_utf8_decode with the common cases inline: two-byte sequences and the
+** three-byte ones without extra constraints on the second byte (all but E0 and
+** ED leads), which cover Cyrillic, Greek, accents and the CJK ideographs. */
+static inline size_t utf8_dec(const unsigned char *u, size_t n, size_t i, uint32_t *cp) {
+    unsigned c = u[i];
+    if (c >= 0xC2 && c <= 0xDF && i + 1 < n && (u[i + 1] & 0xC0) == 0x80) {
+        *cp = (uint32_t)(c & 0x1F) << 6 | (u[i + 1] & 0x3F);
+        return 2;
+    }
+    if (c >= 0xE1 && c <= 0xEF && c != 0xED && i + 2 < n && (u[i + 1] & 0xC0) == 0x80 &&
+        (u[i + 2] & 0xC0) == 0x80) {
+        *cp = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(u[i + 1] & 0x3F) << 6 | (u[i + 2] & 0x3F);
+        return 3;
+    }
+    return pp_utf8_decode((const char *)u + i, n - i, cp);
+}
+
+/* Hash of the len <= 8 bytes at u[a] as they are (no folding, no run check). */
+static inline uint64_t hash_short(const unsigned char *u, size_t n, size_t a, size_t len) {
+    uint64_t c;
+    if (a + 8 <= n) {
+        c = load_le64(u + a);
+    } else {
+        unsigned char tmp[8] = {0};
+        memcpy(tmp, u + a, len);
+        c = load_le64(tmp);
+    }
+    if (len < 8) c &= (1ull << (8 * len)) - 1;
+    return h_final(h_chunk(H_SEED, c), len);
+}
+
 /* Scans the word starting at s[i] the slow way (decoding, folding, collapsing
 ** runs), stores its hash in *h and returns the offset just past it. */
 static size_t word_slow(const char *s, size_t n, size_t i, uint64_t *h) {
@@ -441,7 +471,7 @@ static size_t word_slow(const char *s, size_t n, size_t i, uint64_t *h) {
             if (!((c | 32) - 'a' < 26 || c - '0' < 10)) break;
             cp = c;
         } else {
-            k = pp_utf8_decode(s + i, n - i, &cp);
+            k = utf8_dec(u, n, i, &cp);
             if (!k || cp_unspaced(cp) || cp_separator(cp)) break;
         }
         i += k;
@@ -449,9 +479,13 @@ static size_t word_slow(const char *s, size_t n, size_t i, uint64_t *h) {
         cp = cp_fold(cp);
         if (cp == prev) continue; /* runs of one character count once */
         prev = cp;
-        char e[4];
-        size_t m = pp_utf8_encode(cp, e);
-        for (size_t q = 0; q < m; q++) h_put(&w, (unsigned char)e[q]);
+        if (cp < 0x80) {
+            h_put(&w, (unsigned char)cp);
+        } else {
+            char e[4];
+            size_t m = pp_utf8_encode(cp, e);
+            for (size_t q = 0; q < m; q++) h_put(&w, (unsigned char)e[q]);
+        }
     }
     *h = h_done(&w);
     return i;
@@ -467,6 +501,33 @@ static uint64_t swar_word(uint64_t x) {
     uint64_t az = (ONES * (127 + 'z' + 1) - lo) & ~x & (lo + ONES * (127 - ('a' - 1)));
     uint64_t dg = (ONES * (127 + '9' + 1) - lo) & ~x & (lo + ONES * (127 - ('0' - 1)));
     return (az | dg) & HIGHS;
+}
+
+/* Hash of the word s[a,b) (a-z0-9 only), or 0 when it has a run of one character
+** and must be folded by word_slow. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline uint64_t plain_hash(const unsigned char *u, size_t n, size_t a, size_t b) {
+    size_t len = b - a;
+    if (len > 8) {
+        for (size_t k = a + 1; k < b; k++)
+            if (u[k] == u[k - 1]) return 0;
+        return hash_bytes(u, n, a, b);
+    }
+    uint64_t c;
+    if (a + 8 <= n) {
+        c = load_le64(u + a);
+    } else {
+        unsigned char tmp[8] = {0};
+        memcpy(tmp, u + a, len);
+        c = load_le64(tmp);
+    }
+    uint64_t keep = len == 8 ? ~0ull : (1ull << (8 * len)) - 1;
+    c &= keep;
+    uint64_t d = (c ^ (c >> 8)) | ~(keep >> 8); /* byte j: c[j] ^ c[j+1], j < len-1 */
+    if ((d - ONES) & ~d & HIGHS) return 0;
+    return h_final(h_chunk(H_SEED, c), len);
 }
 
 /* Reads the next word of s[*pos..n) into *t (a, b, h, brk; the class fields are
@@ -489,12 +550,12 @@ static int next_token(const uint8_t *bc, const char *s, size_t n, size_t *pos, t
             continue;
         }
         uint32_t cp;
-        size_t l = pp_utf8_decode(s + i, n - i, &cp);
+        size_t l = utf8_dec(u, n, i, &cp);
         if (!l) { i++; continue; }
         if (cp_unspaced(cp)) { /* a one-character word */
             t->a = (uint32_t)i;
             t->b = (uint32_t)(i + l);
-            t->h = hash_bytes(u, n, i, i + l);
+            t->h = hash_short(u, n, i, l);
             t->brk = brk;
             *pos = i + l;
             return 1;
@@ -517,26 +578,10 @@ static int next_token(const uint8_t *bc, const char *s, size_t n, size_t *pos, t
         }
         i += 8;
     }
-    size_t len = i - a;
-    int slow = !len || (i < n && (bc[u[i]] == BC_UPPER || u[i] >= 0x80));
-    if (!slow && len <= 8) {
-        /* One chunk: hash it here, after checking for a run ("2000") to collapse. */
-        uint64_t c;
-        if (a + 8 <= n) {
-            c = load_le64(u + a);
-        } else {
-            unsigned char tmp[8] = {0};
-            memcpy(tmp, u + a, len);
-            c = load_le64(tmp);
-        }
-        uint64_t keep = len == 8 ? ~0ull : (1ull << (8 * len)) - 1;
-        c &= keep;
-        uint64_t d = (c ^ (c >> 8)) | ~(keep >> 8); /* byte j: c[j] ^ c[j+1], j < len-1 */
-        if ((d - ONES) & ~d & HIGHS) slow = 1;
-        else t->h = h_final(h_chunk(H_SEED, c), len);
-    } else if (!slow) {
-        for (size_t k = a + 1; k < i && !slow; k++) slow = u[k] == u[k - 1];
-        if (!slow) t->h = hash_bytes(u, n, a, i);
+    int slow = i == a || (i < n && (bc[u[i]] == BC_UPPER || u[i] >= 0x80));
+    if (!slow) {
+        t->h = plain_hash(u, n, a, i);
+        slow = !t->h;
     }
     if (slow) i = word_slow(s, n, a, &t->h);
     t->a = (uint32_t)a;
@@ -544,6 +589,83 @@ static int next_token(const uint8_t *bc, const char *s, size_t n, size_t *pos, t
     t->brk = brk;
     *pos = i;
     return 1;
+}
+
+/* The block tokenizer, for "plain" texts: ASCII without capitals (most fold views
+** of English), at most PLAIN_MAX bytes and TOK_CHUNK words.  next_token finds one
+** word after another, and each word's end is where the search for the next one
+** starts: a chain of dependent loads and branches per word.  Here bitmaps of word
+** bytes, word starts and word ends are computed for the whole text first, eight
+** bytes per step, and the words are then read off the bitmaps independently of one
+** another.  It produces exactly the words, breaks and hashes next_token would. */
+#define PLAIN_MAX 4096 /* bytes */
+
+/* 8 bits, bit j set when byte j of m is 0x80 (m has only 0x80 or 0 bytes). */
+static unsigned gather8(uint64_t m) {
+    return (unsigned)(((m >> 7) * 0x0102040810204080ull) >> 56);
+}
+
+/* 0x80 in each byte of x that is an ASCII capital. */
+static uint64_t swar_upper(uint64_t x) {
+    uint64_t lo = x & (ONES * 127);
+    return (ONES * (127 + 'Z' + 1) - lo) & ~x & (lo + ONES * (127 - ('A' - 1))) & HIGHS;
+}
+
+/* Tokenizes all of s[0..n) into tk when the text is plain; returns the number of
+** words, or -1 (and writes nothing) when it is not plain and next_token must do
+** it. */
+static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, tok *tk) {
+    const unsigned char *u = (const unsigned char *)s;
+    if (n > PLAIN_MAX) return -1;
+    uint64_t W[PLAIN_MAX / 64];
+    size_t nb = (n + 63) / 64;
+    uint64_t special = 0;
+    for (size_t b = 0; b < nb; b++) {
+        uint64_t bits = 0;
+        for (size_t q = 0; q < 8; q++) {
+            size_t p = b * 64 + q * 8;
+            uint64_t x;
+            if (p + 8 <= n) {
+                x = load_le64(u + p);
+            } else if (p < n) {
+                unsigned char tmp[8] = {0};
+                memcpy(tmp, u + p, n - p);
+                x = load_le64(tmp);
+            } else {
+                break;
+            }
+            special |= (x & HIGHS) | swar_upper(x);
+            bits |= (uint64_t)gather8(swar_word(x)) << (q * 8);
+        }
+        W[b] = bits;
+    }
+    if (special) return -1;
+    /* Starts: word bytes whose predecessor is not one; ends: whose successor is not. */
+    int m = 0, e = 0;
+    for (size_t b = 0; b < nb; b++) {
+        uint64_t prev = b ? W[b - 1] >> 63 : 0, next = b + 1 < nb ? W[b + 1] & 1 : 0;
+        uint64_t st = W[b] & ~((W[b] << 1) | prev);
+        uint64_t en = W[b] & ~((W[b] >> 1) | (next << 63));
+        for (; st; st &= st - 1) {
+            if (m == TOK_CHUNK) return -1;
+            tk[m++].a = (uint32_t)(b * 64 + (size_t)__builtin_ctzll(st));
+        }
+        for (; en; en &= en - 1) tk[e++].b = (uint32_t)(b * 64 + (size_t)__builtin_ctzll(en) + 1);
+    }
+    size_t gap = 0;
+    for (int k = 0; k < m; k++) {
+        uint8_t brk = 0;
+        for (size_t g = gap; g < tk[k].a; g++) {
+            unsigned c = bc[u[g]];
+            brk |= c == BC_SENT ? BRK_SENT : c == BC_SOFT ? BRK_SOFT : 0;
+        }
+        tk[k].brk = brk;
+        uint64_t h = plain_hash(u, n, tk[k].a, tk[k].b);
+        if (!h) word_slow(s, n, tk[k].a, &h);
+        tk[k].h = h;
+        gap = tk[k].b;
+    }
+    return m;
 }
 
 /* ------------------------------------------------------------ the vocabulary */
@@ -566,6 +688,8 @@ typedef struct slot {
 /* Key of two consecutive words in the filter. */
 #define PAIR_KEY(h1, h2) (((h1) ^ ((h2) >> 7)) * 0xD1B54A32D192ED03ull)
 
+#define RULE_WORDS ((int)((N_RULES + 63) / 64))
+
 typedef struct injection {
     slot *tab;      /* (mask + 1) open-addressing slots */
     size_t mask;
@@ -583,6 +707,10 @@ typedef struct injection {
     ** classes; the rule can match only if the text has a word of each. */
     uint64_t rare_req[N_RULES][MAX_ELEMS];
     uint8_t n_rare[N_RULES];
+    /* rules_of[c]: the rules with a rare required element that class c satisfies (a
+    ** bit set over rule indices), so the gate looks only at rules the text can
+    ** possibly feed. */
+    uint64_t rules_of[CI_COUNT][RULE_WORDS];
 } injection;
 
 static slot *slot_find(const injection *R, uint64_t key) {
@@ -840,10 +968,15 @@ static uint64_t gate(const injection *R, const source *S, tok *tk, int *n, int *
     size_t pos = 0;
     int done = 0, first = 1;
     while (!done) {
-        int m = 0;
-        while (m < TOK_CHUNK) {
-            if (!next_token(R->bclass, S->s, S->n, &pos, &tk[m])) { done = 1; break; }
-            m++;
+        int m = first ? plain_tokenize(R->bclass, S->s, S->n, tk) : -1;
+        if (m >= 0) {
+            done = 1;
+        } else {
+            m = 0;
+            while (m < TOK_CHUNK) {
+                if (!next_token(R->bclass, S->s, S->n, &pos, &tk[m])) { done = 1; break; }
+                m++;
+            }
         }
         for (int k = 0; k < m; k++) {
             uint64_t h = tk[k].h;
@@ -894,14 +1027,20 @@ static void run_grammar(const injection *R, const source *S, match_fn cb, void *
     int n = 0, whole = 0;
     uint64_t rare = gate(R, S, tk, &n, &whole);
     if (!rare) return;
-    /* Rules whose rare elements all occur in the text. */
+    /* Rules whose rare elements all occur in the text: only those listed under a
+    ** class the text has can qualify. */
+    uint64_t maybe[RULE_WORDS] = {0};
+    for (uint64_t c = rare; c; c &= c - 1)
+        for (int w = 0; w < RULE_WORDS; w++) maybe[w] |= R->rules_of[__builtin_ctzll(c)][w];
     uint8_t cand[N_RULES];
     int nc = 0;
-    for (size_t r = 0; r < N_RULES; r++) {
-        int ok = 1;
-        for (int e = 0; ok && e < R->n_rare[r]; e++) ok = (R->rare_req[r][e] & rare) != 0;
-        if (ok) cand[nc++] = (uint8_t)r;
-    }
+    for (int w = 0; w < RULE_WORDS; w++)
+        for (uint64_t m = maybe[w]; m; m &= m - 1) {
+            size_t r = (size_t)w * 64 + (size_t)__builtin_ctzll(m);
+            int ok = 1;
+            for (int e = 0; ok && e < R->n_rare[r]; e++) ok = (R->rare_req[r][e] & rare) != 0;
+            if (ok) cand[nc++] = (uint8_t)r;
+        }
     if (!nc) return;
 
     int i = 0, done = whole;
@@ -1109,7 +1248,10 @@ static pp_status rules_prepare(injection *R, char **detail) {
                 if (detail) *detail = pp_asprintf("injection rule %s: repeat > %d", rules[r].name, MAX_REP);
                 return PARAPET_ERR_INTERNAL;
             }
-            if (el->min && !(el->cls & COMMON_CLASSES)) R->rare_req[r][R->n_rare[r]++] = el->cls;
+            if (!el->min || (el->cls & COMMON_CLASSES)) continue;
+            R->rare_req[r][R->n_rare[r]++] = el->cls;
+            for (int c = 0; c < CI_COUNT; c++)
+                if ((el->cls >> c) & 1) R->rules_of[c][r / 64] |= 1ull << (r % 64);
         }
         if (!R->n_rare[r]) {
             if (detail)

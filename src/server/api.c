@@ -432,7 +432,7 @@ static void h_moderations(srv_ctx *ctx) {
     sb_printf(b, "],\"parapet\":{\"policy\":\"%s\",\"version\":\"%s\"}}", ctx->ref->hash,
               parapet_version());
     ctx->n_inputs = (int)n_inputs;
-    ctx->m->inputs += n_inputs;
+    __atomic_store_n(&ctx->m->inputs, ctx->m->inputs + n_inputs, __ATOMIC_RELAXED);
     ctx->status = b->oom ? 503 : 200;
 out:
     if (inputs != &one) free(inputs);
@@ -629,7 +629,7 @@ static void h_check(srv_ctx *ctx) {
     }
     ctx->n_flagged = parapet_result_flagged(res);
     ctx->n_inputs = 1;
-    ctx->m->inputs++;
+    __atomic_store_n(&ctx->m->inputs, ctx->m->inputs + 1, __ATOMIC_RELAXED);
     ctx->status = ctx->out->oom ? 503 : 200;
 out:
     json_decref(out);

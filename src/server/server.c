@@ -59,6 +59,7 @@ struct conn {
     int fd;
     loop *L;
     conn *prev, *next;            /* the loop's list, least recently active first */
+    conn *gnext;                  /* the loop's graveyard (closed, freed after the batch) */
     char *rbuf;                   /* rbuf[rstart..rlen): unparsed / current request */
     size_t rstart, rlen, rcap;
     http_req req;
@@ -104,6 +105,7 @@ struct loop {
     job *done;                    /* completed jobs, pushed by workers */
     int draining;
     uint64_t now;
+    conn *graveyard;              /* closed this batch: events of the batch may name them */
 };
 
 typedef struct key_state {
@@ -206,6 +208,21 @@ static void conn_free(conn *c) {
     free(c);
 }
 
+/* Frees closed connections at the end of an event batch, not at once, since a later
+** event of the same batch may still point at them (they are marked dead). */
+static void bury(conn *c) {
+    c->gnext = c->L->graveyard;
+    c->L->graveyard = c;
+}
+
+static void free_graveyard(loop *L) {
+    while (L->graveyard) {
+        conn *c = L->graveyard;
+        L->graveyard = c->gnext;
+        conn_free(c);
+    }
+}
+
 /* Closes the socket and forgets the connection; the struct lives on while a job
 ** holds it (busy), and is freed when the job returns. */
 static void conn_close(conn *c) {
@@ -219,7 +236,7 @@ static void conn_close(conn *c) {
         AADD(L->s->conns, -1);
     }
     c->dead = 1;
-    if (!c->busy) conn_free(c);
+    if (!c->busy) bury(c);
 }
 
 static int conn_idle(const conn *c) {
@@ -444,7 +461,7 @@ static void dispatch(conn *c) {
                  base + r->path_off);
         status = known ? 405 : 404;
         respond_error(c, status, "invalid_request_error", NULL, msg, 0);
-    } else if ((status = authorize(c, base)) != 0) {
+    } else if (rt->auth && (status = authorize(c, base)) != 0) {
         /* answered */
     } else if (rt->kind == SRV_ROUTE_HEAVY || r->body_len > s->cfg.inline_max_bytes) {
         job *j = calloc(1, sizeof *j);
@@ -704,7 +721,7 @@ static void on_done(loop *L) {
         AADD(L->s->inflight, -1);
         int status = j->out.oom ? 503 : j->status;
         if (c->dead) {
-            conn_free(c);
+            bury(c);
         } else {
             size_t before = c->wlen - c->woff;
             if (j->out.oom)
@@ -809,8 +826,10 @@ static void *loop_main(void *arg) {
                 } else flush(c);
             }
         }
+        free_graveyard(L);
         if (L->now >= next_sweep) {
             sweep(L);
+            free_graveyard(L);
             next_sweep = L->now + (uint64_t)tick * 1000000ull;
         }
         if (ALOAD(s->stopping)) {
@@ -846,6 +865,7 @@ static void *loop_main(void *arg) {
         next = c->next;
         conn_close(c);
     }
+    free_graveyard(L);
     return NULL;
 }
 
@@ -1051,6 +1071,7 @@ void srv_stop(srv_server *s) {
     int nw = s->started == -1 ? s->n_workers : s->started;
     for (int i = 0; i < nw; i++) pthread_join(s->workers[i], NULL);
     s->started = 0;
+    if (s->lfd >= 0) { close(s->lfd); s->lfd = -1; }   /* refuse new connections */
 }
 
 void srv_destroy(srv_server *s) {

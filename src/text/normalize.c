@@ -632,9 +632,11 @@ static int singleton(const fold_unit *u, size_t m, size_t k) {
     return 1;
 }
 
-/* Joins 3 or more one-character tokens separated by 1-3 separator characters each:
-** the separators are dropped (del) and the letters marked XF_SEPARATOR.  At least
-** two of the tokens must be letters, so "1 2 3" stays a list of numbers. */
+/* Joins 3 or more one-character tokens separated by 1-3 separator characters each,
+** the same separator string every time ("f.u.c.k", "f - u - c - k"): the separators
+** are dropped (del) and the letters marked XF_SEPARATOR.  At least two of the tokens
+** must be letters, so "1 2 3" stays a list of numbers; requiring one separator string
+** keeps "such a f-u-c-k" from swallowing the article ("a" + " " + "f" + "-"...). */
 static void join_separated(pp_text *t, fold_unit *u, size_t m) {
     size_t k = 0;
     while (k < m) {
@@ -643,15 +645,23 @@ static void join_separated(pp_text *t, fold_unit *u, size_t m) {
             k++;
             continue;
         }
-        size_t last = k, j = k + 1;
+        size_t last = k, j = k + 1, gap0 = 0, gap0_at = 0;
         int count = 1, letters = u[k].cls == FC_LETTER;
         for (;;) {
-            size_t gap = 0;
+            size_t gap = 0, at = j;
             while (j < m && gap < 4 && u[j].sep) {
                 j++;
                 gap++;
             }
             if (gap < 1 || gap > 3 || j >= m || !singleton(u, m, j)) break;
+            if (count == 1) {
+                gap0 = gap;
+                gap0_at = at;
+            } else {
+                int same = gap == gap0;
+                for (size_t g = 0; same && g < gap; g++) same = u[at + g].cp == u[gap0_at + g].cp;
+                if (!same) break;
+            }
             count++;
             letters += u[j].cls == FC_LETTER;
             last = j;
@@ -665,14 +675,34 @@ static void join_separated(pp_text *t, fold_unit *u, size_t m) {
                     u[x].xf |= PARAPET_XF_SEPARATOR;
             }
             t->signals |= PP_SIG_SEPARATOR;
+            k = last + 1;
+        } else {
+            k++; /* a chain may still start at the next token */
         }
-        k = last + 1;
     }
 }
 
 /* The ASCII letter a non-ASCII letter folds to, or 0.  Letters whose skeleton is a
 ** digit (Cyrillic be -> '6') are not folded: a letter should stay a letter. */
 static char confusable_letter(uint32_t cp) {
+    /* Greek lowercase letters that read as Latin ones in running text but whose TS #39
+    ** skeleton is not ASCII (kappa's is U+0138 kra, upsilon's is itself...). */
+    switch (cp) {
+    case 0x3BA: return 'k'; /* κ */
+    case 0x3C5: return 'u'; /* υ */
+    case 0x3BD: return 'v'; /* ν */
+    case 0x3C4: return 't'; /* τ */
+    case 0x3C9: return 'w'; /* ω */
+    case 0x3C7: return 'x'; /* χ */
+    case 0x3B7: return 'n'; /* η */
+    case 0x3B9: return 'i'; /* ι */
+    case 0x3B5: return 'e'; /* ε */
+    case 0x3B1: return 'a'; /* α */
+    case 0x3B2: return 'b'; /* β */
+    case 0x3BF: return 'o'; /* ο */
+    case 0x3C1: return 'p'; /* ρ */
+    case 0x43A: return 'k'; /* Cyrillic к */
+    }
     char a = pp_confusable_ascii(cp);
     if (a >= 'A' && a <= 'Z') return (char)(a + 32);
     return (a >= 'a' && a <= 'z') ? a : 0;

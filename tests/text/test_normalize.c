@@ -377,8 +377,13 @@ TEST(fold_separator_joining_span_maps_to_spelled_out_word) {
     CHECK(pp_view_xf(&t.fold, (size_t)a, (size_t)a + 4) & PARAPET_XF_SEPARATOR);
     CHECK_OK(norm(&t, "f u c k you; f-u-c-k; f | u | c | k; s_h_1_t"));
     CHECK_STR(t.fold.s, "fuck you; fuck; fuck; shit");
-    CHECK_OK(norm(&t, "f.u.c.k, y o u")); /* ", " is a separator too: one chain */
-    CHECK_STR(t.fold.s, "fuckyou");
+    CHECK_OK(norm(&t, "f.u.c.k, y o u")); /* one separator string per chain */
+    CHECK_STR(t.fold.s, "fuck, you");
+    /* regression: the article before a spelled-out word is not swallowed */
+    CHECK_OK(norm(&t, "such a b-a-s-t-a-r-d"));
+    CHECK_STR(t.fold.s, "such a bastard");
+    CHECK_OK(norm(&t, "omg fuc\xce\xba"));  /* Greek kappa reads as k */
+    CHECK_STR(t.fold.s, "omg fuck");
     CHECK_OK(norm(&t, "1 2 3 go; a b; x    y    z")); /* numbers; two; gaps too wide */
     CHECK_STR(t.fold.s, "1 2 3 go; a b; x y z");
     CHECK(!(t.signals & PP_SIG_SEPARATOR));
