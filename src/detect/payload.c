@@ -111,45 +111,57 @@ int pp_payload_next_tag(const char *s, size_t n, size_t *pos, size_t *a, size_t 
 
 /* -------------------------------------------------------------------- base64 */
 
+/* Decodes the maximal run of alphabet characters that starts at u[i] (u[i] is in
+** the alphabet and u[i-1], if any, is not).  Returns 1 if it is a payload, with its
+** span (padding included) in [*a, *b); always sets *next to the first byte after
+** the run and its padding. */
+static int b64_run(const unsigned char *u, size_t n, size_t i, size_t *a, size_t *b,
+                   size_t *next, char *dec, size_t cap, size_t *dec_n, size_t *full_n) {
+    size_t j = i;
+    while (j < n && b64_val(u[j]) >= 0) j++;
+    size_t digits = j - i;
+    size_t end = j;
+    while (end < n && end - j < 2 && u[end] == '=') end++;
+    *next = end;
+    /* A run glued to other word characters (e.g. inside a non-ASCII word) is not a
+    ** standalone encoding. */
+    int glued = (i > 0 && u[i - 1] >= 0x80) || (end < n && u[end] >= 0x80);
+    if (digits < 16 || glued) return 0;
+    size_t use = digits - (digits % 4 == 1); /* a lone trailing digit is noise */
+    size_t k = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t p = i; p < i + use; p++) {
+        acc = (acc << 6) | (uint32_t)b64_val(u[p]);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            put_byte(dec, cap, &k, (unsigned char)(acc >> bits));
+            acc &= (1u << bits) - 1;
+        }
+    }
+    size_t kept = PP_MIN(k, cap);
+    if (!pp_payload_is_text(dec, kept, k > cap)) return 0;
+    *a = i;
+    *b = end;
+    *dec_n = kept;
+    *full_n = k;
+    return 1;
+}
+
 int pp_payload_next_base64(const char *s, size_t n, size_t *pos, size_t *a, size_t *b,
                            char *dec, size_t cap, size_t *dec_n, size_t *full_n) {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = *pos;
     while (i < n) {
         if (b64_val(u[i]) < 0) { i++; continue; }
-        size_t j = i;
-        while (j < n && b64_val(u[j]) >= 0) j++;
-        size_t digits = j - i;
-        size_t end = j;
-        while (end < n && end - j < 2 && u[end] == '=') end++;
-        /* A run glued to other word characters (e.g. inside a non-ASCII word) is not
-        ** a standalone encoding. */
-        int glued = (i > 0 && u[i - 1] >= 0x80) || (end < n && u[end] >= 0x80);
-        if (digits >= 16 && !glued) {
-            size_t use = digits - (digits % 4 == 1); /* a lone trailing digit is noise */
-            size_t k = 0;
-            uint32_t acc = 0;
-            int bits = 0;
-            for (size_t p = i; p < i + use; p++) {
-                acc = (acc << 6) | (uint32_t)b64_val(u[p]);
-                bits += 6;
-                if (bits >= 8) {
-                    bits -= 8;
-                    put_byte(dec, cap, &k, (unsigned char)(acc >> bits));
-                    acc &= (1u << bits) - 1;
-                }
-            }
-            size_t kept = PP_MIN(k, cap);
-            if (pp_payload_is_text(dec, kept, k > cap)) {
-                *a = i;
-                *b = end;
-                *pos = end;
-                *dec_n = kept;
-                *full_n = k;
-                return 1;
-            }
+        size_t next;
+        int ok = b64_run(u, n, i, a, b, &next, dec, cap, dec_n, full_n);
+        i = next;
+        if (ok) {
+            *pos = i;
+            return 1;
         }
-        i = end > j ? end : j;
     }
     *pos = n;
     return 0;
@@ -268,7 +280,11 @@ static int collect(collector *c, pp_payload_kind kind, const char *s, size_t n, 
     int kk = 0, ok = 0;
     switch (kind) {
     case PP_PAYLOAD_TAG: ok = pp_payload_next_tag(s, n, &pos, &ra, &rb, buf, cap, &dn, &fn); break;
-    case PP_PAYLOAD_BASE64: ok = pp_payload_next_base64(s, n, &pos, &ra, &rb, buf, cap, &dn, &fn); break;
+    case PP_PAYLOAD_BASE64: {
+        size_t next;
+        ok = b64_run((const unsigned char *)s, n, a, &ra, &rb, &next, buf, cap, &dn, &fn);
+        break;
+    }
     default: ok = pp_payload_next_escaped(s, n, &pos, &ra, &rb, buf, cap, &dn, &fn, &kk); break;
     }
     if (!ok || ra != a) { /* cannot happen: the same scan found it a moment ago */
@@ -300,6 +316,46 @@ void pp_payloads_free(pp_payload *p, size_t n) {
     pp_free(p);
 }
 
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Could the 8 bytes of x all be base64 digits?  A necessary condition, cheap to
+** test: every byte lies in '+'..'z' (0x2B..0x7A).  A space, a control byte or any
+** non-ASCII byte fails it, so ordinary prose almost never passes. */
+static int maybe_b64_block(uint64_t x) {
+    uint64_t below = (x - ONES * 0x2B) & ~x & HIGHS;    /* a byte < 0x2B */
+    uint64_t above = ((x + ONES * (127 - 0x7A)) | x) & HIGHS; /* a byte > 0x7A */
+    return !(below | above);
+}
+
+/* Every base64 run of >= 16 digits contains a whole aligned block of 8, so only
+** blocks passing maybe_b64_block can start the real work: find the run around the
+** block and decode it. */
+static int find_base64(collector *c, const pp_view *v, char *tmp, size_t tmp_cap) {
+    const unsigned char *u = (const unsigned char *)v->s;
+    size_t nv = v->n;
+    for (size_t k = 0; k + 8 <= nv; k += 8) {
+        uint64_t x;
+        memcpy(&x, u + k, 8); /* byte order does not matter: the test is per byte */
+        if (!maybe_b64_block(x)) continue;
+        size_t i = k;
+        while (i < k + 8 && b64_val(u[i]) >= 0) i++;
+        if (i < k + 8) continue; /* not all digits */
+        i = k;
+        while (i > 0 && b64_val(u[i - 1]) >= 0) i--;
+        size_t a, b, next, dn, fn;
+        if (b64_run(u, nv, i, &a, &b, &next, tmp, tmp_cap, &dn, &fn)) {
+            size_t os, oe;
+            pp_view_span(v, a, b, &os, &oe);
+            if (collect(c, PP_PAYLOAD_BASE64, v->s, nv, a, fn, (uint32_t)os, (uint32_t)oe))
+                return -1;
+        }
+        /* Go on after the run: the block holding `next` is not all digits. */
+        if (next > k) k = next / 8 * 8;
+    }
+    return 0;
+}
+
 pp_status pp_find_payloads(const pp_text *t, pp_payload **out, size_t *n) {
     *out = NULL;
     *n = 0;
@@ -308,10 +364,11 @@ pp_status pp_find_payloads(const pp_text *t, pp_payload **out, size_t *n) {
     size_t pos, a, b, dn, fn;
     int kind;
 
-    /* Tag characters: in the original bytes, which keep them. */
+    /* Tag characters: in the original bytes, which keep them.  The normalizer has
+    ** said whether there are any. */
     pos = 0;
-    while (t->orig && pp_payload_next_tag(t->orig, t->orig_len, &pos, &a, &b, tmp,
-                                          sizeof tmp, &dn, &fn)) {
+    while (t->orig && (t->signals & PP_SIG_TAG_CHARS) &&
+           pp_payload_next_tag(t->orig, t->orig_len, &pos, &a, &b, tmp, sizeof tmp, &dn, &fn)) {
         if (fn == 0) continue;
         if (collect(&c, PP_PAYLOAD_TAG, t->orig, t->orig_len, a, fn, (uint32_t)a,
                     (uint32_t)b)) goto nomem;
@@ -319,16 +376,15 @@ pp_status pp_find_payloads(const pp_text *t, pp_payload **out, size_t *n) {
 
     /* Encodings spelled in visible characters: in the base view. */
     const pp_view *v = &t->base;
-    pos = 0;
-    while (v->n && pp_payload_next_base64(v->s, v->n, &pos, &a, &b, tmp, sizeof tmp, &dn, &fn)) {
-        size_t os, oe;
-        pp_view_span(v, a, b, &os, &oe);
-        if (collect(&c, PP_PAYLOAD_BASE64, v->s, v->n, a, fn, (uint32_t)os, (uint32_t)oe))
-            goto nomem;
-    }
-    pos = 0;
-    while (v->n && pp_payload_next_escaped(v->s, v->n, &pos, &a, &b, tmp, sizeof tmp, &dn,
-                                           &fn, &kind)) {
+    if (v->n && find_base64(&c, v, tmp, sizeof tmp)) goto nomem;
+
+    /* Escapes need a '%' or a '\\'; the scan starts at the first one. */
+    const char *pct = v->n ? memchr(v->s, '%', v->n) : NULL;
+    const char *bsl = v->n ? memchr(v->s, '\\', v->n) : NULL;
+    const char *first = !pct ? bsl : !bsl ? pct : PP_MIN(pct, bsl);
+    pos = first ? (size_t)(first - v->s) : v->n;
+    while (pos < v->n && pp_payload_next_escaped(v->s, v->n, &pos, &a, &b, tmp, sizeof tmp, &dn,
+                                                 &fn, &kind)) {
         size_t os, oe;
         pp_view_span(v, a, b, &os, &oe);
         if (collect(&c, (pp_payload_kind)kind, v->s, v->n, a, fn, (uint32_t)os, (uint32_t)oe))

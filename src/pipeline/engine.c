@@ -24,6 +24,7 @@
 #include "../detect/lexicon.h"
 #include "../detect/payload.h"
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -316,21 +317,26 @@ static size_t next_start(const char *s, size_t we) {
 static parapet_status build_result(const parapet_policy *p, scratch *s, const char *text,
                                    size_t len, uint32_t signals, unsigned ran, uint64_t t0,
                                    parapet_result **out) {
-    parapet_result *r = pp_calloc(1, sizeof *r);
+    parapet_result *r = pp_malloc(sizeof *r);
     if (!r) return PARAPET_ERR_NOMEM;
+    memset(r, 0, offsetof(parapet_result, cats));
     pp_buf_init(&r->strs);
-    pp_buf_putc(&r->strs, 0); /* offset 0 is "" */
+    /* the fixed strings in one go, then room for every hit's rule and snippet */
+    size_t need = p->names_len;
+    for (size_t i = 0; i < s->n_hits; i++)
+        need += strlen(s->hits[i].rule ? s->hits[i].rule : "") + 2 +
+                PP_MIN((size_t)(s->hits[i].end - s->hits[i].start), (size_t)SNIPPET_MAX);
+    pp_buf_reserve(&r->strs, need);
+    pp_buf_put(&r->strs, p->names, p->names_len);
     r->signals = signals;
     r->detectors_run = ran;
     memcpy(r->policy_hash, p->hash, sizeof r->policy_hash);
-    r->policy_name_off = r->strs.len;
-    pp_buf_put(&r->strs, p->name ? p->name : "", strlen(p->name ? p->name : "") + 1);
+    r->policy_name_off = 1;
     r->n_cats = p->n_cats;
     for (size_t i = 0; i < p->n_cats; i++) {
         const pp_pcat *c = &p->cats[i];
         parapet_category_score *cs = &r->cats[i];
-        r->cat_name_off[i] = r->strs.len;
-        pp_buf_put(&r->strs, c->name, strlen(c->name) + 1);
+        r->cat_name_off[i] = p->names_off[i];
         cs->score = category_score(s->hits, s->n_hits, c->id);
         cs->threshold = c->threshold;
         cs->flagged = c->enabled && cs->score >= c->threshold && c->action != PARAPET_ACTION_ALLOW &&
@@ -340,8 +346,8 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
         if (cs->action > r->action) r->action = cs->action;
     }
     /* Evidence, in text order; hits for categories the policy lacks are dropped. */
-    r->ev = pp_calloc(s->n_hits ? s->n_hits : 1, sizeof *r->ev);
-    if (!r->ev) { parapet_result_free(r); return PARAPET_ERR_NOMEM; }
+    r->ev = s->n_hits ? pp_calloc(s->n_hits, sizeof *r->ev) : NULL;
+    if (s->n_hits && !r->ev) { parapet_result_free(r); return PARAPET_ERR_NOMEM; }
     size_t cp = 0, pos = 0; /* running code-point count up to byte `pos` */
     for (size_t i = 0; i < s->n_hits; i++) {
         const pp_hit *h = &s->hits[i];

@@ -271,6 +271,7 @@ void parapet_policy_free(parapet_policy *p) {
     for (size_t i = 0; i < p->n_cats; i++) pcat_clear(&p->cats[i]);
     pp_free(p->name);
     pp_free(p->description);
+    pp_free(p->names);
     pp_free(p);
 }
 
@@ -611,6 +612,7 @@ parapet_status parapet_policy_dump(const parapet_policy *p, char **out, size_t *
     return PARAPET_OK;
 }
 
+/* Computes the hash and the names block; called once when a policy is final. */
 static parapet_status rehash(parapet_policy *p) {
     char *s;
     size_t n;
@@ -618,7 +620,17 @@ static parapet_status rehash(parapet_policy *p) {
     if (st) return st;
     pp_sha256_hex(s, n, p->hash);
     pp_free(s);
-    return PARAPET_OK;
+    pp_buf b;
+    pp_buf_init(&b);
+    pp_buf_putc(&b, 0);
+    pp_buf_put(&b, p->name ? p->name : "", strlen(p->name ? p->name : "") + 1);
+    for (size_t i = 0; i < p->n_cats; i++) {
+        p->names_off[i] = b.len;
+        pp_buf_put(&b, p->cats[i].name, strlen(p->cats[i].name) + 1);
+    }
+    pp_free(p->names);
+    p->names = pp_buf_detach(&b, &p->names_len);
+    return p->names ? PARAPET_OK : PARAPET_ERR_NOMEM;
 }
 
 /* ------------------------------------------------------------ public entry */

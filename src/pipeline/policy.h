@@ -33,6 +33,12 @@ struct parapet_policy {
     size_t n_cats;
     int detector_on[PP_DET_COUNT];
     size_t max_input_bytes; /* 0: engine default */
+    /* "\0" policy name "\0" category names "\0"..., built once so a result copies
+    ** all its fixed strings with one memcpy; names_off[i] locates category i,
+    ** offset 1 is the policy name. */
+    char *names;
+    size_t names_len;
+    size_t names_off[PP_MAX_CATS];
 };
 
 /* Index of the policy category with detector id `id`, or -1. */

@@ -22,8 +22,6 @@ struct parapet_result {
     parapet_action action;
     double latency_us;
     size_t n_cats;
-    parapet_category_score cats[PP_MAX_CATS];
-    size_t cat_name_off[PP_MAX_CATS];
     pp_ev *ev;
     size_t n_ev;
     uint32_t signals;           /* PP_SIG_* */
@@ -33,6 +31,9 @@ struct parapet_result {
     char policy_hash[65];
     size_t policy_name_off;
     pp_buf strs;                /* all strings, NUL-separated */
+    /* last, so a new result need only clear the fields above (offsetof cats) */
+    parapet_category_score cats[PP_MAX_CATS];
+    size_t cat_name_off[PP_MAX_CATS];
 };
 
 /* Resolves the string offsets into pointers; call once after building. */

@@ -865,3 +865,40 @@ TEST(server_openai_npm_client) {
         CHECK_MSG(0, "openai_client.mjs failed (%d): %s", rc, log);
     }
 }
+
+TEST(server_access_log_has_no_user_text_by_default) {
+    char path[] = "/tmp/pp_srv_log_XXXXXX";
+    int lfd = mkstemp(path);
+    close(lfd);
+    for (int with_text = 0; with_text < 2; with_text++) {
+        srv_config c;
+        test_config(&c);
+        c.access_log = strdup(path);
+        c.log_text = with_text;
+        int port;
+        srv_server *s = start_custom(&c, &port);
+        srv_config_clear(&c);
+        CHECK(s);
+        resp r;
+        CHECK_OK(roundtrip(port, post("/v1/moderations", "{\"input\": \"secret-user-words\"}", NULL), &r));
+        CHECK_EQ(r.status, 200);
+        resp_free(&r);
+        srv_destroy(s);
+        char log[4096] = {0};
+        FILE *f = fopen(path, "r");
+        CHECK(f);
+        size_t k = fread(log, 1, sizeof log - 1, f);
+        fclose(f);
+        log[k] = 0;
+        char *last = log, *nl;
+        while ((nl = strchr(last, '\n')) && nl[1]) last = nl + 1;   /* the last line */
+        json_t *j = json_loads(last, JSON_DISABLE_EOF_CHECK, NULL);
+        CHECK_MSG(j, "log line is not JSON: %s", last);
+        CHECK_EQ(json_integer_value(json_object_get(j, "status")), 200);
+        CHECK_STR(json_string_value(json_object_get(j, "path")), "/v1/moderations");
+        CHECK_EQ(json_integer_value(json_object_get(j, "inputs")), 1);
+        CHECK_EQ(strstr(last, "secret-user-words") != NULL, with_text);
+        json_decref(j);
+    }
+    unlink(path);
+}
