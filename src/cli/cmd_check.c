@@ -77,6 +77,11 @@ static void print_table(run *r, const char *label, const char *text, size_t len,
     for (size_t i = 0; i < parapet_result_evidence_count(res) && i < 12; i++) {
         parapet_evidence ev;
         parapet_result_evidence(res, i, &ev);
+        if (ev.start == ev.end) { /* document-level evidence (the classifier) */
+            if (ev.score >= 0.25)
+                printf("    %s(whole text) %s %s p=%.2f%s\n", dim, ev.category, ev.detector, ev.score, off);
+            continue;
+        }
         printf("    %s[%zu,%zu) \"%.*s\" %s %s:%s", dim, ev.start, ev.end,
                (int)(ev.end - ev.start > 40 ? 40 : ev.end - ev.start), text + ev.start, ev.category,
                ev.detector, ev.rule);
