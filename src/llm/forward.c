@@ -37,6 +37,7 @@
 #include "llm/pool.h"
 #include "llm/quant.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct pp_llm_ctx {
@@ -266,6 +267,51 @@ static void smax_range(void *arg, size_t t0, size_t t1, int thread) {
     }
 }
 
+/* llama.cpp's CPU flash attention, step by step (ggml_compute_forward_flash_attn_ext_f16
+** with an f16 cache): per query, keys in order with a running max; the output
+** accumulates in f16, rescaled when the max grows.  Item i = (token t, head h). */
+typedef struct fa_job {
+    pp_llm_ctx *c;
+    const float *kf, *vf;     /* kf (n_kv, kv_dim); vf (kv_dim, n_ctx) */
+    uint32_t pos;
+    float scale;
+} fa_job;
+
+static float f16r(float x) { return pp_fp16_to_f32(pp_f32_to_fp16(x)); }
+
+static void fa_range(void *arg, size_t i0, size_t i1, int thread) {
+    const fa_job *j = arg;
+    pp_llm_ctx *c = j->c;
+    const pp_llm_hparams *hp = &c->m->hp;
+    const uint32_t H = hp->n_head, hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
+    float acc[PP_LLM_MAX_HEAD_DIM];
+    (void)thread;
+    for (size_t i = i0; i < i1; i++) {
+        uint32_t t = (uint32_t)(i / H), h = (uint32_t)(i % H), kvh = h / group;
+        const float *q = c->q + (size_t)t * c->q_dim + (size_t)h * hd;
+        float *out = c->att + (size_t)t * c->q_dim + (size_t)h * hd;
+        float M = -INFINITY, S = 0.0f;
+        for (uint32_t d = 0; d < hd; d++) acc[d] = 0.0f;
+        for (uint32_t p = 0; p <= j->pos + t; p++) {
+            const float *k = j->kf + (size_t)p * c->kv_dim + (size_t)kvh * hd;
+            float s = pp_dot_f32(q, k, hd) * j->scale;
+            float Mold = M, ms = 1.0f, vs = 1.0f;
+            if (s > M) {
+                M = s;
+                ms = expf(Mold - M);
+                for (uint32_t d = 0; d < hd; d++) acc[d] = f16r(acc[d] * ms);
+            } else {
+                vs = expf(s - M);
+            }
+            for (uint32_t d = 0; d < hd; d++)
+                acc[d] = f16r(fmaf(j->vf[((size_t)kvh * hd + d) * c->n_ctx + p], vs, acc[d]));
+            S = S * ms + vs;
+        }
+        const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+        for (uint32_t d = 0; d < hd; d++) out[d] = acc[d] * inv;
+    }
+}
+
 /* Converts a layer's cached K rows [0, n_kv) and V^T columns [0, n_kv) to f32
 ** (f16 cache).  Work item r < n_kv is K row r; item n_kv + d is V^T row d. */
 typedef struct conv_job {
@@ -351,6 +397,10 @@ static void eval_chunk(pp_llm_ctx *c, const int32_t *ids, uint32_t n, uint32_t p
         }
         /* per head: S = q K^T (n, n_kv); masked softmax; att = S V (n, head_dim) */
         const uint32_t hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
+        if (getenv("PP_FA")) {
+            fa_job fj = {c, kf, vf, pos, scale};
+            pp_pool_for(c->pool, (size_t)n * hp->n_head, 1, fa_range, &fj);
+        } else
         for (uint32_t h = 0; h < hp->n_head; h++) {
             const size_t kvh = h / group;
             pp_gemm(PP_GGML_F32, kf + kvh * hd, kvd * sizeof(float), n_kv, hd, c->q + (size_t)h * hd,

@@ -266,15 +266,10 @@ static size_t dedupe(pp_hit *h, size_t n) {
     return w;
 }
 
-/* The weight a hit carries in its category's score.  Rule evidence counts as
-** reported.  The classifier's calibrated probability p counts as p^2: it was
-** trained on social-media and templated text and is over-confident on other
-** styles, so on its own it must be fairly sure (p >= 0.71 reaches 0.5) while still
-** adding up with rule evidence.  (docs/scoring.md; refit with `parapet eval`.) */
-static double evidence_weight(const pp_hit *h) {
-    double w = h->score;
-    return h->detector == PP_DET_CLASSIFIER ? w * w : w;
-}
+/* The weight a hit carries in its category's score: what the detector reported.
+** (The classifier reports a policy score, not its raw probability: its model file
+** maps each label so 0.5 is reached only at a low benign false-positive rate.) */
+static double evidence_weight(const pp_hit *h) { return h->score; }
 
 /* Noisy-OR over distinct rules of category `id`, each at its strongest weight. */
 static double category_score(const pp_hit *h, size_t n, int id) {
