@@ -494,7 +494,7 @@ typedef struct parapet_llm parapet_llm;
 
 typedef struct parapet_llm_options {
     uint32_t n_ctx;     /* KV cache positions; 0: min(training context, 4096) */
-    uint32_t n_batch;   /* tokens per internal pass; 0: 256 */
+    uint32_t n_batch;   /* tokens per internal pass; 0: 512 */
     int n_threads;      /* worker threads including the caller; 0: 1 */
     int kv_f32;         /* 1: f32 KV cache (default f16, as llama.cpp) */
 } parapet_llm_options;

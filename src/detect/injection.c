@@ -45,21 +45,23 @@
 ** Cost.  The detector runs on every text, and almost every text is benign, so the
 ** common path is a gate that proves no rule can match:
 **
-**   1. Tokenize: one pass over the fold view with a byte-class table; a word that
-**      is already in canonical form (lower-case ASCII letters and digits, no
-**      repeated character -- nearly every word of a fold view) is hashed straight
-**      from memory, eight bytes per multiply; other words are folded character by
-**      character into the same hash.
-**   2. Gate: the word classes split into COMMON ones ("the", "your", "all", "you",
-**      "never" ...; each in more than ~2% of ordinary texts) and rare ones (the
-**      verbs, objects and markers that make a phrase an attack).  A 4 KiB bit filter
-**      over the words (and first words of phrases) of rare classes lets only a few
-**      words reach the vocabulary table; for those, the exact rare classes present
-**      in the text are collected, multi-word phrases verified.  A rule needs every
-**      one of its required rare elements; when no rule has them all (about 97% of
-**      ordinary texts) the scan ends here.
-**   3. Grammar: otherwise every word gets its full class set and the surviving rules
-**      are tried, per window of TOK_CHUNK words, only at words that can start them.
+**   1. Tokenize.  A plain text (ASCII without capitals, as most English fold views
+**      are) is cut into words from bitmaps of word bytes built eight bytes at a time
+**      (plain_tokenize); other texts word by word (next_token).  A word already in
+**      canonical form (a-z0-9 with no repeated character: nearly every word of a fold
+**      view) is hashed straight from memory, eight bytes per multiply; other words
+**      are folded character by character into the same hash.
+**   2. Gate.  The word classes split into COMMON ones ("the", "your", "all", "you",
+**      "never" ...; each in more than ~5% of ordinary texts) and rare ones (the
+**      verbs, objects and markers that make a phrase an attack).  An 8 KiB bit
+**      filter holds the rare words and the first two words of every rare phrase, so
+**      only ~2% of words reach the vocabulary table; for those, the exact rare
+**      classes present in the text are collected, phrases verified.  A rule needs a
+**      word of each of its required rare elements; when no rule has them all
+**      (about 97% of ordinary texts) the scan ends here.
+**   3. Grammar.  Otherwise every word gets its full class set and the surviving
+**      rules are tried, per window of TOK_CHUNK words, only at words that can start
+**      them.
 **
 ** Words are kept in a fixed stack window (TOK_CHUNK words, slid forward keeping
 ** MAX_SPAN words of overlap), so nothing is allocated per scan except the hits.

@@ -7,7 +7,8 @@
 ** decode is bounded by the caller's capacity and invalid sequences simply end a run.
 **
 ** Layout: small character-class helpers; the "is this text?" test; one iterator per
-** encoding; pp_find_payloads, the allocating collector used by the pipeline.
+** encoding; pp_find_payloads, the allocating collector used by the pipeline, with
+** its fast rejection of texts that hold no payload (nearly all of them).
 */
 #include "payload.h"
 #include <stdlib.h>

@@ -20,6 +20,9 @@
 ** What counts as a payload:
 **   tag       a run of tag characters U+E0020..E007E in the original text (U+E0001
 **             LANGUAGE TAG and U+E007F CANCEL TAG may bracket it); decoded to ASCII.
+**             pp_find_payloads looks for them only when the normalizer signalled
+**             PP_SIG_TAG_CHARS, so emoji flag sequences (which it leaves quiet) are
+**             not payloads.
 **   base64    a run of >= 16 characters of the standard or URL-safe alphabet (with
 **             optional '=' padding) whose decoding is >= 8 bytes of valid UTF-8 of
 **             which >= 85% of code points are printable (letters, digits,
@@ -57,7 +60,10 @@ typedef struct pp_payload {
     uint32_t start, end; /* byte span in the ORIGINAL text, end exclusive */
 } pp_payload;
 
-/* Finds every payload in t (normalized; the base view must exist).  On success
+/* Finds every payload in t (normalized; the base view must exist).  Runs on every
+** window of every text, so a text without payloads costs one cheap pass (see
+** payload.c: base64 work starts only at 8 aligned bytes that could all be digits,
+** escape work only from the first '%' or '\\').  On success
 ** *out is a heap array of *n payloads (NULL and 0 if none) in order of start
 ** offset, to be released with pp_payloads_free.  On failure (PARAPET_ERR_NOMEM)
 ** *out is NULL and *n is 0. */

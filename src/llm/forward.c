@@ -37,8 +37,12 @@
 #include "llm/pool.h"
 #include "llm/quant.h"
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
+
+/* Chunks shorter than this many tokens attend as llama.cpp's CPU flash attention does
+** for short query batches (GGML_FA_TILE_Q = 64): f16 q, f16 output accumulator.
+** Longer chunks use f32 throughout, as llama.cpp's tiled path does. */
+#define PP_LLM_F16_ATTN_BELOW 64
 
 struct pp_llm_ctx {
     const pp_llm_model *m;
@@ -165,7 +169,7 @@ pp_status pp_llm_ctx_new(const pp_llm_model *m, const pp_llm_ctx_params *p, pp_l
     pp_llm_ctx_params d = {0, 0, 1, 0};
     if (p) d = *p;
     if (!d.n_ctx) d.n_ctx = PP_MIN(hp->n_ctx_train, 4096u);
-    if (!d.n_batch) d.n_batch = 256;
+    if (!d.n_batch) d.n_batch = 512;   /* llama.cpp's default ubatch: same chunking */
     if (d.n_batch > d.n_ctx) d.n_batch = d.n_ctx;
     if (d.n_threads < 1) d.n_threads = 1;
     if (d.n_ctx > PP_LLM_MAX_CTX || d.n_threads > PP_POOL_MAX_THREADS) {
@@ -267,9 +271,12 @@ static void smax_range(void *arg, size_t t0, size_t t1, int thread) {
     }
 }
 
-/* llama.cpp's CPU flash attention, step by step (ggml_compute_forward_flash_attn_ext_f16
-** with an f16 cache): per query, keys in order with a running max; the output
-** accumulates in f16, rescaled when the max grows.  Item i = (token t, head h). */
+/* Attention for short chunks, with llama.cpp's numerics for them (its CPU flash
+** attention for fewer than 64 queries with an f16 cache): per query, keys in order
+** with a running max, and the output accumulated in f16 (each update rounded),
+** rescaled when the max grows.  The f16 rounding is llama.cpp's, not a need of the
+** model: it is reproduced so that decode steps and short appends give the same
+** numbers as llama.cpp (tests/conformance/llm).  Item i = (token t, head h). */
 typedef struct fa_job {
     pp_llm_ctx *c;
     const float *kf, *vf;     /* kf (n_kv, kv_dim); vf (kv_dim, n_ctx) */
@@ -369,9 +376,10 @@ static void eval_chunk(pp_llm_ctx *c, const int32_t *ids, uint32_t n, uint32_t p
             pp_rope_norm(c->q + t * qd, hp->n_head, hp->head_dim, hp->n_rot, cs);
             pp_rope_norm(c->k + t * kvd, hp->n_head_kv, hp->head_dim, hp->n_rot, cs);
         }
-        /* With an f16 cache llama.cpp multiplies q.K^T in f16 (q is converted to the
-        ** cache's type); doing the same keeps the two engines closer. */
-        if (!c->kv_f32)
+        /* Short chunks with an f16 cache take llama.cpp's one-query-at-a-time path (see
+        ** fa_range), which multiplies q.K^T in f16: q is converted to the cache's type. */
+        const int f16_attn = !c->kv_f32 && n < PP_LLM_F16_ATTN_BELOW;
+        if (f16_attn)
             for (size_t i = 0; i < (size_t)n * qd; i++) c->q[i] = pp_fp16_to_f32(pp_f32_to_fp16(c->q[i]));
         /* append to the cache (K by rows, V transposed), then view the layer as f32 */
         const size_t n_ctx = c->n_ctx, n_kv = (size_t)pos + n;
@@ -397,7 +405,7 @@ static void eval_chunk(pp_llm_ctx *c, const int32_t *ids, uint32_t n, uint32_t p
         }
         /* per head: S = q K^T (n, n_kv); masked softmax; att = S V (n, head_dim) */
         const uint32_t hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
-        if (getenv("PP_FA")) {
+        if (f16_attn) {
             fa_job fj = {c, kf, vf, pos, scale};
             pp_pool_for(c->pool, (size_t)n * hp->n_head, 1, fa_range, &fj);
         } else

@@ -107,7 +107,7 @@ typedef struct pp_llm_ctx pp_llm_ctx;
 
 typedef struct pp_llm_ctx_params {
     uint32_t n_ctx;          /* KV cache positions (0: min(n_ctx_train, 4096)) */
-    uint32_t n_batch;        /* tokens per internal pass (0: 256); longer evals are split */
+    uint32_t n_batch;        /* tokens per internal pass (0: 512); longer evals are split */
     int n_threads;           /* worker threads (0 or 1: the calling thread only) */
     int kv_f32;              /* 1: keep the KV cache in f32 (default f16, as llama.cpp) */
     int ref_matmul;          /* 1: plain f32 reference products instead of pp_gemm (tests) */

@@ -667,6 +667,7 @@ parapet_status parapet_policy_parse(const char *text, size_t len, const char *na
             if (!base) {
                 st = parapet_policy_default(&def);
                 if (st) goto fail;
+                st = PARAPET_ERR_POLICY; /* what a failure from here on means */
                 base = def;
             }
         }

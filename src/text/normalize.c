@@ -594,11 +594,6 @@ static const char k_leet[128] = {
     ['0'] = 'o', ['1'] = 'i', ['3'] = 'e', ['4'] = 'a', ['5'] = 's', ['7'] = 't',
     ['8'] = 'b', ['9'] = 'g', ['@'] = 'a', ['$'] = 's', ['!'] = 'i', ['|'] = 'l'};
 
-/* Punctuation that can sit inside a word: leet stand-ins and masks. */
-static inline int word_punct(uint32_t cp) {
-    return cp == '@' || cp == '$' || cp == '!' || cp == '|' || cp == '*' || cp == '#';
-}
-
 static inline int wordish(const fold_unit *x) { return x->word; }
 
 /* Characters that may separate the letters of a spelled-out word. */

@@ -82,6 +82,12 @@ TEST(errors_name_line_and_column) {
     CHECK(fails_with("extends: other\ncategories: {}\n", "extends: only \"default\""));
 }
 
+/* Regression (found by fuzz_policy): with "extends: default" a later validation
+** error returned PARAPET_OK and an empty policy. */
+TEST(extends_default_then_invalid_key_is_an_error) {
+    CHECK(fails_with("extends: default\ncategories:\n  c: {tirms: [a, b]}\n", "t.yaml:3:7: c: unknown key \"tirms\""));
+}
+
 TEST(aliases_refused_no_billion_laughs) {
     CHECK(fails_with("a: &x [1,2]\nb: *x\n", "anchors and aliases are not supported"));
 }

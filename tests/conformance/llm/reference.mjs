@@ -14,8 +14,15 @@
 // seeded pseudo-random id sequences of set lengths (BOS first).  The "ci" set is 5
 // short prompts; "full" is 20 prompts of 1 to 1,000 tokens.
 //
+// Each prompt is evaluated a second time with llama.cpp in batches of 32 tokens instead
+// of 512 ("self"): the largest |logprob difference| between llama.cpp's two runs over
+// the same top-100 ids -- llama.cpp's own noise floor on the file, which the C test
+// prints next to parapet's difference (on random-weight files with quantized weights
+// it can exceed the tolerance: rounding differences grow through the layers).
+//
 // Output: one JSON object per line:
-//   {"model": "tiny-f16.gguf", "prompt": 3, "ids": [...], "top": [[id, logprob], ...]}
+//   {"model": "tiny-f16.gguf", "prompt": 3, "ids": [...], "top": [[id, logprob], ...],
+//    "self": 0.0012}
 // after a header line {"generator": ..., "set": ..., "n_top": 100}.
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -68,23 +75,32 @@ for (const modelPath of models) {
     const prompts = PROMPTS.map(([kind, arg], k) =>
         kind === "text" ? [...model.tokenize(arg, true)] : randomIds(arg, 1000 + k));
     const maxLen = Math.max(...prompts.map((p) => p.length));
-    const context = await model.createContext({ contextSize: Math.max(256, maxLen + 8),
-                                                batchSize: 512, sequences: 1, threads: 2 });
-    const seq = context.getSequence();
-    for (let k = 0; k < prompts.length; k++) {
-        const ids = prompts[k];
+    const contexts = [], seqs = [];
+    for (const batchSize of [512, 32]) {
+        const ctx = await model.createContext({ contextSize: Math.max(256, maxLen + 8), batchSize,
+                                                sequences: 1, threads: 2 });
+        contexts.push(ctx);
+        seqs.push(ctx.getSequence());
+    }
+    async function probsOf(seq, ids) {
         await seq.clearHistory();
         const last = ids.length - 1;
         const res = await seq.controlledEvaluate(
             ids.map((t, i) => (i === last ? [t, { generateNext: { probabilities: true } }] : t)));
-        const probs = res[last]?.next?.probabilities;
-        if (!probs) throw new Error(`no probabilities for prompt ${k} of ${modelPath}`);
+        return res[last]?.next?.probabilities;
+    }
+    for (let k = 0; k < prompts.length; k++) {
+        const ids = prompts[k];
+        const probs = await probsOf(seqs[0], ids), probs32 = await probsOf(seqs[1], ids);
+        if (!probs || !probs32) throw new Error(`no probabilities for prompt ${k} of ${modelPath}`);
         const top = [...probs.entries()].sort((a, b) => b[1] - a[1]).slice(0, N_TOP)
             .map(([id, p]) => [id, +Math.log(p).toFixed(7)]);
-        lines.push(JSON.stringify({ model: path.basename(modelPath), prompt: k, ids, top }));
+        let self = 0;
+        for (const [id, lp] of top) self = Math.max(self, Math.abs(Math.log(probs32.get(id) ?? 0) - lp));
+        lines.push(JSON.stringify({ model: path.basename(modelPath), prompt: k, ids, top, self: +self.toFixed(6) }));
         process.stderr.write(`  ${path.basename(modelPath)} prompt ${k}: ${ids.length} tokens\n`);
     }
-    await context.dispose();
+    for (const ctx of contexts) await ctx.dispose();
     await model.dispose();
 }
 writeFileSync(out, lines.join("\n") + "\n");
