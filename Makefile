@@ -1,7 +1,8 @@
 # parapet -- build.  Read top to bottom in a minute:
 #
 #   make            library (static + shared), the parapet CLI, pkg-config file
-#   make run        install missing Debian packages, build, run the main job
+#   make run        install missing Debian packages, build, show verdicts on
+#                   examples/texts.txt, then serve the API on 127.0.0.1:$(PORT)
 #   make test       install missing packages, build, run the whole test suite
 #   make asan       the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       build the libFuzzer targets and run each briefly (FUZZ_SECONDS)
@@ -16,6 +17,7 @@ PREFIX  ?= /usr/local
 OPT     ?= -O2
 SAN     ?=
 FUZZ_SECONDS ?= 20
+PORT    ?= 8080
 
 PKGS    := libutf8proc libyaml-0.1 jansson libpcre2-8 libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -46,6 +48,10 @@ deps:
 run: deps
 	@$(MAKE) --no-print-directory all
 	$(B)/parapet check --table --file examples/texts.txt; test $$? -le 1
+	@echo
+	@echo "serving on http://127.0.0.1:$(PORT) (Ctrl-C stops).  Try:"
+	@echo "  curl -s localhost:$(PORT)/v1/moderations -H 'Content-Type: application/json' -d '{\"input\": [\"text one\", \"you idiot\"]}'"
+	$(B)/parapet serve --port $(PORT)
 
 test: deps
 	@$(MAKE) --no-print-directory test-run

@@ -48,7 +48,7 @@ static char *whole(const pp_guard_prompt *p, size_t pass) {
 }
 
 static uint64_t ids_fnv(const int32_t *ids, size_t n) {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = 0xcbf29ce484222325ull; /* the FNV-1a 64 offset basis */
     for (size_t i = 0; i < n; i++)
         for (int b = 0; b < 4; b++) {
             h ^= ((uint32_t)ids[i] >> (8 * b)) & 255u;
