@@ -620,6 +620,46 @@ PARAPET_API int parapet_tokenizer_is_special(const parapet_tokenizer *tok, int32
 /* A short description, e.g. "llama-bpe (tokenizer.json)"; lives as long as tok. */
 PARAPET_API const char *parapet_tokenizer_name(const parapet_tokenizer *tok);
 
+/* --------------------------------------------------- guard model registry ---- */
+/* Known guard models and their download (src/guard/registry.c, docs/guard-models.md).
+** Fields that are not known for certain are NULL / 0: parapet does not invent
+** checksums.  An entry without a sha256 is downloaded only when the caller asks for
+** no verification. */
+typedef struct parapet_guard_model {
+    const char *name;     /* "llama-guard-3-1b" */
+    const char *family;   /* "llama-guard-3", "shieldgemma", "qwen3guard", "granite-guardian" */
+    const char *upstream; /* the model's official repository (safetensors), for reference */
+    const char *url;      /* a GGUF download URL, NULL when none is known */
+    const char *file;     /* file name to save as */
+    uint64_t size;        /* bytes, 0 if unknown */
+    const char *sha256;   /* 64 lowercase hex digits, NULL if unknown */
+    const char *note;     /* one line for the user */
+} parapet_guard_model;
+
+/* The registry (static storage, *n entries). */
+PARAPET_API const parapet_guard_model *parapet_guard_models(size_t *n);
+/* The entry named `name`, NULL if none. */
+PARAPET_API const parapet_guard_model *parapet_guard_model_find(const char *name);
+
+/* Progress callback: bytes done and total (0 if unknown), counting a resumed part.
+** Return nonzero to abort the download (the partial file is kept). */
+typedef int (*parapet_download_progress_fn)(void *user, uint64_t done, uint64_t total);
+
+/* Downloads url (http or https, redirects followed) to `path`.  Bytes go to
+** "<path>.part" first; when that file exists the download resumes from its end with
+** an HTTP Range request (a server that ignores Range sends everything and the part is
+** rewritten).  At the end the size is checked (when size > 0) and the SHA-256 (when
+** sha256 is non-NULL, 64 hex digits); only then is the part renamed to path, so path
+** never holds a partial or unverified file.  sha256_out (may be NULL) receives the
+** digest of what was downloaded.  Errors: PARAPET_ERR_ARG, PARAPET_ERR_NOT_FOUND
+** (HTTP 404), PARAPET_ERR_IO (network or file error; an interrupted download keeps
+** its part, so calling again resumes), PARAPET_ERR_FORMAT (size or checksum
+** mismatch; the part is deleted), PARAPET_ERR_UNSUPPORTED (built without libcurl). */
+PARAPET_API parapet_status parapet_download(const char *url, const char *path,
+                                            const char *sha256, uint64_t size,
+                                            parapet_download_progress_fn progress, void *user,
+                                            char sha256_out[65], char **detail);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,9 @@ int cmd_check(int argc, char **argv);
 int cmd_redact(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_model(int argc, char **argv);   /* src/cli/cmd_model.c: parapet model ... */
+/* src/cli/cmd_model_pull.c: parapet model pull ...; argv[0] is "pull".  Called from
+** cmd_model's dispatch. */
+int cmd_model_pull(int argc, char **argv);
 int cmd_train(int argc, char **argv);   /* src/cli/cmd_train.c: parapet train ... */
 int cmd_eval(int argc, char **argv);    /* src/cli/cmd_eval.c: parapet eval ... */
 int cmd_serve(int argc, char **argv);   /* src/cli/cmd_serve.c: parapet serve ... */

@@ -284,7 +284,20 @@ typedef struct fa_job {
     float scale;
 } fa_job;
 
-static float f16r(float x) { return pp_fp16_to_f32(pp_f32_to_fp16(x)); }
+/* x rounded to the nearest f16 value (ties to even), as f32: what storing x in an f16
+** and reading it back gives.  Inline bit arithmetic for the normal f16 range (this
+** runs head_dim times per key per query); quant.c's exact conversion elsewhere. */
+static inline float f16r(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    const uint32_t a = u & 0x7fffffffu;
+    if (a < 0x38800000u || a >= 0x477ff000u)   /* f16 subnormal/zero, overflow, inf, NaN */
+        return pp_fp16_to_f32(pp_f32_to_fp16(x));
+    u += 0x0fffu + ((u >> 13) & 1u);            /* round the low 13 mantissa bits, ties even */
+    u &= 0xffffe000u;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
 
 static void fa_range(void *arg, size_t i0, size_t i1, int thread) {
     const fa_job *j = arg;
