@@ -40,6 +40,8 @@ typedef struct scratch {
     pp_scan sub_scan;
     pp_hit *hits;         /* all hits of the current call, absolute offsets */
     size_t n_hits, cap_hits;
+    uint32_t *idx;        /* (n_hits) scratch for scoring */
+    size_t cap_idx;
 } scratch;
 
 struct parapet_engine {
@@ -62,6 +64,7 @@ static void scratch_free(void *p) {
     pp_scan_free(&s->scan);
     pp_scan_free(&s->sub_scan);
     pp_free(s->hits);
+    pp_free(s->idx);
     pp_free(s);
 }
 
@@ -271,24 +274,36 @@ static size_t dedupe(pp_hit *h, size_t n) {
 ** maps each label so 0.5 is reached only at a low benign false-positive rate.) */
 static double evidence_weight(const pp_hit *h) { return h->score; }
 
-/* Noisy-OR over distinct rules of category `id`, each at its strongest weight. */
-static double category_score(const pp_hit *h, size_t n, int id) {
-    double keep = 1.0;
-    for (size_t i = 0; i < n; i++) {
-        if (h[i].cat != id) continue;
-        const char *rule = h[i].rule ? h[i].rule : "";
-        int seen = 0;
-        for (size_t j = 0; j < i && !seen; j++)
-            if (h[j].cat == id && !strcmp(h[j].rule ? h[j].rule : "", rule) && h[j].score >= h[i].score)
-                seen = 1;
-        if (seen) continue;
-        /* Also skip if a later hit of the same rule is stronger (it will count). */
-        for (size_t j = i + 1; j < n && !seen; j++)
-            if (h[j].cat == id && !strcmp(h[j].rule ? h[j].rule : "", rule) && h[j].score > h[i].score)
-                seen = 1;
-        if (!seen) keep *= 1.0 - evidence_weight(&h[i]);
+/* Orders hit indices by category, then rule, strongest first within a rule
+** (qsort_r comparator; ctx is the hit array). */
+static int by_cat_rule(const void *a, const void *b, void *ctx) {
+    const pp_hit *h = ctx;
+    const pp_hit *x = &h[*(const uint32_t *)a], *y = &h[*(const uint32_t *)b];
+    if (x->cat != y->cat) return x->cat < y->cat ? -1 : 1;
+    int c = x->rule == y->rule ? 0 : strcmp(x->rule ? x->rule : "", y->rule ? y->rule : "");
+    if (c) return c;
+    return x->score > y->score ? -1 : x->score < y->score;
+}
+
+/* Scores of every category id: a noisy-OR over distinct rules, each rule counted once
+** at its strongest weight.  O(n log n) in the number of hits (long documents have
+** thousands).  `idx` is scratch for n indices. */
+static void category_scores(const pp_hit *h, size_t n, uint32_t *idx, double out[PP_MAX_CATS]) {
+    double keep[PP_MAX_CATS];
+    for (int c = 0; c < PP_MAX_CATS; c++) keep[c] = 1.0;
+    for (size_t i = 0; i < n; i++) idx[i] = (uint32_t)i;
+    if (n > 1) qsort_r(idx, n, sizeof *idx, by_cat_rule, (void *)h);
+    for (size_t k = 0; k < n; k++) {
+        const pp_hit *x = &h[idx[k]];
+        if (k > 0) {
+            const pp_hit *p = &h[idx[k - 1]];
+            if (p->cat == x->cat && (p->rule == x->rule ||
+                                     !strcmp(p->rule ? p->rule : "", x->rule ? x->rule : "")))
+                continue; /* same rule again: only its strongest hit (first) counts */
+        }
+        keep[x->cat] *= 1.0 - evidence_weight(x);
     }
-    return 1.0 - keep;
+    for (int c = 0; c < PP_MAX_CATS; c++) out[c] = 1.0 - keep[c];
 }
 
 static size_t window_end(const char *s, size_t len, size_t ws) {
@@ -328,11 +343,14 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
     memcpy(r->policy_hash, p->hash, sizeof r->policy_hash);
     r->policy_name_off = 1;
     r->n_cats = p->n_cats;
+    double scores[PP_MAX_CATS];
+    if (PP_GROW(s->idx, s->cap_idx, s->n_hits)) { parapet_result_free(r); return PARAPET_ERR_NOMEM; }
+    category_scores(s->hits, s->n_hits, s->idx, scores);
     for (size_t i = 0; i < p->n_cats; i++) {
         const pp_pcat *c = &p->cats[i];
         parapet_category_score *cs = &r->cats[i];
         r->cat_name_off[i] = p->names_off[i];
-        cs->score = category_score(s->hits, s->n_hits, c->id);
+        cs->score = c->id >= 0 && c->id < PP_MAX_CATS ? scores[c->id] : 0;
         cs->threshold = c->threshold;
         cs->flagged = c->enabled && cs->score >= c->threshold && c->action != PARAPET_ACTION_ALLOW &&
                       cs->score > 0;

