@@ -459,6 +459,7 @@ int cmd_model(int argc, char **argv) {
     if (!strcmp(argv[1], "info")) return model_info(argc - 1, argv + 1);
     if (!strcmp(argv[1], "synth")) return model_synth(argc - 1, argv + 1);
     if (!strcmp(argv[1], "tokenize")) return model_tokenize(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "pull")) return cmd_model_pull(argc - 1, argv + 1);
     if (!strcmp(argv[1], "logits")) return model_logits(argc - 1, argv + 1);
     fprintf(stderr, "parapet model: unknown subcommand '%s'\n%s", argv[1], usage);
     return CLI_USAGE;

@@ -71,7 +71,10 @@ int pp_grow(void **arr, size_t *cap, size_t need, size_t elsz);
 
 /* SHA-256 of data, written as 64 lowercase hex chars plus NUL into hex[65]. */
 void pp_sha256_hex(const void *data, size_t n, char hex[65]);
-/* 64-bit FNV-1a, for hash tables (not for security). */
+/* 64-bit FNV-1a-style hash for hash tables (not for security).  The offset basis is
+** one digit short of the standard one; it stays, because the classifier's
+** train/dev split (src/classify/data.c) is keyed on it and `make model` must keep
+** reproducing the shipped model bit for bit. */
 static inline uint64_t pp_fnv1a(const void *data, size_t n) {
     const unsigned char *p = (const unsigned char *)data;
     uint64_t h = 1469598103934665603ull;
