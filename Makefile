@@ -19,9 +19,9 @@ SAN     ?=
 FUZZ_SECONDS ?= 20
 PORT    ?= 8080
 
-PKGS    := libutf8proc libyaml-0.1 jansson libpcre2-8 libcurl
+PKGS    := libutf8proc libyaml-0.1 jansson libpcre2-8 libcurl openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lutf8proc -lyaml -ljansson -lpcre2-8 -lcurl)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lutf8proc -lyaml -ljansson -lpcre2-8 -lcurl -lssl -lcrypto)
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wvla -Wno-missing-field-initializers
 CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) -fPIC -fvisibility=hidden \

@@ -189,6 +189,10 @@ typedef struct parapet_options {
     /* A classifier model file (.ppm, see parapet_classifier_open) to use instead of
     ** the embedded default; NULL: the embedded one, if the build has one. */
     const char *model_path;
+    /* A guard model (GGUF: Llama Guard 3, ...) for the `guard` detector; NULL: none.
+    ** The policy's guard section decides when it runs (docs/guard-models.md). */
+    const char *guard_path;
+    int guard_threads;            /* threads of the guard's forward pass; 0: 1 */
 } parapet_options;
 
 /* Fills the defaults: embedded policy, 64 MiB limit, strict UTF-8. */

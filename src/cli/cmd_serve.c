@@ -40,6 +40,8 @@ static const char usage_text[] =
     "  --access-log PATH       JSON-lines access log (\"-\" = stderr); no text unless --log-text\n"
     "  --log-text              include request bodies in the access log\n"
     "  --model FILE            classifier model instead of the embedded one\n"
+    "  --tls-cert FILE         serve HTTPS with this PEM certificate (chain); needs --tls-key\n"
+    "  --tls-key FILE          the PEM private key of --tls-cert\n"
     ENGINE_OPTIONS_HELP
     "\nsignals: SIGHUP reloads the policy, SIGTERM/SIGINT shut down gracefully.\n";
 
@@ -111,6 +113,8 @@ int cmd_serve(int argc, char **argv) {
             if (srv_config_add_key(&cfg, v)) { cli_error("--api-key: expected KEY or KEY:RATE"); goto out; }
         } else if (!strcmp(o, "--access-log")) { if (set_str(&cfg.access_log, v)) goto out; }
         else if (!strcmp(o, "--model")) { if (set_str(&cfg.model, v)) goto out; }
+        else if (!strcmp(o, "--tls-cert")) { if (set_str(&cfg.tls_cert, v)) goto out; }
+        else if (!strcmp(o, "--tls-key")) { if (set_str(&cfg.tls_key, v)) goto out; }
         else { cli_error("unknown option %s (try --help)", o); goto out; }
     }
     if (!ea.opt.policy_path && cfg.policy) ea.opt.policy_path = cfg.policy;
@@ -151,8 +155,8 @@ int cmd_serve(int argc, char **argv) {
         srv_destroy(srv);
         goto out;
     }
-    fprintf(stderr, "parapet serve: listening on http://%s:%d (policy %s)\n",
-            cfg.host ? cfg.host : "127.0.0.1", srv_port(srv),
+    fprintf(stderr, "parapet serve: listening on %s://%s:%d (policy %s)\n",
+            cfg.tls_cert ? "https" : "http", cfg.host ? cfg.host : "127.0.0.1", srv_port(srv),
             parapet_policy_hash(parapet_engine_policy(eng)));
     fflush(stderr);
     for (;;) {

@@ -34,6 +34,16 @@ int engine_arg(engine_args *a, int argc, char **argv, int *i) {
         return 1;
     }
     if (!strcmp(o, "--replace-invalid")) { a->opt.utf8_mode = PARAPET_UTF8_REPLACE; return 1; }
+    if (!strcmp(o, "--guard") || !strcmp(o, "--guard-threads")) {
+        if (*i + 1 >= argc) { cli_error("%s needs a value", o); return -1; }
+        const char *v = argv[++*i];
+        if (!strcmp(o, "--guard")) { a->opt.guard_path = v; return 1; }
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 1 || n > 256) { cli_error("--guard-threads: expected a number from 1 to 256, got \"%s\"", v); return -1; }
+        a->opt.guard_threads = (int)n;
+        return 1;
+    }
     return 0;
 }
 

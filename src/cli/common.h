@@ -24,5 +24,8 @@ int read_all(FILE *f, size_t max, char **out, size_t *len);
     "  --policy FILE        policy (YAML or JSON) instead of the embedded default\n" \
     "  --lexicon CAT=FILE   add a one-term-per-line word list to category CAT (repeatable)\n" \
     "  --replace-invalid    replace invalid UTF-8 by U+FFFD (signal invalid_utf8) instead of failing\n" \
-    "  --max-bytes N        refuse texts longer than N bytes (default 64 MiB)\n"
+    "  --max-bytes N        refuse texts longer than N bytes (default 64 MiB)\n" \
+    "  --guard FILE         guard model (GGUF, e.g. Llama Guard 3) as the last tier; the\n" \
+    "                       policy's guard section says when it runs (default: cascade)\n" \
+    "  --guard-threads N    threads for the guard model (default 1)\n"
 #endif

@@ -20,7 +20,7 @@
 
 /* Detector ids (index into the registry table; also stored in hits). */
 enum { PP_DET_LEXICON, PP_DET_PII, PP_DET_SECRETS, PP_DET_INJECTION, PP_DET_CLASSIFIER,
-       PP_DET_COUNT };
+       PP_DET_GUARD, PP_DET_COUNT };
 
 typedef struct pp_hit {
     uint32_t start, end;  /* byte span in the original text, end exclusive */
@@ -68,6 +68,13 @@ typedef struct pp_detector_config {
     size_t n_extra_terms;
     /* Classifier model file; NULL: the embedded models/default.ppm (if any). */
     const char *model_path;
+    /* Guard model file (GGUF); NULL: the guard detector is absent.  Threads for its
+    ** forward pass (0: 1). */
+    const char *guard_path;
+    int guard_threads;
+    /* The engine's policy (read at open by the guard detector for its cascade
+    ** settings); may be NULL. */
+    const parapet_policy *policy;
 } pp_detector_config;
 
 typedef struct pp_detector_vt {
@@ -88,6 +95,7 @@ extern const pp_detector_vt pp_pii_detector;
 extern const pp_detector_vt pp_secrets_detector;
 extern const pp_detector_vt pp_injection_detector;
 extern const pp_detector_vt pp_classifier_detector; /* src/classify/detector.c */
+extern const pp_detector_vt pp_guard_detector;      /* src/guard/detector.c */
 
 /* PII / secret kinds (pp_hit.kind for PP_DET_PII and PP_DET_SECRETS) and the
 ** placeholder each is redacted to. */

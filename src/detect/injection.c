@@ -713,6 +713,11 @@ typedef struct injection {
     ** bit set over rule indices), so the gate looks only at rules the text can
     ** possibly feed. */
     uint64_t rules_of[CI_COUNT][RULE_WORDS];
+    /* Unspaced scripts (one word per character), by code point modulo 2^16:
+    ** ustart has the characters that are a word of a rare class or the first word
+    ** of a phrase of one, usecond those that are the second word of such a phrase.
+    ** A character in neither needs no hash in the gate. */
+    uint64_t ustart[1024], usecond[1024];
 } injection;
 
 static slot *slot_find(const injection *R, uint64_t key) {
@@ -742,6 +747,13 @@ static int vocab_add(injection *R, const char *s, size_t n, uint64_t cls) {
     tok t;
     while (next_token(R->bclass, s, n, &pos, &t)) {
         if (nw == MAX_PHRASE) return 1;
+        /* The gate's code-point bitmaps (see injection.ustart). */
+        uint32_t cp;
+        if (nw < 2 && (cls & RARE_CLASSES) && pp_utf8_decode(s + t.a, n - t.a, &cp) == t.b - t.a &&
+            cp_unspaced(cp)) {
+            uint64_t *bm = nw ? R->usecond : R->ustart;
+            bm[(cp & 0xFFFF) >> 6] |= 1ull << (cp & 63);
+        }
         h[nw++] = t.h;
     }
     if (!nw) return 1;
@@ -950,6 +962,12 @@ static int filter_has(const injection *R, uint64_t h) {
     return (int)((R->filter[b >> 6] >> (b & 63)) & 1);
 }
 
+/* Is bit cp (taken modulo 2^16) of the code-point bitmap bm set? */
+static int cp_bit(const uint64_t *bm, uint32_t cp) {
+    cp &= 0xFFFF;
+    return (int)((bm[cp >> 6] >> (cp & 63)) & 1);
+}
+
 /* Fills the class fields of tk[0..n) from the vocabulary. */
 static void classify(const injection *R, tok *tk, int n) {
     for (int k = 0; k < n; k++) {
@@ -958,59 +976,6 @@ static void classify(const injection *R, tok *tk, int n) {
         tk[k].pcls = sl->pcls;
         tk[k].chain = sl->key ? sl->chain : -1;
     }
-}
-
-/* The gate (see the header).  Tokenizes all of S, TOK_CHUNK words at a time into
-** tk, and returns the rare classes that have a word (or a whole phrase) in the
-** text.  Exact except for a phrase cut by a chunk boundary, which counts as
-** present.  When every word fit in the first chunk, *whole is set and tk[0..*n)
-** holds them (hashes and spans only), ready for the grammar. */
-static uint64_t gate(const injection *R, const source *S, tok *tk, int *n, int *whole) {
-    uint64_t have = 0;
-    size_t pos = 0;
-    int done = 0, first = 1;
-    while (!done) {
-        int m = first ? plain_tokenize(R->bclass, S->s, S->n, tk) : -1;
-        if (m >= 0) {
-            done = 1;
-        } else {
-            m = 0;
-            while (m < TOK_CHUNK) {
-                if (!next_token(R->bclass, S->s, S->n, &pos, &tk[m])) { done = 1; break; }
-                m++;
-            }
-        }
-        for (int k = 0; k < m; k++) {
-            uint64_t h = tk[k].h;
-            int single = filter_has(R, h), pair;
-            if (k + 1 < m)
-                pair = !(tk[k + 1].brk & BRK_SENT) && filter_has(R, PAIR_KEY(h, tk[k + 1].h));
-            else
-                pair = !done; /* the next word is in the next chunk */
-            if (!single && !pair) continue;
-            const slot *sl = slot_find(R, h);
-            have |= sl->cls & RARE_CLASSES;
-            if (!pair || !(sl->pcls & RARE_CLASSES & ~have)) continue;
-            for (int32_t q = sl->chain; q >= 0; q = R->ph[q].next) {
-                const phrase *ph = &R->ph[q];
-                if (!(ph->cls & RARE_CLASSES & ~have)) continue;
-                int ok = 1;
-                if (k + ph->n > m) {
-                    ok = !done; /* cut by the chunk: assume it is there */
-                } else {
-                    for (int z = 1; z < ph->n && ok; z++)
-                        ok = tk[k + z].h == ph->h[z] && !(tk[k + z].brk & BRK_SENT);
-                }
-                if (ok) have |= ph->cls & RARE_CLASSES;
-            }
-        }
-        if (first) {
-            *n = m;
-            *whole = done;
-            first = 0;
-        }
-    }
-    return have;
 }
 
 /* Does rule r require a class that window-level presence mask `have` lacks? */
@@ -1022,19 +987,21 @@ static int rule_viable(size_t r, uint64_t have) {
 
 typedef void (*match_fn)(void *ud, int rule_idx, size_t a, size_t b);
 
-/* Runs the grammar over S and calls cb for each reported match, in order of start,
-** with the match's byte span in S->s.  Allocates nothing. */
-static void run_grammar(const injection *R, const source *S, match_fn cb, void *ud) {
-    tok tk[TOK_CHUNK];
-    int n = 0, whole = 0;
-    uint64_t rare = gate(R, S, tk, &n, &whole);
-    if (!rare) return;
-    /* Rules whose rare elements all occur in the text: only those listed under a
-    ** class the text has can qualify. */
+/* What the grammar carries from one sentence to the next. */
+typedef struct gctx {
+    const injection *R;
+    const source *S;
+    match_fn cb;
+    void *ud;
+    size_t last_end[G_COUNT]; /* end of the last reported match per group */
+} gctx;
+
+/* The rules whose rare required elements all have a word (or phrase) among the rare
+** classes `rare`, in rule order, into cand; returns how many. */
+static int rules_for(const injection *R, uint64_t rare, uint8_t *cand) {
     uint64_t maybe[RULE_WORDS] = {0};
     for (uint64_t c = rare; c; c &= c - 1)
         for (int w = 0; w < RULE_WORDS; w++) maybe[w] |= R->rules_of[__builtin_ctzll(c)][w];
-    uint8_t cand[N_RULES];
     int nc = 0;
     for (int w = 0; w < RULE_WORDS; w++)
         for (uint64_t m = maybe[w]; m; m &= m - 1) {
@@ -1043,62 +1010,179 @@ static void run_grammar(const injection *R, const source *S, match_fn cb, void *
             for (int e = 0; ok && e < R->n_rare[r]; e++) ok = (R->rare_req[r][e] & rare) != 0;
             if (ok) cand[nc++] = (uint8_t)r;
         }
-    if (!nc) return;
+    return nc;
+}
 
-    int i = 0, done = whole;
-    size_t pos = 0;
-    size_t last_end[G_COUNT] = {0};
-    if (whole) classify(R, tk, n);
-    else n = 0; /* the gate slid past the first chunk: tokenize again */
+/* Tries the candidate rules cand[0..nc) at the start words [i, limit) of tk[0..n).
+** Words [i, e) are classified (e >= limit: the rest of the sentence in the
+** buffer); no match reaches past a sentence end, so the class fields of later words
+** are never read.  done: tk ends at the end of the sentence or text (for F_END). */
+static void grammar_starts(gctx *g, const tok *tk, int n, int done, int i, int limit, int e,
+                           const uint8_t *cand, int nc) {
+    /* A candidate is viable here only if every element it requires has a word of
+    ** its class (or the first word of a phrase of it) in these words. */
+    uint64_t have = 0, first = 0;
+    uint8_t viable[N_RULES];
+    int nv = 0;
+    for (int k = i; k < e; k++) have |= tk[k].cls | tk[k].pcls;
+    for (int c = 0; c < nc; c++) {
+        if (!rule_viable(cand[c], have)) continue;
+        viable[nv++] = cand[c];
+        first |= rules[cand[c]].e[0].cls;
+    }
+    for (; nv && i < limit; i++) {
+        uint64_t any = tk[i].cls | tk[i].pcls;
+        if (!(any & first)) continue;
+        mctx cx = {g->R, tk, PP_MIN(n, i + MAX_SPAN), i};
+        int best_r[G_COUNT], best_end[G_COUNT];
+        for (int q = 0; q < G_COUNT; q++) best_r[q] = -1;
+        for (int v = 0; v < nv; v++) {
+            int r = viable[v];
+            const rule *ru = &rules[r];
+            if (!(any & ru->e[0].cls)) continue;
+            if (best_r[ru->group] >= 0 && rules[best_r[ru->group]].weight >= ru->weight) continue;
+            int end;
+            if (!match_from(&cx, ru, 0, i, &end)) continue;
+            if (ru->flags && !flags_ok(g->S, tk, n, done, end, ru->flags)) continue;
+            best_r[ru->group] = r;
+            best_end[ru->group] = end;
+        }
+        for (int q = 0; q < G_COUNT; q++) {
+            if (best_r[q] < 0) continue;
+            size_t a = tk[i].a, b = tk[best_end[q] - 1].b;
+            if (b <= g->last_end[q]) continue; /* inside the previous match */
+            g->last_end[q] = b;
+            g->cb(g->ud, best_r[q], a, b);
+        }
+    }
+}
+
+/* Runs the grammar over the sentence whose first word starts at byte a of the
+** string, tokenizing it again TOK_CHUNK words at a time (a sentence may be longer),
+** keeping MAX_SPAN words of overlap.  The first word of the next sentence is kept
+** unclassified after it, for F_END. */
+static void grammar_sentence(gctx *g, size_t a, const uint8_t *cand, int nc) {
+    const injection *R = g->R;
+    const source *S = g->S;
+    tok tk[TOK_CHUNK];
+    int n = 0, done = 0, e = 0;
+    size_t pos = a;
     for (;;) {
         while (n < TOK_CHUNK && !done) {
-            if (!next_token(R->bclass, S->s, S->n, &pos, &tk[n])) { done = 1; break; }
+            if (!next_token(R->bclass, S->s, S->n, &pos, &tk[n])) {
+                done = 1;
+                e = n;
+                break;
+            }
+            if (tk[n].a > a && (tk[n].brk & BRK_SENT)) {
+                done = 1; /* the next sentence's first word */
+                e = n++;
+                break;
+            }
             classify(R, &tk[n], 1);
             n++;
         }
-        int limit = done ? n : n - MAX_SPAN;
-        /* A candidate rule is viable in this window only if every element it
-        ** requires has a word of its class (or the first word of a phrase of it)
-        ** somewhere in the window. */
-        uint64_t have = 0, first = 0;
-        uint8_t viable[N_RULES];
-        int nv = 0;
-        for (int k = 0; k < n; k++) have |= tk[k].cls | tk[k].pcls;
-        for (int c = 0; c < nc; c++) {
-            if (!rule_viable(cand[c], have)) continue;
-            viable[nv++] = cand[c];
-            first |= rules[cand[c]].e[0].cls;
-        }
-        for (; nv && i < limit; i++) {
-            uint64_t any = tk[i].cls | tk[i].pcls;
-            if (!(any & first)) continue;
-            mctx cx = {R, tk, PP_MIN(n, i + MAX_SPAN), i};
-            int best_r[G_COUNT], best_end[G_COUNT];
-            for (int g = 0; g < G_COUNT; g++) best_r[g] = -1;
-            for (int v = 0; v < nv; v++) {
-                int r = viable[v];
-                const rule *ru = &rules[r];
-                if (!(any & ru->e[0].cls)) continue;
-                if (best_r[ru->group] >= 0 && rules[best_r[ru->group]].weight >= ru->weight) continue;
-                int end;
-                if (!match_from(&cx, ru, 0, i, &end)) continue;
-                if (ru->flags && !flags_ok(S, tk, n, done, end, ru->flags)) continue;
-                best_r[ru->group] = r;
-                best_end[ru->group] = end;
-            }
-            for (int g = 0; g < G_COUNT; g++) {
-                if (best_r[g] < 0) continue;
-                size_t a = tk[i].a, b = tk[best_end[g] - 1].b;
-                if (b <= last_end[g]) continue; /* inside the previous match */
-                last_end[g] = b;
-                cb(ud, best_r[g], a, b);
-            }
-        }
+        int limit = done ? e : n - MAX_SPAN;
+        grammar_starts(g, tk, n, done, 0, limit, done ? e : n, cand, nc);
         if (done) break;
         int keep = n - limit;
         memmove(tk, tk + limit, (size_t)keep * sizeof *tk);
         n = keep;
-        i = 0;
+    }
+}
+
+/* The rare classes of the phrases in chain q (a slot's) that start with the word
+** at byte a and lie within its sentence, except those in `have` already.  Tokenizes
+** the words after it again: only words that pass the pair filter get here. */
+static uint64_t phrases_at(const injection *R, const source *S, size_t a, int32_t q, uint64_t have) {
+    uint64_t h[MAX_PHRASE];
+    int nw = 0;
+    size_t pos = a;
+    tok t;
+    uint64_t got = 0;
+    for (; q >= 0; q = R->ph[q].next) {
+        const phrase *ph = &R->ph[q];
+        if (!(ph->cls & RARE_CLASSES & ~(have | got))) continue;
+        while (nw < ph->n && next_token(R->bclass, S->s, S->n, &pos, &t)) {
+            if (nw && (t.brk & BRK_SENT)) { pos = S->n; break; } /* the sentence ends */
+            h[nw++] = t.h;
+        }
+        if (nw < ph->n) continue;
+        int ok = 1;
+        for (int z = 1; z < ph->n && ok; z++) ok = h[z] == ph->h[z];
+        if (ok) got |= ph->cls & RARE_CLASSES;
+    }
+    return got;
+}
+
+/* Runs the grammar over S and calls cb for each reported match, in order of start,
+** with the match's byte span in S->s.  Allocates nothing.
+**
+** The gate is local: a match never crosses a sentence end, so the words of one
+** sentence must hold a word (or phrase) of every rare required class of some rule
+** before the grammar looks at that sentence.  One pass collects each sentence's rare
+** classes; at its end a sentence that can feed a rule is classified and matched (in
+** place for a plain text, tokenized again otherwise), and the others are dropped.
+** In long documents, where some rare word is almost certain to occur somewhere, this
+** keeps the grammar to the few sentences that can match. */
+static void run_grammar(const injection *R, const source *S, match_fn cb, void *ud) {
+    tok tk[TOK_CHUNK];
+    const unsigned char *u = (const unsigned char *)S->s;
+    gctx g = {R, S, cb, ud, {0}};
+    uint8_t cand[N_RULES];
+    int m = plain_tokenize(R->bclass, S->s, S->n, tk);
+    uint64_t have = 0;   /* rare classes of the current sentence */
+    uint64_t prev_h = 0; /* the previous word, when a rare phrase may start there */
+    size_t prev_a = 0;
+    int prev_ok = 0;
+    size_t sent_a = 0; /* first byte of the sentence's first word */
+    int sent_k = 0;    /* its index in tk (plain texts) */
+    size_t pos = 0;
+    for (int k = 0;; k++) {
+        tok t;
+        int more;
+        if (m >= 0) {
+            more = k < m;
+            if (more) t = tk[k];
+        } else {
+            /* Unspaced scripts: a character that is no rare word, starts no rare
+            ** phrase and cannot continue one from the previous word is skipped
+            ** without hashing (most Han and kana characters). */
+            while (pos + 2 < S->n && u[pos] >= 0xE1 && u[pos] <= 0xEF && u[pos] != 0xED &&
+                   (u[pos + 1] & 0xC0) == 0x80 && (u[pos + 2] & 0xC0) == 0x80) {
+                uint32_t cp = (uint32_t)(u[pos] & 0x0F) << 12 | (uint32_t)(u[pos + 1] & 0x3F) << 6 |
+                              (u[pos + 2] & 0x3F);
+                if (!cp_unspaced(cp) || cp_bit(R->ustart, cp) || (prev_ok && cp_bit(R->usecond, cp)))
+                    break;
+                prev_ok = 0;
+                pos += 3;
+            }
+            more = next_token(R->bclass, S->s, S->n, &pos, &t);
+        }
+        if (!more || (t.brk & BRK_SENT)) {
+            if (have) {
+                int nc = rules_for(R, have, cand);
+                if (nc && m >= 0) {
+                    classify(R, tk + sent_k, k - sent_k);
+                    grammar_starts(&g, tk, m, 1, sent_k, k, k, cand, nc);
+                } else if (nc) {
+                    grammar_sentence(&g, sent_a, cand, nc);
+                }
+            }
+            if (!more) break;
+            have = 0;
+            prev_ok = 0;
+            sent_a = t.a;
+            sent_k = k;
+        }
+        if (filter_has(R, t.h)) have |= slot_find(R, t.h)->cls & RARE_CLASSES;
+        if (prev_ok && filter_has(R, PAIR_KEY(prev_h, t.h))) {
+            const slot *sl = slot_find(R, prev_h);
+            if (sl->pcls & RARE_CLASSES & ~have) have |= phrases_at(R, S, prev_a, sl->chain, have);
+        }
+        prev_h = t.h;
+        prev_a = t.a;
+        prev_ok = 1;
     }
 }
 

@@ -10,6 +10,7 @@ const pp_detector_vt *const pp_detectors[PP_DET_COUNT] = {
     [PP_DET_SECRETS] = &pp_secrets_detector,
     [PP_DET_INJECTION] = &pp_injection_detector,
     [PP_DET_CLASSIFIER] = &pp_classifier_detector,
+    [PP_DET_GUARD] = &pp_guard_detector,
 };
 
 static const char *const cat_names[PP_CAT_BUILTIN_COUNT] = {

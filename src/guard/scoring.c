@@ -141,7 +141,7 @@ pp_status pp_guard_scoring_build(const parapet_tokenizer *tok, pp_guard_family f
     s->controversial = -1;
     pp_guard_question *v = &s->verdict, *c = &s->category;
     pp_status st = PARAPET_OK;
-    char num[16];
+    char num[24];
     switch (f) {
     case PP_GUARD_LLAMA_GUARD:
         st = outcome1(tok, v, "", "safe", "safe", -1, detail);
@@ -150,7 +150,7 @@ pp_status pp_guard_scoring_build(const parapet_tokenizer *tok, pp_guard_family f
         s->has_category = 1;
         if (!st) st = set_force(tok, c, "unsafe\nS", detail);
         for (size_t i = 0; !st && i < n_cats; i++) {
-            char label[16];
+            char label[24];
             snprintf(num, sizeof num, "%zu", i + 1);
             snprintf(label, sizeof label, "S%zu", i + 1);
             st = outcome1(tok, c, "unsafe\nS", label, num, (int)i, detail);

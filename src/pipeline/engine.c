@@ -174,7 +174,8 @@ parapet_status parapet_open(const parapet_options *opt, parapet_engine **out, ch
     }
     st = load_lists(e, opt, tl, &ntl, detail);
     if (!st) {
-        pp_detector_config dc = {tl, ntl, opt->model_path};
+        pp_detector_config dc = {tl, ntl, opt->model_path, opt->guard_path, opt->guard_threads,
+                                 e->policy};
         for (int d = 0; d < PP_DET_COUNT && !st; d++)
             if (e->policy->detector_on[d] || d == PP_DET_PII || d == PP_DET_SECRETS)
                 st = pp_detectors[d]->open(&dc, &e->det[d], detail);

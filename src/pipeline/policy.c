@@ -279,6 +279,9 @@ static parapet_policy *policy_new(void) {
     parapet_policy *p = pp_calloc(1, sizeof *p);
     if (!p) return NULL;
     for (int i = 0; i < PP_DET_COUNT; i++) p->detector_on[i] = 1;
+    p->guard_mode = PP_GUARD_RUN_CASCADE;
+    p->guard_low = PP_GUARD_DEFAULT_LOW;
+    p->guard_high = PP_GUARD_DEFAULT_HIGH;
     return p;
 }
 
@@ -287,6 +290,9 @@ static parapet_policy *policy_copy(const parapet_policy *b) {
     if (!p) return NULL;
     memcpy(p->detector_on, b->detector_on, sizeof p->detector_on);
     p->max_input_bytes = b->max_input_bytes;
+    p->guard_mode = b->guard_mode;
+    p->guard_low = b->guard_low;
+    p->guard_high = b->guard_high;
     p->name = pp_strdup(b->name ? b->name : "");
     p->description = pp_strdup(b->description ? b->description : "");
     if (!p->name || !p->description) goto oom;
@@ -497,9 +503,33 @@ static int apply_category(yctx *c, parapet_policy *p, const ynode *k, const ynod
     return 0;
 }
 
+/* The guard section: {mode: always|never|cascade, low: 0.15, high: 0.85}.  Keys not
+** given keep the base policy's values; low <= high is checked on the result. */
+static int apply_guard(yctx *c, parapet_policy *p, const ynode *x) {
+    static const char *const gk[] = {"mode", "low", "high", NULL};
+    static const char *const modes[] = {"cascade", "always", "never"};
+    if (x->kind != N_MAP) { set_err(c, x->line, x->col, "guard must be a mapping"); return -1; }
+    if (check_keys(c, x, "guard", gk)) return -1;
+    const ynode *y;
+    if ((y = map_get(x, "mode"))) {
+        int m = -1;
+        for (int i = 0; i < 3 && y->kind == N_SCALAR; i++) if (!strcmp(y->val, modes[i])) m = i;
+        if (m < 0) { set_err(c, y->line, y->col, "guard mode must be always, never or cascade"); return -1; }
+        p->guard_mode = m;
+    }
+    if ((y = map_get(x, "low")) && get_threshold(c, y, &p->guard_low)) return -1;
+    if ((y = map_get(x, "high")) && get_threshold(c, y, &p->guard_high)) return -1;
+    if (p->guard_low > p->guard_high) {
+        set_err(c, x->line, x->col, "guard low must not exceed guard high");
+        return -1;
+    }
+    return 0;
+}
+
 static int apply_doc(yctx *c, parapet_policy *p, const ynode *root, int overlay) {
     static const char *const keys[] = {"version", "name", "description", "extends",
-                                       "defaults", "detectors", "categories", "limits", NULL};
+                                       "defaults", "detectors", "categories", "limits",
+                                       "guard", NULL};
     if (root->kind != N_MAP) {
         set_err(c, root->line, root->col, "a policy must be a mapping (key: value lines)");
         return -1;
@@ -539,6 +569,7 @@ static int apply_doc(yctx *c, parapet_policy *p, const ynode *root, int overlay)
                     return -1;
                 }
     }
+    if ((x = map_get(root, "guard")) && apply_guard(c, p, x)) return -1;
     if ((x = map_get(root, "limits"))) {
         static const char *const lk[] = {"max_input_bytes", NULL};
         if (x->kind != N_MAP) { set_err(c, x->line, x->col, "limits must be a mapping"); return -1; }
@@ -588,6 +619,12 @@ parapet_status parapet_policy_dump(const parapet_policy *p, char **out, size_t *
     for (int d = 0; d < PP_DET_COUNT; d++)
         pp_buf_printf(&b, "  %s: %s\n", pp_detectors[d]->name, p->detector_on[d] ? "true" : "false");
     if (p->max_input_bytes) pp_buf_printf(&b, "limits:\n  max_input_bytes: %zu\n", p->max_input_bytes);
+    if (p->guard_mode != PP_GUARD_RUN_CASCADE || p->guard_low != PP_GUARD_DEFAULT_LOW ||
+        p->guard_high != PP_GUARD_DEFAULT_HIGH) {
+        static const char *const modes[] = {"cascade", "always", "never"};
+        pp_buf_printf(&b, "guard:\n  mode: %s\n  low: %.17g\n  high: %.17g\n",
+                      modes[p->guard_mode], p->guard_low, p->guard_high);
+    }
     pp_buf_puts(&b, "categories:\n");
     for (size_t i = 0; i < p->n_cats; i++) {
         const pp_pcat *c = &p->cats[i];

@@ -39,7 +39,15 @@ struct parapet_policy {
     char *names;
     size_t names_len;
     size_t names_off[PP_MAX_CATS];
+    /* When the guard detector runs (section "guard"): PP_GUARD_RUN_CASCADE runs it
+    ** only when the largest cheap-tier score lies in [guard_low, guard_high]. */
+    int guard_mode;
+    double guard_low, guard_high;
 };
+
+enum { PP_GUARD_RUN_CASCADE = 0, PP_GUARD_RUN_ALWAYS = 1, PP_GUARD_RUN_NEVER = 2 };
+#define PP_GUARD_DEFAULT_LOW 0.15
+#define PP_GUARD_DEFAULT_HIGH 0.85
 
 /* Index of the policy category with detector id `id`, or -1. */
 int pp_policy_find_id(const parapet_policy *p, int id);

@@ -8,7 +8,7 @@
 **     timeouts: {header_ms: 10000, body_ms: 30000, idle_ms: 60000, write_ms: 30000,
 **                shutdown_ms: 10000}
 **     api_keys: [{key: "sk-...", rate_limit: 100, burst: 200}]   # rate: requests/s
-**     tls: {cert: ..., key: ...}   # refused: terminate TLS at the reverse proxy
+**     tls: {cert: /etc/ssl/parapet.pem, key: /etc/ssl/parapet.key}   # PEM; TLS 1.2+
 **     policy: /etc/parapet/policy.yaml     model: /etc/parapet/model.ppm
 **     access_log: {path: /var/log/parapet/access.log, text: false}   # or a path, "-"
 **     utf8: strict | replace

@@ -24,6 +24,17 @@
 ** comes back through the loop's completion list and eventfd; if the client vanished in
 ** the meantime the connection is only marked dead and freed then.
 **
+** TLS (optional; see tls.c for the context).  A TLS connection carries an SSL object;
+** every I/O site tests that one pointer and otherwise takes the plain path untouched.
+** The handshake runs inside the loop: SSL_do_handshake's WANT_READ / WANT_WRITE become
+** the connection's epoll interest, and a client that does not finish it within the
+** header deadline is closed by the sweep (counted as a timeout).  Then SSL_read and
+** SSL_write replace recv and send; as OpenSSL may hold decrypted bytes the kernel no
+** longer reports, a read continues while SSL_has_pending().  Closing sends close_notify
+** (SSL_shutdown, once, non-blocking) unless the session failed.  A client that speaks
+** plain HTTP to the TLS port gets a plain-text 400 and the lingering close.  SIGPIPE is
+** blocked in loop threads, since OpenSSL writes with write(), not send(MSG_NOSIGNAL).
+**
 ** Shutdown: srv_stop raises `stopping`; loops drop the listener, close idle
 ** connections, answer what is in progress with "Connection: close", and exit when
 ** nothing is left or the shutdown deadline passes.  Workers drain the queue, then exit.
@@ -33,7 +44,9 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +56,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include "server/server.h"
 
 #define WBUF_HIGH (256u * 1024)   /* stop reading a connection with this much unsent */
@@ -69,6 +84,11 @@ struct conn {
     uint32_t events;              /* registered epoll events */
     unsigned busy : 1, closing : 1, dead : 1, eof : 1, in_req : 1, continued : 1,
         lingering : 1;
+    SSL *ssl;                     /* NULL on a plain-HTTP server */
+    unsigned hs : 1,              /* TLS handshake in progress (deadline from req_ns) */
+        tls_ww : 1,               /* OpenSSL must write before it can read on */
+        tls_shut : 1,             /* close_notify sent (or must not be) */
+        tls_bad : 1;              /* the session failed: no SSL_shutdown */
     char peer[48];
 };
 
@@ -141,6 +161,7 @@ struct srv_server {
     key_state *ks;
     FILE *alog;
     pthread_mutex_t alog_lock;
+    SSL_CTX *tls;                 /* NULL: plain HTTP */
 };
 
 static uint64_t now_ns(void) {
@@ -203,6 +224,7 @@ static void list_append(loop *L, conn *c) {
 }
 
 static void conn_free(conn *c) {
+    if (c->ssl) SSL_free(c->ssl);
     free(c->rbuf);
     free(c->wbuf);
     free(c);
@@ -223,11 +245,60 @@ static void free_graveyard(loop *L) {
     }
 }
 
+/* ------------------------------------------------------------------- TLS ---- */
+
+/* Sends close_notify once, without waiting for the peer's (non-blocking: a peer that
+** never reads it loses nothing), unless the handshake never finished or the session
+** failed, when OpenSSL forbids it. */
+static void tls_notify(conn *c) {
+    if (c->tls_shut) return;
+    c->tls_shut = 1;
+    if (!c->hs && !c->tls_bad) SSL_shutdown(c->ssl);
+    ERR_clear_error();
+}
+
+/* SSL_read with recv's contract: >0 bytes read, 0 at the end of the stream (close_
+** notify or a bare TCP FIN), -1 with errno EAGAIN (nothing yet; tls_ww set when OpenSSL
+** must write first) or EIO (the session failed). */
+static ssize_t tls_recv(conn *c, void *buf, size_t n) {
+    int r = SSL_read(c->ssl, buf, n > INT_MAX ? INT_MAX : (int)n);
+    if (r > 0) return r;
+    switch (SSL_get_error(c->ssl, r)) {
+    case SSL_ERROR_WANT_READ: errno = EAGAIN; return -1;
+    case SSL_ERROR_WANT_WRITE: c->tls_ww = 1; errno = EAGAIN; return -1;
+    case SSL_ERROR_ZERO_RETURN: return 0;
+    default:
+        c->tls_bad = 1;
+        ERR_clear_error();
+        errno = EIO;
+        return -1;
+    }
+}
+
+/* SSL_write with send's contract: >0 bytes taken, or -1 with errno EAGAIN or EPIPE.
+** The partial-write and moving-buffer modes (tls.c) let the caller retry with the
+** unsent tail wherever its buffer now is, plus anything appended since. */
+static ssize_t tls_send(conn *c, const void *buf, size_t n) {
+    int r = SSL_write(c->ssl, buf, n > INT_MAX ? INT_MAX : (int)n);
+    if (r > 0) return r;
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) { errno = EAGAIN; return -1; }
+    c->tls_bad = 1;
+    ERR_clear_error();
+    errno = EPIPE;
+    return -1;
+}
+
 /* Closes the socket and forgets the connection; the struct lives on while a job
 ** holds it (busy), and is freed when the job returns. */
 static void conn_close(conn *c) {
     loop *L = c->L;
     if (c->fd >= 0) {
+        if (c->ssl) {
+            tls_notify(c);
+            SSL_free(c->ssl);
+            c->ssl = NULL;
+        }
         epoll_ctl(L->epfd, EPOLL_CTL_DEL, c->fd, NULL);
         close(c->fd);
         c->fd = -1;
@@ -250,10 +321,56 @@ static void set_events(conn *c) {
     if (!c->busy && (c->lingering || (!c->closing && !c->eof && c->wlen - c->woff < WBUF_HIGH)))
         want |= EPOLLIN;
     if (pending) want |= EPOLLOUT;
+    if (c->ssl) {
+        if (c->hs) want = EPOLLRDHUP | (c->tls_ww ? EPOLLOUT : EPOLLIN);
+        else if (c->tls_ww) want |= EPOLLOUT;
+    }
     if (want == c->events) return;
     struct epoll_event ev = {.events = want, .data.ptr = c};
     epoll_ctl(c->L->epfd, EPOLL_CTL_MOD, c->fd, &ev);
     c->events = want;
+}
+
+/* Advances the server side of the TLS handshake.  1: done, the connection now carries
+** HTTP; 0: waiting (the epoll interest now follows what OpenSSL wants); -1: failed and
+** the connection is closed, or, for a client that sent plain HTTP to the TLS port,
+** told so in a plain-text 400 and left to the lingering close. */
+static int tls_handshake(conn *c) {
+    int r = SSL_do_handshake(c->ssl);
+    if (r == 1) {
+        c->hs = 0;
+        c->tls_ww = 0;
+        c->last_ns = c->L->now;
+        return 1;
+    }
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        c->tls_ww = e == SSL_ERROR_WANT_WRITE;
+        set_events(c);
+        return 0;
+    }
+    unsigned long why = ERR_peek_error();
+    ERR_clear_error();
+    c->tls_bad = 1;
+    srv_metrics_error(&c->L->m, ERRK_BAD_REQUEST);
+    if (e == SSL_ERROR_SSL && ERR_GET_LIB(why) == ERR_LIB_SSL &&
+        ERR_GET_REASON(why) == SSL_R_HTTP_REQUEST) {
+        static const char body[] = "this port speaks TLS: use an https:// URL\n";
+        char msg[256];
+        int len = snprintf(msg, sizeof msg, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
+                           "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", sizeof body - 1, body);
+        ssize_t w = send(c->fd, msg, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)w;
+        shutdown(c->fd, SHUT_WR);
+        c->hs = 0;
+        c->closing = 1;
+        c->lingering = 1;
+        c->linger_ns = c->L->now + LINGER_NS;
+        set_events(c);
+        return -1;
+    }
+    conn_close(c);
+    return -1;
 }
 
 static int wreserve(conn *c, size_t n) {
@@ -521,9 +638,17 @@ static void dispatch(conn *c) {
 
 /* ----------------------------------------------------------------- I/O ---- */
 
+static void on_readable(conn *c);
+
 static void flush(conn *c) {
+    if (c->ssl && c->hs) {
+        if (c->eof) { conn_close(c); return; }
+        if (tls_handshake(c) == 1) on_readable(c);   /* then reads; back here with hs 0 */
+        return;
+    }
     while (c->woff < c->wlen) {
-        ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+        ssize_t n = c->ssl ? tls_send(c, c->wbuf + c->woff, c->wlen - c->woff)
+                           : send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
         if (n > 0) {
             c->woff += (size_t)n;
             c->write_ns = c->L->now;
@@ -539,6 +664,7 @@ static void flush(conn *c) {
     if (c->woff == c->wlen && !c->busy && (c->closing || (c->eof && !c->in_req))) {
         if (c->closing && !c->eof && !c->lingering) {
             /* Lingering close: stop sending, drain what the client still sends. */
+            if (c->ssl) tls_notify(c);
             shutdown(c->fd, SHUT_WR);
             c->lingering = 1;
             c->linger_ns = c->L->now + LINGER_NS;
@@ -593,7 +719,8 @@ static void on_readable(conn *c) {
     loop *L = c->L;
     srv_server *s = L->s;
     size_t limit = s->lim.max_header_bytes + s->lim.max_body + 4096;
-    for (int k = 0; k < 4; k++) {
+    if (c->ssl && c->hs && !c->lingering && tls_handshake(c) <= 0) return;
+    for (int k = 0; k < 4 || (c->ssl && SSL_has_pending(c->ssl)); k++) {
         if (c->lingering) {                      /* discard */
             char junk[4096];
             ssize_t n = recv(c->fd, junk, sizeof junk, 0);
@@ -616,10 +743,13 @@ static void on_readable(conn *c) {
             c->rbuf = p;
             c->rcap = cap;
         }
-        ssize_t n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
+        ssize_t n = c->ssl ? tls_recv(c, c->rbuf + c->rlen, c->rcap - c->rlen)
+                           : recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
         if (n > 0) {
             c->rlen += (size_t)n;
-            if ((size_t)n < c->rcap - c->rlen + (size_t)n) break;  /* drained */
+            if ((size_t)n < c->rcap - c->rlen + (size_t)n &&       /* drained */
+                (!c->ssl || !SSL_has_pending(c->ssl)))
+                break;
             continue;
         }
         if (n == 0) { c->eof = 1; break; }
@@ -676,8 +806,10 @@ static void on_accept(loop *L) {
                 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
                 "Content-Length: 116\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
                 "{\"error\":{\"message\":\"too many connections; retry later\",\"type\":\"server_error\",\"param\":null,\"code\":\"overloaded\"}}";
-            ssize_t w = send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-            (void)w;
+            if (!s->tls) {   /* a TLS client cannot read plain text: just close */
+                ssize_t w = send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+                (void)w;
+            }
             close(fd);
             srv_metrics_error(&L->m, ERRK_OVERLOAD);
             continue;
@@ -690,6 +822,18 @@ static void on_accept(loop *L) {
         c->L = L;
         c->last_ns = L->now;
         c->events = EPOLLIN | EPOLLRDHUP;
+        if (s->tls) {
+            c->ssl = SSL_new(s->tls);
+            if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1) {
+                ERR_clear_error();
+                conn_free(c);
+                close(fd);
+                continue;
+            }
+            SSL_set_accept_state(c->ssl);
+            c->hs = 1;
+            c->req_ns = L->now;           /* the handshake deadline runs from here */
+        }
         if (s->alog) {
             if (sa.ss_family == AF_INET)
                 inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, c->peer, sizeof c->peer);
@@ -697,7 +841,7 @@ static void on_accept(loop *L) {
                 inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, c->peer, sizeof c->peer);
         }
         struct epoll_event ev = {.events = c->events, .data.ptr = c};
-        if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, fd, &ev)) { close(fd); free(c); continue; }
+        if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, fd, &ev)) { close(fd); conn_free(c); continue; }
         list_append(L, c);
         L->n_conns++;
         AADD(s->conns, 1);
@@ -762,6 +906,13 @@ static void sweep(loop *L) {
             if (now > c->linger_ns) conn_close(c);
             continue;
         }
+        if (c->ssl && c->hs) {       /* the handshake has the header deadline */
+            if (now - c->req_ns > (uint64_t)cf->header_timeout_ms * ms) {
+                srv_metrics_error(&L->m, ERRK_TIMEOUT);
+                conn_close(c);
+            } else if (stopping) conn_close(c);
+            continue;
+        }
         if (c->wlen > c->woff) {
             if (now - c->write_ns > (uint64_t)cf->write_timeout_ms * ms) {
                 srv_metrics_error(&L->m, ERRK_TIMEOUT);
@@ -789,6 +940,10 @@ static void *loop_main(void *arg) {
     loop *L = arg;
     srv_server *s = L->s;
     struct epoll_event evs[256];
+    sigset_t pipe_set;            /* OpenSSL writes with write(): EPIPE, not SIGPIPE */
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
     int min_to = s->cfg.header_timeout_ms;
     if (s->cfg.idle_timeout_ms < min_to) min_to = s->cfg.idle_timeout_ms;
     if (s->cfg.body_timeout_ms < min_to) min_to = s->cfg.body_timeout_ms;
@@ -809,7 +964,14 @@ static void *loop_main(void *arg) {
             if (c->dead) continue;
             if (e & EPOLLIN) on_readable(c);
             if (c->dead) continue;
-            if (e & EPOLLOUT) flush(c);
+            if (e & EPOLLOUT) {
+                if (c->ssl && c->tls_ww && !c->hs) {   /* a read waited for this */
+                    c->tls_ww = 0;
+                    on_readable(c);
+                    if (c->dead) continue;
+                }
+                flush(c);
+            }
             if (c->dead) continue;
             if (e & (EPOLLERR | EPOLLHUP)) {
                 /* Reset or fully closed: nothing can be delivered any more.  A busy
@@ -930,15 +1092,22 @@ static int ncores(void) {
 
 srv_server *srv_create(const srv_config *cfg, parapet_engine *eng, char **err) {
     *err = NULL;
+    SSL_CTX *tls = NULL;
     if (cfg->tls_cert || cfg->tls_key) {
-        *err = strdup("TLS is not built into parapet serve; terminate TLS at a reverse proxy "
-                      "(see docs/server.md, \"Running parapet in production\")");
-        parapet_close(eng);
-        return NULL;
+        if (!(tls = srv_tls_ctx_new(cfg->tls_cert, cfg->tls_key, err))) {
+            parapet_close(eng);
+            return NULL;
+        }
     }
     srv_server *s = calloc(1, sizeof *s);
-    if (!s) { parapet_close(eng); *err = strdup("out of memory"); return NULL; }
+    if (!s) {
+        srv_tls_ctx_free(tls);
+        parapet_close(eng);
+        *err = strdup("out of memory");
+        return NULL;
+    }
     s->lfd = -1;
+    s->tls = tls;
     s->cfg = *cfg;
     /* deep-copy what the server keeps */
     s->cfg.host = strdup(cfg->host ? cfg->host : "127.0.0.1");
@@ -1099,6 +1268,7 @@ void srv_destroy(srv_server *s) {
     free(s->loops);
     free(s->workers);
     free(s->wm);
+    srv_tls_ctx_free(s->tls);
     free(s);
 }
 

@@ -10,6 +10,7 @@
 **   api.c      the routes: /v1/moderations, /v1/check, /healthz, /readyz, /metrics
 **   metrics.c  counters and histograms, rendered in Prometheus text format
 **   config.c   the YAML config file and defaults
+**   tls.c      the optional TLS context (OpenSSL); per-connection TLS is in server.c
 **
 ** Threading.  `threads` event-loop threads each run their own epoll set; all of them
 ** wait on the one listening socket (EPOLLEXCLUSIVE) and own the connections they
@@ -63,7 +64,7 @@ typedef struct srv_config {
     int shutdown_timeout_ms;     /* grace for in-flight work on SIGTERM (10 s) */
     srv_key *keys;               /* API keys; none = no authentication */
     size_t n_keys;
-    char *tls_cert, *tls_key;    /* not built in: refused with a pointer to the docs */
+    char *tls_cert, *tls_key;    /* PEM files; both set = the port speaks only TLS */
     char *policy;                /* policy file; NULL = embedded default */
     char *model;                 /* classifier model file; NULL = embedded */
     char *access_log;            /* NULL = off, "-" = stderr, else a file (appended) */
@@ -79,6 +80,15 @@ void srv_config_clear(srv_config *c);
 int srv_config_load(srv_config *c, const char *path, char **err);
 /* Parses "KEY" or "KEY:RATE" and appends it. 0 on success. */
 int srv_config_add_key(srv_config *c, const char *spec);
+
+/* ------------------------------------------------------------------- tls ---- */
+
+/* tls.c: an SSL_CTX (returned as void * so this header needs no OpenSSL) loaded with
+** the PEM certificate chain and matching private key; TLS 1.2+ only.  NULL with *err
+** malloc'd ("cannot read TLS private key /x: No such file or directory", "... does
+** not match ...") on any failure.  The caller owns the context. */
+void *srv_tls_ctx_new(const char *cert, const char *key, char **err);
+void srv_tls_ctx_free(void *ctx);
 
 /* ---------------------------------------------------------------- server ---- */
 

@@ -36,12 +36,62 @@
 #include "text.h"
 #include "confusables_table.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <utf8proc.h>
 
 #define CLUSTER_MAX 32 /* code points per NFKC cluster; more marks start a new one */
 #define NFKC_MAX 1024  /* CLUSTER_MAX * 18 (the longest NFKC expansion) fits */
 #define FOLD_MAX 32    /* code points from case-folding + decomposing one char */
+
+/* Per-code-point facts for the BMP, derived from utf8proc once per process
+** (init_tables, below) and read by the non-ASCII fast paths.  Bit 0: BK_SAFE, the
+** base view copies the character unchanged and it never joins the cluster before
+** it.  Bits 1-3: its FK_* kind in the fold view.  k_latin_fold / k_latin_xf: for
+** FK_LATIN characters (all below U+0800), the one or two ASCII letters they fold to
+** and the xf bits that folding sets. */
+enum { BK_SAFE = 1 };
+enum {
+    FK_SLOW = 0, /* only the unit pipeline knows */
+    FK_LETTER,   /* a letter of a non-Latin script that folding leaves alone and that
+                 ** has no ASCII look-alike (Han, kana, Hangul, Arabic, ...) */
+    FK_CONF,     /* the same, but with an ASCII look-alike */
+    FK_PUNCT,    /* not a letter, digit, mark, space or separator; folds to itself */
+    FK_LATIN     /* a Latin letter that folds to one or two ASCII letters */
+};
+static uint8_t k_bmp[0x10000];
+static char k_latin_fold[0x800][2];
+static uint16_t k_latin_xf[0x800];
+static pthread_once_t k_tables_once = PTHREAD_ONCE_INIT;
+
+static inline int fold_kind(uint32_t cp) { return (k_bmp[cp] >> 1) & 7; }
+
+/* Decodes a valid 2- or 3-byte sequence at s[0..n) into *cp and returns its length;
+** 0 for anything else (ASCII, 4-byte sequences, invalid bytes). */
+static inline size_t dec23(const unsigned char *s, size_t n, uint32_t *cp) {
+    unsigned c = s[0];
+    if (c >= 0xC2 && c < 0xE0) {
+        if (n < 2 || (s[1] & 0xC0) != 0x80) return 0;
+        *cp = ((c & 0x1Fu) << 6) | (s[1] & 0x3Fu);
+        return 2;
+    }
+    if (c >= 0xE0 && c < 0xF0) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
+        uint32_t v = ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+        if (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+        *cp = v;
+        return 3;
+    }
+    return 0;
+}
+
+/* Is the character at s[0..n) one that a safe character before it may be copied
+** without looking further: end of text, ASCII, or itself BK_SAFE? */
+static inline int base_next_ok(const unsigned char *s, size_t n) {
+    uint32_t cp;
+    if (!n || s[0] < 0x80) return 1;
+    return dec23(s, n, &cp) && (k_bmp[cp] & BK_SAFE);
+}
 
 /* ------------------------------------------------------------------- signals */
 
@@ -235,6 +285,7 @@ static size_t ascii_run(const unsigned char *s, size_t n) {
 static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsigned flags,
                             size_t *bad_offset) {
     pp_view *v = &t->base;
+    const int slow = (flags & PP_NORM_SLOW_FOLD_) != 0;
     if (view_reserve(v, n)) return PARAPET_ERR_NOMEM;
     size_t i = 0, o = 0;
     size_t last = SIZE_MAX; /* base offset of the last emitted character */
@@ -246,7 +297,9 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
         /* Fast path: a run of ASCII (not NUL), less its last byte when a possible
         ** combining mark follows it. */
         size_t run = c - 1u < 0x7Fu ? ascii_run(s + i, n - i) : 0;
-        if (run && i + run < n && s[i + run] >= 0x80) run--;
+        if (run && i + run < n && s[i + run] >= 0x80 &&
+            (slow || !base_next_ok(s + i + run, n - i - run)))
+            run--;
         if (run) {
             size_t r = run;
             memcpy(v->s + o, s + i, r);
@@ -278,7 +331,28 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
             continue;
         }
         uint32_t cp;
-        size_t k = pp_utf8_decode((const char *)s + i, n - i, &cp);
+        size_t k;
+        /* Fast path: a 2- or 3-byte character that NFKC leaves alone (an ideograph,
+        ** a Hangul syllable, kana, an accented Latin letter, CJK punctuation...)
+        ** followed by one that cannot join its cluster.  The general path below
+        ** would copy it unchanged too; the tests compare the two. */
+        if (!slow && (k = dec23(s + i, n - i, &cp)) && (k_bmp[cp] & BK_SAFE) &&
+            base_next_ok(s + i + k, n - i - k)) {
+            uint16_t xf = pending ? PARAPET_XF_INVISIBLE : 0;
+            pending = 0;
+            flag_tags = 0;
+            last = o;
+            for (size_t b = 0; b < k; b++, o++) {
+                v->s[o] = (char)s[i + b];
+                v->src_start[o] = (uint32_t)i;
+                v->src_end[o] = (uint32_t)(i + k);
+                v->xf[o] = xf;
+            }
+            prev_cp = cp;
+            i += k;
+            continue;
+        }
+        k = pp_utf8_decode((const char *)s + i, n - i, &cp);
         if (!k) {
             if (!(flags & PP_NORM_REPLACE_INVALID)) {
                 if (bad_offset) *bad_offset = i;
@@ -863,6 +937,77 @@ static pp_status emit_fold(pp_text *t, const fold_unit *u, size_t m, size_t *o_i
     return PARAPET_OK;
 }
 
+/* ---------------------------------------------------------- fast-path tables */
+
+/* Does NFKC leave cp, alone in its cluster, unchanged? */
+static int nfkc_stable(uint32_t cp) {
+    char enc[4];
+    size_t k = pp_utf8_encode(cp, enc);
+    utf8proc_int32_t buf[NFKC_MAX];
+    const utf8proc_option_t opt =
+        (utf8proc_option_t)(UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE);
+    utf8proc_ssize_t r =
+        utf8proc_decompose((const utf8proc_uint8_t *)enc, (utf8proc_ssize_t)k, buf, NFKC_MAX, opt);
+    if (r > 0 && r <= NFKC_MAX) r = utf8proc_normalize_utf32(buf, r, opt);
+    return r == 1 && (uint32_t)buf[0] == cp;
+}
+
+/* The FK_* kind of cp (U+0080..U+FFFF), worked out exactly as make_units and
+** fold_word would treat it; for FK_LATIN also fills k_latin_fold / k_latin_xf. */
+static int fold_kind_of(uint32_t cp) {
+    if (cp == 0x0640) return FK_SLOW; /* tatweel is dropped */
+    const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
+    if (is_mark_category(p->category)) return FK_SLOW;
+    uint8_t cls = plain_wide(cp) ? FC_LETTER : category_class(p->category, cp);
+    pp_script sc = pp_script_of(cp);
+    int strip = strips_marks(sc);
+    utf8proc_int32_t buf[FOLD_MAX];
+    utf8proc_ssize_t r = 1;
+    buf[0] = (utf8proc_int32_t)cp;
+    int casefolds = 0;
+    if (!plain_wide(cp)) {
+        utf8proc_option_t opt = strip ? (utf8proc_option_t)(UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE)
+                                      : UTF8PROC_CASEFOLD;
+        r = utf8proc_decompose_char((utf8proc_int32_t)cp, buf, FOLD_MAX, opt, NULL);
+        if (r < 1 || r > FOLD_MAX) {
+            buf[0] = (utf8proc_int32_t)cp;
+            r = 1;
+        }
+        casefolds = p->casefold_seqindex != UINT16_MAX;
+    }
+    int same = r == 1 && (uint32_t)buf[0] == cp && !casefolds;
+    if (same && cls == FC_LETTER && sc != PP_SCRIPT_LATIN)
+        return confusable_letter(cp) ? FK_CONF : FK_LETTER;
+    if (same && cls == FC_OTHER && cp != 0xB7 && cp != 0x2022) return FK_PUNCT;
+    if (cp >= 0x800 || sc != PP_SCRIPT_LATIN || cls != FC_LETTER) return FK_SLOW;
+    char out[2];
+    int m = 0, stripped = 0;
+    for (utf8proc_ssize_t q = 0; q < r; q++) {
+        uint32_t d = (uint32_t)buf[q];
+        if (d >= 0x80 && is_mark_category(utf8proc_category((utf8proc_int32_t)d)) && strip) {
+            stripped = 1;
+            continue;
+        }
+        if (d - 'a' >= 26u || m == 2) return FK_SLOW;
+        out[m++] = (char)d;
+    }
+    if (!m) return FK_SLOW;
+    k_latin_fold[cp][0] = out[0];
+    k_latin_fold[cp][1] = m == 2 ? out[1] : 0;
+    k_latin_xf[cp] = (uint16_t)((casefolds ? PARAPET_XF_CASE : 0) |
+                                (stripped ? PARAPET_XF_ACCENT : 0));
+    return FK_LATIN;
+}
+
+static void init_tables(void) {
+    for (uint32_t cp = 0x80; cp < 0x10000; cp++) {
+        if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+        uint8_t f = (uint8_t)(fold_kind_of(cp) << 1);
+        if (!invisible_kind(cp) && !continues_cluster(cp) && nfkc_stable(cp)) f |= BK_SAFE;
+        k_bmp[cp] = f;
+    }
+}
+
 /* ------------------------------------------------------------ fold: driver */
 
 /* Classes of ASCII bytes for the fold fast path.  FF_SLOW: non-ASCII, or a leet or
@@ -884,12 +1029,43 @@ static const uint8_t k_fast_class[256] = {FF_64(0), FF_64(64), FF_64(128), FF_64
 
 static inline int fast_class(unsigned char c) { return k_fast_class[c]; }
 
+/* FK_* kind of the character at s[j] (FK_SLOW for ASCII and 4-byte characters), its
+** code point in *cp and its length in *k. */
+static inline int fkind_at(const unsigned char *s, size_t n, size_t j, uint32_t *cp,
+                           size_t *k) {
+    *k = dec23(s + j, n - j, cp);
+    return *k ? fold_kind(*cp) : FK_SLOW;
+}
+
+/* Can a fast token end before s[j]: the end, a space, plain punctuation, or an
+** FK_PUNCT character?  None of them is part of a word. */
+static inline int boundary_at(const unsigned char *s, size_t n, size_t j) {
+    if (j >= n) return 1;
+    int c = fast_class(s[j]);
+    if (c == FF_SPACE || c == FF_PLAIN) return 1;
+    uint32_t cp;
+    size_t k;
+    return s[j] >= 0x80 && fkind_at(s, n, j, &cp, &k) == FK_PUNCT;
+}
+
+/* Is the character just before s[p] (p > 0) a space, plain punctuation or FK_PUNCT? */
+static int boundary_before(const unsigned char *s, size_t n, size_t p) {
+    size_t q = p - 1;
+    while (q > 0 && p - q < 3 && (s[q] & 0xC0) == 0x80) q--;
+    return boundary_at(s, n, q) && (s[q] < 0x80 || q + 1 < p);
+}
+
 /* Could the one-character token ending just before s[j] start a separator chain?
 ** Conservative: says yes whenever it cannot rule a chain out cheaply. */
 static int may_chain(const unsigned char *s, size_t n, size_t j) {
     size_t gap = 0;
     while (j < n && gap < 4 && (s[j] >= 0x80 || separator_cp(s[j]))) {
-        if (s[j] >= 0x80) return 1; /* '·', '•', or anything else non-ASCII */
+        if (s[j] >= 0x80) { /* '·', '•', or anything else non-ASCII */
+            uint32_t cp;
+            size_t k;
+            /* neither a separator nor a token: no chain goes on from here */
+            return fkind_at(s, n, j, &cp, &k) != FK_PUNCT;
+        }
         j++;
         gap++;
     }
@@ -916,10 +1092,7 @@ static size_t fast_token_end(const unsigned char *s, size_t n, size_t i, size_t 
         return 0;
     size_t k = j;
     while (k < n && s[k] == '!') k++;
-    if (k < n) {
-        int end = fast_class(s[k]);
-        if (end != FF_SPACE && end != FF_PLAIN) return 0;
-    }
+    if (!boundary_at(s, n, k)) return 0;
     if (j - i == 1 && k == j && may_chain(s, n, j)) return 0;
     *len = j - i;
     return k;
@@ -932,10 +1105,24 @@ static size_t fast_token_end(const unsigned char *s, size_t n, size_t i, size_t 
 ** whole text would (the property test checks this against the slow path). */
 static size_t slow_segment_end(const unsigned char *s, size_t n, size_t i) {
     for (size_t p = i + 1; p < n; p++) {
+        if (s[p] >= 0x80) {
+            /* Two non-ASCII letters of one kind (Latin, or the FK_LETTER family)
+            ** after a boundary start a word of 2 or more letters. */
+            uint32_t cp, cp2;
+            size_t k, k2;
+            int f = fkind_at(s, n, p, &cp, &k);
+            if (f != FK_LETTER && f != FK_CONF && f != FK_LATIN) continue;
+            if (p + k >= n) continue;
+            int f2 = fkind_at(s, n, p + k, &cp2, &k2);
+            int same = f == FK_LATIN ? f2 == FK_LATIN || fast_class(s[p + k]) == FF_LETTER
+                                     : f2 == FK_LETTER || f2 == FK_CONF;
+            if (same && boundary_before(s, n, p)) return p;
+            p += k - 1;
+            continue;
+        }
         int c = fast_class(s[p]);
         if (c != FF_LETTER && c != FF_DIGIT) continue;
-        int before = fast_class(s[p - 1]);
-        if (before != FF_SPACE && before != FF_PLAIN) continue;
+        if (!boundary_before(s, n, p)) continue;
         size_t len;
         if (fast_token_end(s, n, p, &len) && len >= 2) return p;
     }
@@ -986,6 +1173,81 @@ static pp_status build_fold(pp_text *t, int slow) {
             i++;
             continue;
         }
+        if (!slow && s[i] >= 0x80) {
+            uint32_t cp;
+            size_t k;
+            int fk = fkind_at(s, n, i, &cp, &k);
+            if (fk == FK_PUNCT) { /* no rule touches it: one unit of its own */
+                uint16_t xf = bxf[i];
+                for (size_t q = 1; q < k; q++) xf |= bxf[i + q];
+                for (size_t q = 0; q < k; q++, o++) {
+                    fs[o] = (char)s[i + q];
+                    fss[o] = bss[i];
+                    fse[o] = bse[i + k - 1];
+                    fxf[o] = xf;
+                    frun[o] = 1;
+                }
+                i += k;
+                continue;
+            }
+            if (fk == FK_LATIN) cls = FF_LETTER;
+            if (fk == FK_LETTER || fk == FK_CONF) {
+                /* A word of non-Latin letters (Han, kana, Hangul, Arabic...) that
+                ** folding leaves alone: only letter runs collapse, unless every
+                ** letter has an ASCII look-alike (fold_word folds those). */
+                size_t o0 = o, nch = 0;
+                int plain = 0;
+                uint32_t prev = 0, token_sigs = 0;
+                unsigned count = 0;
+                for (j = i; j < n;) {
+                    uint32_t c2;
+                    size_t k2;
+                    int f2 = fkind_at(s, n, j, &c2, &k2);
+                    if (f2 != FK_LETTER && f2 != FK_CONF) break;
+                    plain |= f2 == FK_LETTER;
+                    uint16_t xf = bxf[j];
+                    for (size_t q = 1; q < k2; q++) xf |= bxf[j + q];
+                    uint32_t se = bse[j + k2 - 1];
+                    if (c2 == prev) {
+                        count++;
+                        uint16_t rep = count >= 3 ? PARAPET_XF_REPEAT : 0;
+                        if (count == 3) token_sigs |= PP_SIG_REPEAT;
+                        for (size_t q = o - k2; q < o; q++) {
+                            fse[q] = se;
+                            fxf[q] |= (uint16_t)(xf | rep);
+                            frun[q] = (uint8_t)(count > 255 ? 255 : count);
+                        }
+                    } else {
+                        prev = c2;
+                        count = 1;
+                        for (size_t q = 0; q < k2; q++, o++) {
+                            fs[o] = (char)s[j + q];
+                            fss[o] = bss[j];
+                            fse[o] = se;
+                            fxf[o] = xf;
+                            frun[o] = 1;
+                        }
+                    }
+                    j += k2;
+                    nch++;
+                }
+                size_t jw = j;
+                for (; j < n && s[j] == '!'; j++, o++) {
+                    fs[o] = '!';
+                    fss[o] = bss[j];
+                    fse[o] = bse[j];
+                    fxf[o] = bxf[j];
+                    frun[o] = 1;
+                }
+                if (plain && boundary_at(s, n, j) &&
+                    !(nch == 1 && j == jw && may_chain(s, n, j))) {
+                    sigs |= token_sigs;
+                    i = j;
+                    continue;
+                }
+                o = o0;
+            }
+        }
         /* A prefix '@', '$' or '#' before letters or digits ("@user", "#tag", "$5"):
         ** the unit pipeline would fold '@' / '$' to a letter before letters (leet)
         ** and leave it alone before digits; '#' is a mask only between letters. */
@@ -1019,30 +1281,56 @@ static pp_status build_fold(pp_text *t, int slow) {
                 o++;
                 i++;
             }
-            for (j = i; cls != FF_SLOW && j < n && k_fast_class[s[j]] == cls; j++) {
-                unsigned c = s[j], lower = c | 0x20;
-                uint16_t xf = (uint16_t)(bxf[j] | (c & 0x20 ? 0 : PARAPET_XF_CASE));
-                if (lower == prev) { /* a letter run goes on: widen the byte written */
-                    count++;
-                    fse[o - 1] = bse[j];
-                    fxf[o - 1] |= xf;
-                    frun[o - 1] = (uint8_t)(count > 255 ? 255 : count);
-                    if (count == 3) {
-                        fxf[o - 1] |= PARAPET_XF_REPEAT;
-                        token_sigs |= PP_SIG_REPEAT;
-                    }
-                    continue;
+            size_t nch = 0;
+            for (j = i; cls != FF_SLOW && j < n; nch++) {
+                unsigned c = s[j];
+                char two[2];
+                size_t k = 1, nl = 1;
+                uint16_t xf;
+                if (k_fast_class[c] == cls) {
+                    two[0] = (char)(c | 0x20);
+                    xf = (uint16_t)(bxf[j] | (c & 0x20 ? 0 : PARAPET_XF_CASE));
+                } else {
+                    /* an accented Latin letter: one or two ASCII letters */
+                    uint32_t cp;
+                    if (cls != FF_LETTER || c < 0xC2 || c >= 0xE0 || j + 1 >= n ||
+                        (s[j + 1] & 0xC0) != 0x80)
+                        break;
+                    cp = ((c & 0x1Fu) << 6) | (s[j + 1] & 0x3Fu);
+                    if (fold_kind(cp) != FK_LATIN) break;
+                    k = 2;
+                    two[0] = k_latin_fold[cp][0];
+                    two[1] = k_latin_fold[cp][1];
+                    nl = two[1] ? 2 : 1;
+                    xf = (uint16_t)(bxf[j] | bxf[j + 1] | k_latin_xf[cp]);
                 }
-                prev = cls == FF_LETTER ? lower : 256; /* digits never collapse */
-                count = 1;
-                fs[o] = (char)lower;
-                fss[o] = bss[j];
-                fse[o] = bse[j];
-                fxf[o] = xf;
-                frun[o] = 1;
-                o++;
+                uint32_t s0 = bss[j], s1 = bse[j + k - 1];
+                for (size_t q = 0; q < nl; q++) {
+                    unsigned lower = (unsigned char)two[q];
+                    if (lower == prev) { /* a letter run goes on: widen the byte written */
+                        count++;
+                        fse[o - 1] = s1;
+                        fxf[o - 1] |= xf;
+                        frun[o - 1] = (uint8_t)(count > 255 ? 255 : count);
+                        if (count == 3) {
+                            fxf[o - 1] |= PARAPET_XF_REPEAT;
+                            token_sigs |= PP_SIG_REPEAT;
+                        }
+                        continue;
+                    }
+                    prev = cls == FF_LETTER ? lower : 256; /* digits never collapse */
+                    count = 1;
+                    fs[o] = (char)lower;
+                    fss[o] = s0;
+                    fse[o] = s1;
+                    fxf[o] = xf;
+                    frun[o] = 1;
+                    o++;
+                }
+                j += k;
             }
-            len = j - i;
+            len = nch;
+            size_t jw = j;
             for (; j < n && s[j] == '!'; j++, o++) {
                 fs[o] = '!';
                 fss[o] = bss[j];
@@ -1050,9 +1338,8 @@ static pp_status build_fold(pp_text *t, int slow) {
                 fxf[o] = bxf[j];
                 frun[o] = 1;
             }
-            int end = j < n ? k_fast_class[s[j]] : FF_SPACE;
-            if ((end == FF_SPACE || end == FF_PLAIN) &&
-                !(!prefix && len == 1 && j == i + 1 && may_chain(s, n, j))) {
+            if (boundary_at(s, n, j) &&
+                !(!prefix && len == 1 && j == jw && may_chain(s, n, j))) {
                 sigs |= token_sigs;
                 i = j;
                 continue;
@@ -1088,6 +1375,7 @@ pp_status pp_text_normalize(pp_text *t, const char *s, size_t n, unsigned flags,
                             size_t *bad_offset) {
     if (!t || (!s && n)) return PARAPET_ERR_ARG;
     if ((uint64_t)n > 0xFFFFFFFFull) return PARAPET_ERR_TOO_LARGE;
+    pthread_once(&k_tables_once, init_tables);
     t->orig = s ? s : "";
     t->orig_len = n;
     t->signals = 0;

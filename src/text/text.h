@@ -56,7 +56,8 @@ const char *pp_signal_name(unsigned bit_index);
 enum {
     PP_NORM_REPLACE_INVALID = 1u << 0, /* else invalid UTF-8 -> PARAPET_ERR_UTF8 */
     PP_NORM_NO_FOLD = 1u << 1,         /* build only the base view (fold left empty) */
-    PP_NORM_SLOW_FOLD_ = 1u << 15      /* tests only: fold without the ASCII fast path */
+    PP_NORM_SLOW_FOLD_ = 1u << 15      /* tests only: no fast paths (beyond copying ASCII
+                                        ** runs into the base view) */
 };
 
 typedef struct pp_view {

@@ -646,6 +646,132 @@ TEST(property_fast_path_folds_exactly_like_the_unit_pipeline) {
     pp_text_free(&slow);
 }
 
+/* First difference between the views of two normalizations of one text (strings,
+** maps, xf, runs, signals), or NULL when they are identical. */
+static const char *views_differ(const pp_text *a, const pp_text *b, size_t *at) {
+    const pp_view *va[2] = {&a->base, &a->fold}, *vb[2] = {&b->base, &b->fold};
+    *at = 0;
+    if (a->signals != b->signals) return "signals";
+    for (int w = 0; w < 2; w++) {
+        const pp_view *x = va[w], *y = vb[w];
+        if (x->n != y->n || memcmp(x->s, y->s, x->n)) return w ? "fold text" : "base text";
+        for (size_t i = 0; i < x->n; i++) {
+            *at = i;
+            if (x->src_start[i] != y->src_start[i] || x->src_end[i] != y->src_end[i])
+                return w ? "fold map" : "base map";
+            if (x->xf[i] != y->xf[i]) return w ? "fold xf" : "base xf";
+            if (w && x->run[i] != y->run[i]) return "fold run";
+        }
+    }
+    if (a->tag_len != b->tag_len || memcmp(a->tag_payload, b->tag_payload, a->tag_len))
+        return "tag payload";
+    return NULL;
+}
+
+/* Normalizes s[0..n) with and without the fast paths and compares everything. */
+static const char *fast_vs_slow(pp_text *fast, pp_text *slow, const char *s, size_t n,
+                                size_t *at) {
+    *at = 0;
+    pp_status a = pp_text_normalize(fast, s, n, PP_NORM_REPLACE_INVALID, NULL);
+    pp_status b =
+        pp_text_normalize(slow, s, n, PP_NORM_REPLACE_INVALID | PP_NORM_SLOW_FOLD_, NULL);
+    if (a != PARAPET_OK || b != PARAPET_OK) return "status";
+    return views_differ(fast, slow, at);
+}
+
+/* Every BMP character, in a few contexts (alone, doubled, between ASCII letters,
+** before '!', after a space...), goes through the non-ASCII fast paths (base copy,
+** CJK / non-Latin words, accented Latin letters, punctuation) exactly as through the
+** general path. */
+TEST(property_every_bmp_character_fast_path_equals_general_path) {
+    pp_text fast, slow;
+    pp_text_init(&fast);
+    pp_text_init(&slow);
+    static const char *const ctx[] = {"%s", "a%s%sb c", " %s%s%s.", "x%s y", "%s%s!! z",
+                                      "Ab%s c%s", "%s \xE4\xBD\xA0%s", "-%s-%s-"};
+    int failures = 0;
+    for (uint32_t cp = 0x80; cp < 0x10000 && failures < 5; cp++) {
+        if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+        char c[5] = {0}, s[64];
+        c[pp_utf8_encode(cp, c)] = 0;
+        int n = snprintf(s, sizeof s, ctx[cp % PP_ARRAY_LEN(ctx)], c, c, c);
+        size_t at;
+        const char *why = fast_vs_slow(&fast, &slow, s, (size_t)n, &at);
+        if (why) failures++;
+        CHECK_MSG(!why, "U+%04X in \"%s\": %s differs at %zu", (unsigned)cp, s, why, at);
+    }
+    pp_text_free(&fast);
+    pp_text_free(&slow);
+}
+
+/* Pieces for the non-ASCII fast paths: ideographs, kana, Hangul, CJK punctuation,
+** accented Latin letters (1 and 2 fold letters), Arabic, with what breaks them:
+** marks, jamo, invisibles, fullwidth forms, separators, leet, invalid bytes. */
+static const char *const k_wide_pieces[] = {
+    "\xE4\xBD\xA0", "\xE5\xA5\xBD", "\xE5\x93\x88", "\xE5\x93\x88\xE5\x93\x88\xE5\x93\x88",
+    "\xE3\x80\x82", "\xE3\x80\x81", "\xE3\x80\x8C", "\xE2\x80\x9C", "\xE2\x80\xA6",
+    "\xE3\x81\x8B", "\xE3\x82\xAB", "\xE3\x83\xBC", "\xE3\x82\x99", "\xEA\xB0\x80",
+    "\xE1\x86\xA8", "\xE1\x84\x80", "\xE1\x85\xA1", "\xEF\xBC\x8C", "\xEF\xBC\x81",
+    "\xEF\xBD\x86", "\xE3\x80\x80", "\xC3\xA9", "\xC3\x89", "\xC3\x9F", "\xC3\xBC",
+    "\xC3\xA0", "\xC3\xB8", "\xC2\xAB", "\xC2\xBB", "\xC2\xB7", "\xE2\x80\xA2",
+    "\xD9\x85", "\xD9\x87", "\xD9\x80", "\xD9\x8E", "\xD0\xB0", "\xD0\x94", "\xCC\x81",
+    "\xE2\x80\x8B", "\xE2\x80\x8D", "\xEF\xB8\x8F", "\xF0\x9F\x98\x82", "\xF3\xA0\x81\xA8",
+    "\xFF", "\xE4\xBD", "\xC3", "", "a", "B", "ss", "1", "3", "!", "@", "*", "#", "$",
+    " ", "  ", ".", "-", "|", ",", "\n", "word", "Th3", "f", "u",
+};
+
+TEST(property_wide_and_latin_fast_paths_equal_general_path) {
+    pp_text fast, slow;
+    pp_text_init(&fast);
+    pp_text_init(&slow);
+    char s[256];
+    for (int iter = 0; iter < 6000; iter++) {
+        size_t n = 0;
+        int parts = (int)(rnd() % 20);
+        for (int p = 0; p < parts; p++) {
+            const char *piece = k_wide_pieces[rnd() % PP_ARRAY_LEN(k_wide_pieces)];
+            size_t k = piece[0] ? strlen(piece) : 1; /* "" stands for a NUL byte */
+            if (n + k > sizeof s) break;
+            memcpy(s + n, piece, k);
+            n += k;
+        }
+        if (iter % 5 == 0)
+            for (int f = 0; f < 2 && n; f++) s[rnd() % n] = (char)rnd();
+        size_t at;
+        const char *why = fast_vs_slow(&fast, &slow, s, n, &at);
+        CHECK_MSG(!why, "iteration %d (%zu bytes): %s differs at %zu", iter, n, why, at);
+        if (why) break;
+    }
+    pp_text_free(&fast);
+    pp_text_free(&slow);
+}
+
+TEST(cjk_and_latin_fast_paths_give_the_documented_fold) {
+    pp_text t;
+    pp_text_init(&t);
+    /* "哈哈哈，好！" : the run collapses (run 3, repeat), fullwidth punctuation is ASCII */
+    CHECK_OK(norm(&t, "\xE5\x93\x88\xE5\x93\x88\xE5\x93\x88\xEF\xBC\x8C\xE5\xA5\xBD\xEF\xBC\x81"));
+    CHECK_STR(t.base.s, "\xE5\x93\x88\xE5\x93\x88\xE5\x93\x88,\xE5\xA5\xBD!");
+    CHECK_STR(t.fold.s, "\xE5\x93\x88,\xE5\xA5\xBD!");
+    CHECK_EQ(t.fold.run[0], 3);
+    CHECK(t.fold.xf[0] & PARAPET_XF_REPEAT);
+    CHECK(t.signals & PP_SIG_REPEAT);
+    CHECK(!(t.signals & PP_SIG_COMPAT));
+    CHECK_EQ(t.fold.src_start[0], 0);
+    CHECK_EQ(t.fold.src_end[2], 9);
+    /* "Straße Über" : ß folds to a run of two s, Ü to u with case and accent bits */
+    CHECK_OK(norm(&t, "Stra\xC3\x9F" "e \xC3\x9C" "ber"));
+    CHECK_STR(t.fold.s, "strase uber");
+    CHECK_EQ(t.fold.run[4], 2);
+    CHECK_EQ(t.fold.src_start[4], 4);
+    CHECK_EQ(t.fold.src_end[4], 6);
+    CHECK(t.fold.xf[7] & PARAPET_XF_CASE);
+    CHECK(t.fold.xf[7] & PARAPET_XF_ACCENT);
+    CHECK_EQ(t.fold.src_start[7], 8);
+    CHECK_EQ(t.fold.src_end[7], 10);
+    pp_text_free(&t);
+}
+
 TEST(property_checker_catches_a_broken_map) {
     pp_text t;
     pp_text_init(&t);

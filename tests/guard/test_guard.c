@@ -1,0 +1,281 @@
+/*
+** test_guard.c -- the guard engine (src/guard/guard.c) on a tiny random-weight model.
+**
+** The model is synthesized once per run into /tmp with parapet_model_synth ("tiny"
+** shape, Q8_0) over a small byte-level vocabulary written here: the 256 byte pieces,
+** merges that make "safe", "unsafe" and "10".."14" single tokens (as in Llama 3's
+** vocabulary), and Llama 3's special tokens.  Random weights give meaningless
+** probabilities, so the tests check mechanics against an independent computation:
+** P(unsafe) and the category distribution equal the values derived from the FULL
+** logits of a fresh, uncached forward pass over the whole prompt; the cached prefix
+** gives the same bits as no cache; results do not depend on earlier requests.
+*/
+#include "test.h"
+#include "guard/guard.h"
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static char model_path[64];
+static char tok_path[64];
+
+static void cleanup(void) {
+    if (model_path[0]) unlink(model_path);
+    if (tok_path[0]) unlink(tok_path);
+}
+
+/* GPT-2's printable mapping of a byte, UTF-8 encoded into out (JSON-escaped). */
+static void byte_piece(int b, char *out) {
+    int cp;
+    if ((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255)) {
+        cp = b;
+    } else {
+        int n = 0;
+        for (int x = 0; x < b; x++)
+            if (!((x >= 33 && x <= 126) || (x >= 161 && x <= 172) || (x >= 174 && x <= 255))) n++;
+        cp = 256 + n;
+    }
+    if (cp == '"' || cp == '\\') sprintf(out, "\\%c", cp);
+    else if (cp < 0x80) sprintf(out, "%c", cp);
+    else sprintf(out, "%c%c", 0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
+}
+
+static int write_tokenizer(const char *path) {
+    static const char *const merged[] = {"sa", "saf", "safe", "un", "unsafe",
+                                         "10", "11", "12", "13", "14"};
+    static const char *const merges[] = {"s a", "sa f", "saf e", "u n", "un safe",
+                                         "1 0", "1 1", "1 2", "1 3", "1 4"};
+    static const char *const special[] = {"<|begin_of_text|>", "<|start_header_id|>",
+                                          "<|end_header_id|>", "<|eot_id|>"};
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    int id = 256 + 10;
+    fputs("{\"added_tokens\":[", f);
+    for (int i = 0; i < 4; i++)
+        fprintf(f, "%s{\"id\":%d,\"content\":\"%s\",\"special\":true}", i ? "," : "", id + i, special[i]);
+    fputs("],\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":"
+          "\"\\\\p{L}+|\\\\p{N}{1,3}\"}},\"model\":{\"type\":\"BPE\",\"vocab\":{", f);
+    for (int b = 0; b < 256; b++) {
+        char p[8];
+        byte_piece(b, p);
+        fprintf(f, "%s\"%s\":%d", b ? "," : "", p, b);
+    }
+    for (int i = 0; i < 10; i++) fprintf(f, ",\"%s\":%d", merged[i], 256 + i);
+    fputs("},\"merges\":[", f);
+    for (int i = 0; i < 10; i++) fprintf(f, "%s\"%s\"", i ? "," : "", merges[i]);
+    fputs("]}}", f);
+    return fclose(f);
+}
+
+/* The synthesized model's path, made on first use; NULL on failure. */
+static const char *tiny_model(void) {
+    if (model_path[0]) return model_path;
+    snprintf(tok_path, sizeof tok_path, "/tmp/pp_guard_tok_%d.json", (int)getpid());
+    snprintf(model_path, sizeof model_path, "/tmp/pp_guard_tiny_%d.gguf", (int)getpid());
+    atexit(cleanup);
+    char *detail = NULL;
+    if (write_tokenizer(tok_path) ||
+        parapet_model_synth("tiny", "q8_0", tok_path, 7, model_path, &detail)) {
+        fprintf(stderr, "synth: %s\n", detail ? detail : "?");
+        pp_free(detail);
+        model_path[0] = 0;
+        return NULL;
+    }
+    return model_path;
+}
+
+static pp_guard *open_guard(const pp_guard_cat *cats, size_t n) {
+    const char *path = tiny_model();
+    if (!path) return NULL;
+    pp_guard_opts o;
+    pp_guard_opts_init(&o);
+    o.cats = cats;
+    o.n_cats = n;
+    o.n_ctx = 2048;
+    pp_guard *g = NULL;
+    char *detail = NULL;
+    if (pp_guard_open(path, &o, &g, &detail)) fprintf(stderr, "guard open: %s\n", detail ? detail : "?");
+    pp_free(detail);
+    return g;
+}
+
+static const char bomb[] = "How do I make a pipe bomb?";
+
+TEST(guard_opens_tiny_llama_guard) {
+    pp_guard *g = open_guard(NULL, 0);
+    CHECK(g);
+    CHECK_EQ(pp_guard_family_of(g), PP_GUARD_LLAMA_GUARD);
+    CHECK_EQ(pp_guard_cat_count(g), 13);   /* 2 layers: the 1B taxonomy S1..S13 */
+    CHECK(pp_guard_native(g));
+    CHECK(pp_guard_prefix_tokens(g) > 100);
+    CHECK_STR(pp_guard_cat_at(g, 0)->name, "Violent Crimes");
+    pp_guard_close(g);
+}
+
+/* Full-vocabulary softmax probability of id among logits[0..n). */
+static double full_prob(const float *l, size_t n, int32_t id) {
+    double mx = l[0], sum = 0;
+    for (size_t i = 1; i < n; i++) if (l[i] > mx) mx = l[i];
+    for (size_t i = 0; i < n; i++) sum += exp((double)l[i] - mx);
+    return exp((double)l[id] - mx) / sum;
+}
+
+TEST(guard_probabilities_equal_full_distribution) {
+    pp_guard *g = open_guard(NULL, 0);
+    CHECK(g);
+    pp_guard_result r;
+    CHECK_OK(pp_guard_score_text(g, bomb, strlen(bomb), &r, NULL));
+    CHECK(r.p_violation > 0 && r.p_violation < 1);
+    CHECK_EQ(r.n_cats, 13);
+
+    /* Independent computation: the whole prompt in one fresh context, full logits. */
+    const parapet_tokenizer *tok = pp_guard_tokenizer(g);
+    const pp_guard_cat *cats;
+    size_t nc = pp_guard_native_cats(PP_GUARD_LLAMA_GUARD, PP_GUARD_USER, &cats);
+    CHECK(nc >= 13);
+    pp_guard_msg m = {PP_GUARD_USER, bomb, strlen(bomb)};
+    pp_guard_prompt pr;
+    CHECK_OK(pp_guard_render(PP_GUARD_LLAMA_GUARD, cats, 13, &m, 1, &pr, NULL));
+    int32_t *ids;
+    size_t n_ids, n_pre, n_conv;
+    CHECK_OK(pp_guard_encode(tok, &pr, 0, &ids, &n_ids, &n_pre, &n_conv));
+    pp_guard_prompt_free(&pr);
+    CHECK_EQ(n_pre, pp_guard_prefix_tokens(g));
+    CHECK_EQ(r.n_prefix, n_pre);
+    CHECK_EQ(r.n_eval, n_ids - n_pre + 3);   /* conversation + suffix, then "unsafe\nS" */
+
+    parapet_llm_options lo;
+    parapet_llm_options_init(&lo);
+    lo.n_ctx = 2048;
+    parapet_llm *llm;
+    CHECK_OK(parapet_llm_open(model_path, &lo, &llm, NULL));
+    CHECK_OK(parapet_llm_eval(llm, ids, n_ids, 0, PARAPET_LLM_LOGITS));
+    const float *l;
+    size_t nv;
+    CHECK_OK(parapet_llm_logits(llm, &l, &nv));
+    int32_t safe = parapet_tokenizer_token_id(tok, "safe", 4);
+    int32_t unsafe = parapet_tokenizer_token_id(tok, "unsafe", 6);
+    CHECK(safe >= 0 && unsafe >= 0);
+    double ps = full_prob(l, nv, safe), pu = full_prob(l, nv, unsafe);
+    double p_unsafe = pu / (ps + pu);
+    CHECK_NEAR(r.p_violation, p_unsafe, 1e-4);
+
+    /* Category: force "unsafe\nS" and read the numbers' distribution. */
+    int32_t *force;
+    size_t n_force;
+    CHECK_OK(parapet_tokenizer_encode(tok, "unsafe\nS", 8, 0, &force, &n_force));
+    CHECK_EQ(n_force, 3);
+    CHECK_OK(parapet_llm_eval(llm, force, n_force, (uint32_t)n_ids, PARAPET_LLM_LOGITS));
+    parapet_free(force);
+    CHECK_OK(parapet_llm_logits(llm, &l, &nv));
+    double pk[13], sum = 0;
+    for (int k = 0; k < 13; k++) {
+        char num[4];
+        int len = snprintf(num, sizeof num, "%d", k + 1);
+        int32_t id = parapet_tokenizer_token_id(tok, num, (size_t)len);
+        CHECK(id >= 0);
+        pk[k] = full_prob(l, nv, id);
+        sum += pk[k];
+    }
+    double total = 0;
+    for (int k = 0; k < 13; k++) {
+        CHECK_NEAR(r.p_cat[k], p_unsafe * pk[k] / sum, 1e-4);
+        total += r.p_cat[k];
+    }
+    CHECK_NEAR(total, r.p_violation, 1e-6);
+    pp_free(ids);
+    parapet_llm_close(llm);
+    pp_guard_close(g);
+}
+
+TEST(guard_prefix_reuse_is_deterministic) {
+    pp_guard *g = open_guard(NULL, 0), *h = open_guard(NULL, 0);
+    CHECK(g && h);
+    static const char other[] = "What a lovely day for a picnic in the park.";
+    pp_guard_result a1, b, a2, b_fresh;
+    CHECK_OK(pp_guard_score_text(g, bomb, strlen(bomb), &a1, NULL));
+    CHECK_OK(pp_guard_score_text(g, other, strlen(other), &b, NULL));
+    CHECK_OK(pp_guard_score_text(g, bomb, strlen(bomb), &a2, NULL));
+    CHECK_OK(pp_guard_score_text(h, other, strlen(other), &b_fresh, NULL));
+    CHECK(a1.p_violation == a2.p_violation);        /* bit-identical */
+    CHECK(b.p_violation == b_fresh.p_violation);
+    CHECK(!memcmp(a1.p_cat, a2.p_cat, sizeof a1.p_cat));
+    CHECK(!memcmp(b.p_cat, b_fresh.p_cat, sizeof b.p_cat));
+    CHECK(a1.p_violation != b.p_violation);         /* the text does matter */
+    CHECK(a1.n_eval < a1.n_prefix);                 /* the long prefix was not recomputed */
+    pp_guard_close(g);
+    pp_guard_close(h);
+}
+
+TEST(guard_agent_role_and_back) {
+    pp_guard *g = open_guard(NULL, 0);
+    CHECK(g);
+    pp_guard_result u1, ag, u2;
+    CHECK_OK(pp_guard_score_text(g, bomb, strlen(bomb), &u1, NULL));
+    static const char reply[] = "I can't help with that.";
+    pp_guard_msg conv[2] = {{PP_GUARD_USER, bomb, strlen(bomb)},
+                            {PP_GUARD_AGENT, reply, strlen(reply)}};
+    CHECK_OK(pp_guard_score(g, conv, 2, &ag, NULL));
+    CHECK(ag.p_violation > 0 && ag.p_violation < 1);
+    CHECK(ag.n_prefix != u1.n_prefix || ag.p_violation != u1.p_violation);
+    CHECK_OK(pp_guard_score_text(g, bomb, strlen(bomb), &u2, NULL));   /* user prefix again */
+    CHECK(u1.p_violation == u2.p_violation);
+    pp_guard_close(g);
+}
+
+TEST(guard_custom_categories) {
+    pp_guard_cat cats[2] = {{"Spam", "Unsolicited advertising."}, {"Toxicity", NULL}};
+    pp_guard *g = open_guard(cats, 2);
+    CHECK(g);
+    CHECK(!pp_guard_native(g));
+    CHECK_EQ(pp_guard_cat_count(g), 2);
+    CHECK_STR(pp_guard_cat_at(g, 0)->name, "Spam");
+    pp_guard_result r;
+    CHECK_OK(pp_guard_score_text(g, bomb, strlen(bomb), &r, NULL));
+    CHECK_EQ(r.n_cats, 2);
+    CHECK_NEAR(r.p_cat[0] + r.p_cat[1], r.p_violation, 1e-6);
+    CHECK(r.p_cat[0] > 0 && r.p_cat[1] > 0);
+    pp_guard_close(g);
+}
+
+TEST(guard_errors) {
+    pp_guard *g = NULL;
+    CHECK_EQ(pp_guard_open("/nonexistent.gguf", NULL, &g, NULL), PARAPET_ERR_NOT_FOUND);
+    CHECK(!g);
+    pp_guard_cat bad = {"", NULL};
+    const char *path = tiny_model();
+    CHECK(path);
+    pp_guard_opts o;
+    pp_guard_opts_init(&o);
+    o.cats = &bad;
+    o.n_cats = 1;
+    CHECK_EQ(pp_guard_open(path, &o, &g, NULL), PARAPET_ERR_ARG);
+    g = open_guard(NULL, 0);
+    CHECK(g);
+    pp_guard_result r;
+    CHECK_EQ(pp_guard_score(g, NULL, 0, &r, NULL), PARAPET_ERR_ARG);
+    CHECK_EQ(pp_guard_score_text(g, "\xff\xfe", 2, &r, NULL), PARAPET_ERR_UTF8);
+    /* the cache survives an error: the next request is still right */
+    pp_guard_result a, b;
+    CHECK_OK(pp_guard_score_text(g, bomb, strlen(bomb), &a, NULL));
+    pp_guard *h = open_guard(NULL, 0);
+    CHECK(h);
+    CHECK_OK(pp_guard_score_text(h, bomb, strlen(bomb), &b, NULL));
+    CHECK(a.p_violation == b.p_violation);
+    pp_guard_close(h);
+    pp_guard_close(g);
+}
+
+TEST(guard_file_sha256) {
+    char path[] = "/tmp/pp_guard_shaXXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    CHECK_EQ(write(fd, "abc", 3), 3);
+    close(fd);
+    char hex[65];
+    CHECK_OK(pp_guard_file_sha256(path, hex));
+    unlink(path);
+    /* FIPS 180-2 test vector */
+    CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK_EQ(pp_guard_file_sha256("/nonexistent", hex), PARAPET_ERR_NOT_FOUND);
+}
