@@ -31,7 +31,7 @@ LDFLAGS := $(SAN) $(EXTRA_LDFLAGS)
 
 LIB_SRC  := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
 CLI_SRC  := $(shell find src/cli -name '*.c' | sort)
-TEST_SRC := $(shell find tests -name '*.c' | sort)
+TEST_SRC := $(shell find tests -name '*.c' -not -path '*/node_modules/*' | sort)
 EMBED    := policies/default.yaml $(shell find data -type f \( -name '*.txt' -o -name '*.tsv' \) | sort) \
             $(wildcard models/*.ppm)
 

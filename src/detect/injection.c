@@ -601,6 +601,7 @@ static int next_token(const uint8_t *bc, const char *s, size_t n, size_t *pos, t
 ** bytes per step, and the words are then read off the bitmaps independently of one
 ** another.  It produces exactly the words, breaks and hashes next_token would. */
 #define PLAIN_MAX 4096 /* bytes */
+#define BLOCK_MAX 1280 /* bytes per block of a longer text (about 220 words of English) */
 
 /* 8 bits, bit j set when byte j of m is 0x80 (m has only 0x80 or 0 bytes). */
 static unsigned gather8(uint64_t m) {
@@ -640,8 +641,8 @@ static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, tok *tk) {
             bits |= (uint64_t)gather8(swar_word(x)) << (q * 8);
         }
         W[b] = bits;
+        if (special) return -1;
     }
-    if (special) return -1;
     /* Starts: word bytes whose predecessor is not one; ends: whose successor is not. */
     int m = 0, e = 0;
     for (size_t b = 0; b < nb; b++) {
@@ -1065,7 +1066,7 @@ static void grammar_sentence(gctx *g, size_t a, const uint8_t *cand, int nc) {
     const injection *R = g->R;
     const source *S = g->S;
     tok tk[TOK_CHUNK];
-    int n = 0, done = 0, e = 0;
+    int n = 0, done = 0, e = 0, first = 1;
     size_t pos = a;
     for (;;) {
         while (n < TOK_CHUNK && !done) {
@@ -1074,13 +1075,14 @@ static void grammar_sentence(gctx *g, size_t a, const uint8_t *cand, int nc) {
                 e = n;
                 break;
             }
-            if (tk[n].a > a && (tk[n].brk & BRK_SENT)) {
+            if (!first && (tk[n].brk & BRK_SENT)) {
                 done = 1; /* the next sentence's first word */
                 e = n++;
                 break;
             }
             classify(R, &tk[n], 1);
             n++;
+            first = 0;
         }
         int limit = done ? e : n - MAX_SPAN;
         grammar_starts(g, tk, n, done, 0, limit, done ? e : n, cand, nc);
@@ -1115,30 +1117,88 @@ static uint64_t phrases_at(const injection *R, const source *S, size_t a, int32_
     return got;
 }
 
+/* The gate's state within one sentence. */
+typedef struct gstate {
+    uint64_t have;   /* rare classes of the sentence so far */
+    uint64_t prev_h; /* the previous word, when a rare phrase may start there */
+    size_t prev_a;
+    int prev_ok;
+} gstate;
+
+/* Feeds the word with hash h at byte a to the gate; single: the word may be a word
+** of a rare class (0 only when the code-point bitmaps prove it is not). */
+static inline void gate_word(const injection *R, const source *S, gstate *G, uint64_t h, size_t a,
+                             int single) {
+    if (single && filter_has(R, h)) G->have |= slot_find(R, h)->cls & RARE_CLASSES;
+    if (G->prev_ok && filter_has(R, PAIR_KEY(G->prev_h, h))) {
+        const slot *sl = slot_find(R, G->prev_h);
+        if (sl->pcls & RARE_CLASSES & ~G->have)
+            G->have |= phrases_at(R, S, G->prev_a, sl->chain, G->have);
+    }
+    G->prev_h = h;
+    G->prev_a = a;
+    G->prev_ok = 1;
+}
+
+/* Where a block of plain text starting at byte pos (a sentence start) may end:
+** the end of the text when it is near (PLAIN_MAX for a text tried whole), else
+** just after a sentence-ending byte in the second half of the next BLOCK_MAX bytes,
+** so that no sentence crosses the block's end; 0 if there is none. */
+static size_t block_end(const injection *R, const source *S, size_t pos) {
+    if (S->n - pos <= (pos ? BLOCK_MAX : PLAIN_MAX)) return S->n;
+    const unsigned char *u = (const unsigned char *)S->s;
+    if (u[pos] >= 0x80) return 0; /* not plain: do not look */
+    for (size_t j = pos + BLOCK_MAX; j > pos + BLOCK_MAX / 2; j--)
+        if (R->bclass[u[j - 1]] == BC_SENT) return j;
+    return 0;
+}
+
 /* Runs the grammar over S and calls cb for each reported match, in order of start,
 ** with the match's byte span in S->s.  Allocates nothing.
 **
-** The gate is local: a match never crosses a sentence end, so the words of one
-** sentence must hold a word (or phrase) of every rare required class of some rule
-** before the grammar looks at that sentence.  One pass collects each sentence's rare
-** classes; at its end a sentence that can feed a rule is classified and matched (in
-** place for a plain text, tokenized again otherwise), and the others are dropped.
-** In long documents, where some rare word is almost certain to occur somewhere, this
-** keeps the grammar to the few sentences that can match. */
+** The gate is local: a match never crosses a sentence end, so the grammar looks at
+** a sentence only when its words hold a word (or phrase) of every rare required
+** class of some rule.  One pass collects each sentence's rare classes; at its end a
+** sentence that can feed a rule is classified and matched, the others are dropped.
+** In long documents, where some rare word is almost sure to occur somewhere, this
+** keeps the grammar to the few sentences that can match.
+**
+** The pass reads plain stretches of text (a short text whole, a long one in blocks
+** of about BLOCK_MAX bytes cut at sentence ends) with plain_tokenize, matching their
+** sentences in place, and the rest word by word with next_token, tokenizing a
+** sentence that passes again for the grammar (grammar_sentence).  After a stretch
+** that is not plain it tries a block again at the first sentence start BLOCK_MAX
+** bytes on. */
 static void run_grammar(const injection *R, const source *S, match_fn cb, void *ud) {
     tok tk[TOK_CHUNK];
     const unsigned char *u = (const unsigned char *)S->s;
     gctx g = {R, S, cb, ud, {0}};
+    gstate G = {0, 0, 0, 0};
     uint8_t cand[N_RULES];
-    int m = plain_tokenize(R->bclass, S->s, S->n, tk);
-    uint64_t have = 0;   /* rare classes of the current sentence */
-    uint64_t prev_h = 0; /* the previous word, when a rare phrase may start there */
-    size_t prev_a = 0;
-    int prev_ok = 0;
-    size_t sent_a = 0; /* first byte of the sentence's first word */
-    int sent_k = 0;    /* its index in tk (plain texts) */
-    size_t pos = 0;
+    size_t pos = 0;   /* stream: where next_token goes on; block: its start */
+    size_t retry = 0; /* try a block at a sentence start from here on */
+    size_t bend = 0;  /* end of the current block */
+    size_t sent_a = 0; /* sentence start (stream) */
+    int sent_k = 0;    /* index of its first word (block) */
+    int m = -1;        /* words in the current block, or -1: streaming */
+    int want = 1;      /* pos is a sentence start: try a block */
     for (int k = 0;; k++) {
+        if (want) {
+            want = 0;
+            size_t e = block_end(R, S, pos);
+            m = e ? plain_tokenize(R->bclass, S->s + pos, e - pos, tk) : -1;
+            if (m >= 0) {
+                for (int q = 0; q < m; q++) {
+                    tk[q].a += (uint32_t)pos;
+                    tk[q].b += (uint32_t)pos;
+                }
+                bend = e;
+                k = sent_k = 0;
+            } else {
+                retry = pos + BLOCK_MAX;
+                sent_a = pos;
+            }
+        }
         tok t;
         int more;
         if (m >= 0) {
@@ -1146,22 +1206,27 @@ static void run_grammar(const injection *R, const source *S, match_fn cb, void *
             if (more) t = tk[k];
         } else {
             /* Unspaced scripts: a character that is no rare word, starts no rare
-            ** phrase and cannot continue one from the previous word is skipped
-            ** without hashing (most Han and kana characters). */
+            ** phrase and cannot continue one from the previous word needs no hash
+            ** (most Han and kana characters); the others are fed here too. */
             while (pos + 2 < S->n && u[pos] >= 0xE1 && u[pos] <= 0xEF && u[pos] != 0xED &&
                    (u[pos + 1] & 0xC0) == 0x80 && (u[pos + 2] & 0xC0) == 0x80) {
                 uint32_t cp = (uint32_t)(u[pos] & 0x0F) << 12 | (uint32_t)(u[pos + 1] & 0x3F) << 6 |
                               (u[pos + 2] & 0x3F);
-                if (!cp_unspaced(cp) || cp_bit(R->ustart, cp) || (prev_ok && cp_bit(R->usecond, cp)))
-                    break;
-                prev_ok = 0;
+                if (!cp_unspaced(cp)) break;
+                int st = cp_bit(R->ustart, cp);
+                if (st || (G.prev_ok && cp_bit(R->usecond, cp))) {
+                    gate_word(R, S, &G, hash_short(u, S->n, pos, 3), pos, st);
+                    G.prev_ok = st;
+                } else {
+                    G.prev_ok = 0;
+                }
                 pos += 3;
             }
             more = next_token(R->bclass, S->s, S->n, &pos, &t);
         }
         if (!more || (t.brk & BRK_SENT)) {
-            if (have) {
-                int nc = rules_for(R, have, cand);
+            if (G.have) {
+                int nc = rules_for(R, G.have, cand);
                 if (nc && m >= 0) {
                     classify(R, tk + sent_k, k - sent_k);
                     grammar_starts(&g, tk, m, 1, sent_k, k, k, cand, nc);
@@ -1169,20 +1234,24 @@ static void run_grammar(const injection *R, const source *S, match_fn cb, void *
                     grammar_sentence(&g, sent_a, cand, nc);
                 }
             }
+            G = (gstate){0, 0, 0, 0};
+            if (m >= 0 && !more) { /* the end of a block */
+                pos = bend;
+                m = -1;
+                if (pos >= S->n) break;
+                want = 1;
+                continue;
+            }
             if (!more) break;
-            have = 0;
-            prev_ok = 0;
+            if (m < 0 && t.a >= retry) { /* read this sentence as a block, if plain */
+                pos = t.a;
+                want = 1;
+                continue;
+            }
             sent_a = t.a;
             sent_k = k;
         }
-        if (filter_has(R, t.h)) have |= slot_find(R, t.h)->cls & RARE_CLASSES;
-        if (prev_ok && filter_has(R, PAIR_KEY(prev_h, t.h))) {
-            const slot *sl = slot_find(R, prev_h);
-            if (sl->pcls & RARE_CLASSES & ~have) have |= phrases_at(R, S, prev_a, sl->chain, have);
-        }
-        prev_h = t.h;
-        prev_a = t.a;
-        prev_ok = 1;
+        gate_word(R, S, &G, t.h, t.a, 1);
     }
 }
 

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include "server/server.h"
 
 #define TLS12_CIPHERS                                                       \
@@ -84,16 +85,24 @@ void *srv_tls_ctx_new(const char *cert, const char *key, char **err) {
         SSL_CTX_free(ctx);
         return NULL;
     }
-    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-        *err = tls_err("cannot load TLS private key (PEM expected)", key, 0);
-        SSL_CTX_free(ctx);
-        return NULL;
-    }
-    if (SSL_CTX_check_private_key(ctx) != 1) {
+    /* OpenSSL compares the key with the certificate as it loads it (key values or
+    ** key type mismatch); check_private_key covers what it did not. */
+    int loaded = SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1;
+    unsigned long why = loaded ? 0 : ERR_peek_last_error();
+    int mismatch = loaded ? SSL_CTX_check_private_key(ctx) != 1
+                          : ERR_GET_LIB(why) == ERR_LIB_X509 &&
+                                (ERR_GET_REASON(why) == X509_R_KEY_VALUES_MISMATCH ||
+                                 ERR_GET_REASON(why) == X509_R_KEY_TYPE_MISMATCH);
+    if (mismatch) {
         ERR_clear_error();
         char buf[1024];
         snprintf(buf, sizeof buf, "TLS private key %s does not match certificate %s", key, cert);
         *err = strdup(buf);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    if (!loaded) {
+        *err = tls_err("cannot load TLS private key (PEM expected)", key, 0);
         SSL_CTX_free(ctx);
         return NULL;
     }
