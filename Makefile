@@ -19,7 +19,7 @@ SAN     ?=
 FUZZ_SECONDS ?= 20
 PORT    ?= 8080
 
-PKGS    := libutf8proc libyaml-0.1 jansson libpcre2-8 libcurl openssl
+PKGS    := libutf8proc yaml-0.1 jansson libpcre2-8 libcurl openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lutf8proc -lyaml -ljansson -lpcre2-8 -lcurl -lssl -lcrypto)
 
@@ -29,13 +29,15 @@ CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) -fPIC -fvisibility=hidden \
 LDLIBS  := $(PKG_LIBS) -lpthread -lm
 LDFLAGS := $(SAN) $(EXTRA_LDFLAGS)
 
-LIB_SRC  := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
+LIB_SRC  := $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/server/*' | sort)
+SRV_SRC  := $(shell find src/server -name '*.c' | sort)
 CLI_SRC  := $(shell find src/cli -name '*.c' | sort)
 TEST_SRC := $(shell find tests -name '*.c' -not -path '*/node_modules/*' | sort)
 EMBED    := policies/default.yaml $(shell find data -type f \( -name '*.txt' -o -name '*.tsv' \) | sort) \
             $(wildcard models/*.ppm)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/embedded.o $(B)/obj/gen/embedded_data.o
+SRV_OBJ  := $(SRV_SRC:%.c=$(B)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 
@@ -95,12 +97,18 @@ $(B)/libparapet.a: $(LIB_OBJ)
 $(B)/libparapet.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libparapet.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/parapet: $(CLI_OBJ) $(B)/libparapet.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libparapet.a $(LDLIBS)
+# The HTTP server is a front end (public header only) with its own dependencies
+# (OpenSSL): it goes into the parapet binary and its tests, not into libparapet.
+$(B)/libparapet_server.a: $(SRV_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
 
-$(B)/tests/run: $(TEST_OBJ) $(B)/libparapet.a
+$(B)/parapet: $(CLI_OBJ) $(B)/libparapet_server.a $(B)/libparapet.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libparapet_server.a $(B)/libparapet.a $(LDLIBS)
+
+$(B)/tests/run: $(TEST_OBJ) $(B)/libparapet_server.a $(B)/libparapet.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(B)/libparapet.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(B)/libparapet_server.a $(B)/libparapet.a $(LDLIBS)
 
 $(B)/parapet.pc: tools/parapet.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/.*PARAPET_VERSION_STRING "\(.*\)"/\1/p' include/parapet.h)|' $< > $@
@@ -120,15 +128,18 @@ FUZZ_SRC := $(wildcard fuzz/*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 fuzz: deps
 	@$(MAKE) --no-print-directory B=build-fuzz CC=clang OPT=-O1 \
-	  SAN="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libparapet.a
+	  SAN="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libparapet.a build-fuzz/libparapet_server.a
 	@$(MAKE) --no-print-directory B=build-fuzz CC=clang $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
 	  echo "fuzz $$n ($(FUZZ_SECONDS)s)"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 build-fuzz/corpus/$$n fuzz/seeds/$$n 2>&1 | tail -n 2 || exit 1; done
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 -artifact_prefix=build-fuzz/ \
+	    build-fuzz/corpus/$$n fuzz/seeds/$$n > build-fuzz/$$n.log 2>&1 \
+	    || { tail -n 40 build-fuzz/$$n.log; echo "fuzz $$n FAILED (input saved under build-fuzz/)"; exit 1; }; \
+	  tail -n 1 build-fuzz/$$n.log; done
 
-build-fuzz/%: fuzz/%.c build-fuzz/libparapet.a
+build-fuzz/%: fuzz/%.c build-fuzz/libparapet.a build-fuzz/libparapet_server.a
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
-	  -o $@ $< build-fuzz/libparapet.a $(LDLIBS)
+	  -o $@ $< build-fuzz/libparapet_server.a build-fuzz/libparapet.a $(LDLIBS)
 
 # ------------------------------------------------------- llm conformance ----
 # The forward pass against llama.cpp on tiny and Llama Guard 3 1B shapes, F16/Q8_0/Q4_K_M,

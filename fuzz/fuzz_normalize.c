@@ -4,8 +4,10 @@
 ** Feeds arbitrary bytes to pp_text_normalize in replace mode (invalid UTF-8 becomes
 ** U+FFFD, so every input must succeed) and checks the contract of text.h on both
 ** views: valid UTF-8, NUL-terminated, every byte's source span non-empty and inside
-** the input, maps non-decreasing, run lengths >= 1.  It also checks that the fold
-** fast path agrees with the slow unit pipeline byte for byte, that strict mode fails
+** the input, maps non-decreasing, run lengths >= 1.  It also checks that the fast
+** paths (non-ASCII characters copied or folded from tables, ASCII tokens folded
+** inline) agree with the general path (utf8proc per cluster, the unit pipeline) byte
+** for byte in both views, maps and tag payload included, that strict mode fails
 ** exactly where pp_utf8_validate says, and that pattern folding matches the text fold.
 ** Any violation aborts.  Build and run with `make fuzz`.
 */
@@ -54,6 +56,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             slow.fold.src_end[i] != t.fold.src_end[i] || slow.fold.xf[i] != t.fold.xf[i] ||
             slow.fold.run[i] != t.fold.run[i])
             fail("fast and slow fold maps differ", i);
+    if (slow.base.n != t.base.n || memcmp(slow.base.s, t.base.s, t.base.n))
+        fail("fast and slow base differ", 0);
+    for (size_t i = 0; i < t.base.n; i++)
+        if (slow.base.src_start[i] != t.base.src_start[i] ||
+            slow.base.src_end[i] != t.base.src_end[i] || slow.base.xf[i] != t.base.xf[i])
+            fail("fast and slow base maps differ", i);
+    if (slow.tag_len != t.tag_len || memcmp(slow.tag_payload, t.tag_payload, t.tag_len))
+        fail("fast and slow tag payloads differ", 0);
 
     size_t bad = 0, v = pp_utf8_validate(s, size);
     pp_status st = pp_text_normalize(&slow, s, size, 0, &bad);

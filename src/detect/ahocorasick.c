@@ -47,6 +47,7 @@ struct pp_ac {
     uint32_t n_states;
     uint32_t n_dense;     /* states [0, n_dense) have dense rows */
     uint32_t dense_lim;   /* n_dense * n_cls: codes below it are dense row offsets */
+    uint32_t cls_shift, cls_inv; /* n_cls = 2^cls_shift * odd, cls_inv = odd^-1 mod 2^32 */
     uint32_t *dense;      /* (n_dense, n_cls) tagged target code */
     uint32_t *fail;       /* (n_states) untagged failure code */
     uint32_t *child_off;  /* (n_states + 1) into labels/targets; only used for sparse states */
@@ -55,6 +56,9 @@ struct pp_ac {
     uint32_t *out_off;    /* (n_states + 1) into outs: the patterns ending at this state */
     ac_out *outs;         /* (n_patterns) */
     uint32_t *olink;      /* (n_states) nearest proper suffix state with outputs, 0 = none */
+    uint32_t *depth_code; /* (max_depth + 2) [d]: the lowest code of a state of depth >= d
+                             (codes grow with depth: states are in BFS order) */
+    uint32_t max_depth;   /* longest pattern */
     size_t bytes;         /* memory held */
 };
 
@@ -128,6 +132,7 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
     trie t;
     memset(&t, 0, sizeof t);
     uint32_t *pat_next = NULL, *order = NULL, *newid = NULL, *ofail = NULL, *oolink = NULL;
+    uint32_t *odepth = NULL;
 
     /* 1. byte classes */
     unsigned char used[256] = {0};
@@ -170,11 +175,13 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
     newid = pp_malloc(ns * 4);
     ofail = pp_malloc(ns * 4);
     oolink = pp_malloc(ns * 4);
-    if (!order || !newid || !ofail || !oolink) goto done;
+    odepth = pp_malloc(ns * 4);
+    if (!order || !newid || !ofail || !oolink || !odepth) goto done;
     size_t head = 0, tail = 0;
     order[tail++] = 0;
     ofail[0] = 0;
     oolink[0] = 0;
+    odepth[0] = 0;
     while (head < tail) {
         uint32_t u = order[head++];
         /* children of u: root's from its array (in class order), others from the list */
@@ -202,6 +209,7 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
             }
             ofail[k] = f;
             oolink[k] = t.out_head[f] != NONE ? f : oolink[f];
+            odepth[k] = odepth[u] + 1;
             order[tail++] = k;
         }
     }
@@ -220,6 +228,17 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
         goto done;
     }
     ac->n_dense = (uint32_t)nd;
+    /* exact division of a dense code by n_cls: shift out the power of two, multiply by
+    ** the inverse of the odd part modulo 2^32 (Newton's iteration doubles the correct
+    ** low bits each step: 3, 6, 12, 24, 48) */
+    {
+        uint32_t d = ac->n_cls, k = 0;
+        while (!(d & 1)) d >>= 1, k++;
+        uint32_t inv = d;
+        for (int it = 0; it < 4; it++) inv *= 2 - d * inv;
+        ac->cls_shift = k;
+        ac->cls_inv = inv;
+    }
     ac->dense_lim = (uint32_t)(nd * ac->n_cls);
     size_t n_children = ns - 1;
     ac->dense = pp_malloc(nd * ac->n_cls * 4);
@@ -230,10 +249,15 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
     ac->out_off = pp_malloc((ns + 1) * 4);
     ac->outs = pp_malloc((n ? n : 1) * sizeof(ac_out));
     ac->olink = pp_malloc(ns * 4);
+    uint32_t maxd = 0;
+    for (size_t s = 0; s < ns; s++) maxd = odepth[s] > maxd ? odepth[s] : maxd;
+    ac->max_depth = maxd;
+    ac->depth_code = pp_malloc(((size_t)maxd + 2) * 4);
     if (!ac->dense || !ac->fail || !ac->child_off || !ac->labels || !ac->targets ||
-        !ac->out_off || !ac->outs || !ac->olink)
+        !ac->out_off || !ac->outs || !ac->olink || !ac->depth_code)
         goto done;
     ac->bytes = sizeof *ac + nd * ac->n_cls * 4 + ns * 4 * 4 + 8 + n_children * 6 +
+                ((size_t)maxd + 2) * 4 +
                 n * sizeof(ac_out);
 
     uint32_t n_out = 0, n_ch = 0;
@@ -287,6 +311,10 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
         }
     }
     ac->child_off[ns] = n_ch;
+    for (uint32_t d = 0, q = 0; d <= maxd + 1; d++) { /* q: first state of depth >= d */
+        while (q < ns && odepth[order[q]] < d) q++;
+        ac->depth_code[d] = CODE(q);
+    }
     for (size_t s = 0; s < ns; s++) ac->fail[s] = CODE(ac->fail[s]);
 #undef TAG
 #undef CODE
@@ -295,6 +323,7 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
 done:
     trie_free(&t);
     pp_free(pat_next); pp_free(order); pp_free(newid); pp_free(ofail); pp_free(oolink);
+    pp_free(odepth);
     if (st != PARAPET_OK) {
         pp_ac_free(ac);
         return st;
@@ -307,6 +336,7 @@ void pp_ac_free(pp_ac *ac) {
     if (!ac) return;
     pp_free(ac->dense); pp_free(ac->fail); pp_free(ac->child_off); pp_free(ac->labels);
     pp_free(ac->targets); pp_free(ac->out_off); pp_free(ac->outs); pp_free(ac->olink);
+    pp_free(ac->depth_code);
     pp_free(ac);
 }
 
@@ -314,46 +344,110 @@ void pp_ac_free(pp_ac *ac) {
 
 /* Id of the state with code x (untagged). */
 static inline uint32_t code_id(const pp_ac *ac, uint32_t x) {
-    return x < ac->dense_lim ? x / ac->n_cls : x - ac->dense_lim + ac->n_dense;
+    return x < ac->dense_lim ? (x >> ac->cls_shift) * ac->cls_inv
+                             : x - ac->dense_lim + ac->n_dense;
 }
 
-int pp_ac_scan(const pp_ac *ac, const void *text, size_t n, pp_ac_cb cb, void *ctx) {
-    /* Table pointers in locals: the callback could (as far as the compiler knows)
-    ** write memory, which would otherwise force reloads of *ac on every byte. */
-    const unsigned char *p = text;
-    const uint16_t *cls = ac->cls;
-    const uint32_t *dense = ac->dense, *fail = ac->fail, *child_off = ac->child_off;
-    const uint32_t *targets = ac->targets, *olink = ac->olink, *out_off = ac->out_off;
-    const uint16_t *lab = ac->labels;
-    const ac_out *outs = ac->outs;
-    const uint32_t dense_lim = ac->dense_lim, sparse_base = dense_lim - ac->n_dense;
-    uint32_t s = 0; /* code of the current state */
-    for (size_t i = 0; i < n; i++) {
-        unsigned c = cls[p[i]];
-        uint32_t t;
-        if (s < dense_lim) {
-            t = dense[s + c]; /* the usual case: one add, one load */
-        } else {
-            for (uint32_t q = s;;) { /* sparse: child list, else follow failure codes */
-                if (q < dense_lim) { t = dense[q + c]; break; }
-                uint32_t id = q - sparse_base;
-                uint32_t k = child_off[id], e = child_off[id + 1];
-                while (k < e && lab[k] < c) k++;
-                if (k < e && lab[k] == c) { t = targets[k]; break; }
-                q = fail[id];
-            }
+/* The transition from sparse state code s (>= dense_lim) on class c: its child list,
+** else along failure codes to a dense row.  Out of line: rare, and it would crowd the
+** registers of the scan loop. */
+static uint32_t __attribute__((noinline)) step_sparse(const pp_ac *ac, uint32_t s, unsigned c) {
+    const uint32_t sparse_base = ac->dense_lim - ac->n_dense;
+    for (uint32_t q = s;;) {
+        if (q < ac->dense_lim) return ac->dense[q + c];
+        uint32_t id = q - sparse_base;
+        uint32_t k = ac->child_off[id], e = ac->child_off[id + 1];
+        while (k < e && ac->labels[k] < c) k++;
+        if (k < e && ac->labels[k] == c) return ac->targets[k];
+        q = ac->fail[id];
+    }
+}
+
+/* Reports the patterns ending at `end` in state code s (and along its output links)
+** whose start is below lim.  Returns cb's first non-zero answer, else 0. */
+static int __attribute__((noinline)) emit(const pp_ac *ac, uint32_t s, uint32_t end,
+                                          size_t lim, pp_ac_cb cb, void *ctx) {
+    for (uint32_t q = code_id(ac, s); q; q = ac->olink[q])
+        for (uint32_t k = ac->out_off[q]; k < ac->out_off[q + 1]; k++) {
+            uint32_t start = end - ac->outs[k].len;
+            if (start >= lim) continue;
+            int r = cb(ctx, start, end, ac->outs[k].id);
+            if (r) return r;
         }
+    return 0;
+}
+
+/* One stream: from state code *sp at `from`, steps through text[from..to) reporting
+** the matches that start below lim, and leaves the state in *sp; with tail set, stops
+** early (before `to`) as soon as the state's string starts at or after lim, since no
+** match it could still report would start below lim (depth(s) <= i - lim, checked
+** as a comparison of codes, off the chain of table loads).  Returns cb's first
+** non-zero answer, else 0. */
+static int run(const pp_ac *ac, const unsigned char *p, size_t from, size_t to,
+               uint32_t *sp, size_t lim, int tail, pp_ac_cb cb, void *ctx) {
+    uint32_t s = *sp;
+    const uint16_t *cls = ac->cls;
+    const uint32_t *dense = ac->dense;
+    const uint32_t dense_lim = ac->dense_lim;
+    for (size_t i = from; i < to; i++) {
+        if (tail && (i - lim >= ac->max_depth || s < ac->depth_code[i - lim + 1])) break;
+        unsigned c = cls[p[i]];
+        uint32_t t = s < dense_lim ? dense[s + c] : step_sparse(ac, s, c);
         s = t & ID_MASK;
-        if (t & OUT_BIT) {
-            uint32_t end = (uint32_t)(i + 1);
-            for (uint32_t q = code_id(ac, s); q; q = olink[q])
-                for (uint32_t k = out_off[q]; k < out_off[q + 1]; k++) {
-                    int r = cb(ctx, end - outs[k].len, end, outs[k].id);
-                    if (r) return r;
-                }
+        int r;
+        if ((t & OUT_BIT) && (r = emit(ac, s, (uint32_t)(i + 1), (uint32_t)lim, cb, ctx)))
+            return r;
+    }
+    *sp = s;
+    return 0;
+}
+
+/* Texts shorter than this are scanned as one stream. */
+#define AC_SPLIT_MIN 16
+#define AC_STREAMS 4
+
+/* The scan is bound by the latency of one dependent table load per byte.  To overlap
+** several such chains, the text is cut into AC_STREAMS segments of m bytes (the last
+** takes the rest) scanned side by side in one loop; stream k starts from the root at
+** k*m, so it reports exactly the matches that start at or after k*m.  After the loop
+** each stream but the last goes on alone into the next segment only while its state's
+** string still starts before that segment (depth > i - end), reporting just the
+** matches that start before it.  Every match is thus reported exactly once, but not
+** in order of end. */
+int pp_ac_scan(const pp_ac *ac, const void *text, size_t n, pp_ac_cb cb, void *ctx) {
+    const unsigned char *p = text;
+    uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0; /* codes of the streams' states */
+    if (n < AC_SPLIT_MIN) return run(ac, p, 0, n, &s0, SIZE_MAX, 0, cb, ctx);
+    const uint16_t *cls = ac->cls;
+    const uint32_t *dense = ac->dense;
+    const uint32_t dense_lim = ac->dense_lim;
+    const size_t m = n / AC_STREAMS;
+    const size_t b1 = m, b2 = 2 * m, b3 = 3 * m;
+    const unsigned char *p1 = p + b1, *p2 = p + b2, *p3 = p + b3;
+    int r;
+    for (size_t i = 0; i < m; i++) {
+        unsigned c0 = cls[p[i]], c1 = cls[p1[i]], c2 = cls[p2[i]], c3 = cls[p3[i]];
+        uint32_t t0 = s0 < dense_lim ? dense[s0 + c0] : step_sparse(ac, s0, c0);
+        uint32_t t1 = s1 < dense_lim ? dense[s1 + c1] : step_sparse(ac, s1, c1);
+        uint32_t t2 = s2 < dense_lim ? dense[s2 + c2] : step_sparse(ac, s2, c2);
+        uint32_t t3 = s3 < dense_lim ? dense[s3 + c3] : step_sparse(ac, s3, c3);
+        s0 = t0 & ID_MASK;
+        s1 = t1 & ID_MASK;
+        s2 = t2 & ID_MASK;
+        s3 = t3 & ID_MASK;
+        if ((t0 | t1 | t2 | t3) & OUT_BIT) {
+            uint32_t e = (uint32_t)(i + 1);
+            if ((t0 & OUT_BIT) && (r = emit(ac, s0, e, UINT32_MAX, cb, ctx))) return r;
+            if ((t1 & OUT_BIT) && (r = emit(ac, s1, e + b1, UINT32_MAX, cb, ctx))) return r;
+            if ((t2 & OUT_BIT) && (r = emit(ac, s2, e + b2, UINT32_MAX, cb, ctx))) return r;
+            if ((t3 & OUT_BIT) && (r = emit(ac, s3, e + b3, UINT32_MAX, cb, ctx))) return r;
         }
     }
-    return 0;
+    /* the last stream's remainder, then the others' tails into the next segment */
+    if ((r = run(ac, p, 4 * m, n, &s3, SIZE_MAX, 0, cb, ctx))) return r;
+    if ((r = run(ac, p, b1, n, &s0, b1, 1, cb, ctx))) return r;
+    if ((r = run(ac, p, b2, n, &s1, b2, 1, cb, ctx))) return r;
+    return run(ac, p, b3, n, &s2, b3, 1, cb, ctx);
 }
 
 typedef struct collect {

@@ -22,8 +22,8 @@
 **     pp_ac_build returns.
 **
 ** Pattern ids are the caller's; several patterns may share the same bytes (each is
-** reported).  Matches are reported in order of their end offset; at one end offset,
-** longer patterns come first.
+** reported).  Matches come in no particular order: the scan runs two halves of the
+** text as two interleaved streams (see pp_ac_scan in ahocorasick.c).
 */
 #ifndef PP_AHOCORASICK_H
 #define PP_AHOCORASICK_H
@@ -50,7 +50,7 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out);
 void pp_ac_free(pp_ac *ac); /* NULL is fine */
 
 /* Calls cb(ctx, start, end, id) for every occurrence of every pattern in text[0..n)
-** (n < 4 GiB), in order of end offset.  A non-zero return from cb stops the scan and
+** (n < 4 GiB), each once, in no particular order.  A non-zero return from cb stops the scan and
 ** is returned; otherwise returns 0.  Read-only on ac: safe from many threads. */
 typedef int (*pp_ac_cb)(void *ctx, uint32_t start, uint32_t end, uint32_t id);
 int pp_ac_scan(const pp_ac *ac, const void *text, size_t n, pp_ac_cb cb, void *ctx);

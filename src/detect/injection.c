@@ -46,25 +46,30 @@
 ** common path is a gate that proves no rule can match:
 **
 **   1. Tokenize.  A plain text (ASCII without capitals, as most English fold views
-**      are) is cut into words from bitmaps of word bytes built eight bytes at a time
-**      (plain_tokenize); other texts word by word (next_token).  A word already in
-**      canonical form (a-z0-9 with no repeated character: nearly every word of a fold
-**      view) is hashed straight from memory, eight bytes per multiply; other words
-**      are folded character by character into the same hash.
-**   2. Gate.  The word classes split into COMMON ones ("the", "your", "all", "you",
-**      "never" ...; each in more than ~5% of ordinary texts) and rare ones (the
-**      verbs, objects and markers that make a phrase an attack).  An 8 KiB bit
-**      filter holds the rare words and the first two words of every rare phrase, so
-**      only ~2% of words reach the vocabulary table; for those, the exact rare
-**      classes present in the text are collected, phrases verified.  A rule needs a
-**      word of each of its required rare elements; when no rule has them all
-**      (about 97% of ordinary texts) the scan ends here.
-**   3. Grammar.  Otherwise every word gets its full class set and the surviving
-**      rules are tried, per window of TOK_CHUNK words, only at words that can start
-**      them.
+**      are; a long text in plain blocks of about BLOCK_MAX bytes cut at sentence
+**      ends) is cut into words from bitmaps of word bytes built eight bytes at a
+**      time (plain_tokenize); anything else word by word (next_token).  A word
+**      already in canonical form (a-z0-9 with no repeated character: nearly every
+**      word of a fold view) is hashed straight from memory, eight bytes per
+**      multiply; other words are folded character by character into the same hash.
+**      In unspaced scripts a character that no rare word or phrase can use (two
+**      code-point bitmaps say so) is skipped without a hash.
+**   2. Gate, per sentence.  The word classes split into COMMON ones ("the", "your",
+**      "all", "you", "never" ...; each in more than ~5% of ordinary texts) and rare
+**      ones (the verbs, objects and markers that make a phrase an attack).  An 8 KiB
+**      bit filter holds the rare words and the first two words of every rare
+**      phrase, so only ~2% of words reach the vocabulary table; for those, the exact
+**      rare classes present in the SENTENCE are collected, phrases verified.  A
+**      match never crosses a sentence end, so a rule needs a word of each of its
+**      required rare elements in one sentence; a sentence where no rule has them
+**      all (nearly every sentence, also in long documents, which almost always hold
+**      some rare word somewhere) is dropped.
+**   3. Grammar, on the sentences that pass: their words get full class sets and
+**      the surviving rules are tried only at words that can start them.
 **
-** Words are kept in a fixed stack window (TOK_CHUNK words, slid forward keeping
-** MAX_SPAN words of overlap), so nothing is allocated per scan except the hits.
+** Words are kept in fixed stack windows (TOK_CHUNK words; a longer sentence is
+** slid forward keeping MAX_SPAN words of overlap), so nothing is allocated per scan
+** except the hits.
 **
 ** Word hashing lowercases ASCII, Latin-1, Greek and Cyrillic, strips Latin-1
 ** accents and combining accents and collapses runs of one character, so it agrees
@@ -594,7 +599,8 @@ static int next_token(const uint8_t *bc, const char *s, size_t n, size_t *pos, t
 }
 
 /* The block tokenizer, for "plain" texts: ASCII without capitals (most fold views
-** of English), at most PLAIN_MAX bytes and TOK_CHUNK words.  next_token finds one
+** of English) save general punctuation (curly quotes, dashes: separators for both
+** tokenizers), at most PLAIN_MAX bytes and TOK_CHUNK words.  next_token finds one
 ** word after another, and each word's end is where the search for the next one
 ** starts: a chain of dependent loads and branches per word.  Here bitmaps of word
 ** bytes, word starts and word ends are computed for the whole text first, eight
@@ -622,7 +628,7 @@ static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, tok *tk) {
     if (n > PLAIN_MAX) return -1;
     uint64_t W[PLAIN_MAX / 64];
     size_t nb = (n + 63) / 64;
-    uint64_t special = 0;
+    size_t seen = 0; /* bytes >= 0x80 before this are checked */
     for (size_t b = 0; b < nb; b++) {
         uint64_t bits = 0;
         for (size_t q = 0; q < 8; q++) {
@@ -637,11 +643,21 @@ static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, tok *tk) {
             } else {
                 break;
             }
-            special |= (x & HIGHS) | swar_upper(x);
+            if (swar_upper(x)) return -1;
+            /* Bytes >= 0x80 must be general punctuation (U+2000..U+206F: curly
+            ** quotes, dashes, ellipsis ...), which next_token treats as plain
+            ** separators that end no sentence. */
+            for (uint64_t hi = x & HIGHS; hi; hi &= hi - 1) {
+                size_t j = p + ((size_t)__builtin_ctzll(hi) >> 3);
+                if (j < seen) continue;
+                if (j + 2 >= n || u[j] != 0xE2 || (u[j + 2] & 0xC0) != 0x80 ||
+                    !(u[j + 1] == 0x80 || (u[j + 1] == 0x81 && u[j + 2] < 0xB0)))
+                    return -1;
+                seen = j + 3;
+            }
             bits |= (uint64_t)gather8(swar_word(x)) << (q * 8);
         }
         W[b] = bits;
-        if (special) return -1;
     }
     /* Starts: word bytes whose predecessor is not one; ends: whose successor is not. */
     int m = 0, e = 0;
@@ -1343,6 +1359,13 @@ static void scan_invisible(scan_state *st) {
     size_t n = st->t->orig_len;
     uint8_t cnt_zw = 0, cnt_bidi = 0;
     for (size_t i = 0; i + 3 <= n; i++) {
+        /* Skip eight bytes at a time while none is an E2 or EF lead byte. */
+        while (i + 8 <= n) {
+            uint64_t x = load_le64(u + i), a = x ^ (ONES * 0xE2), b = x ^ (ONES * 0xEF);
+            if (((a - ONES) & ~a & HIGHS) | ((b - ONES) & ~b & HIGHS)) break;
+            i += 8;
+        }
+        if (i + 3 > n) break;
         if (u[i] != 0xE2 && u[i] != 0xEF) continue;
         uint32_t cp;
         if (pp_utf8_decode(st->t->orig + i, n - i, &cp) != 3) continue;

@@ -620,6 +620,36 @@ static int on_match(void *ctx_, uint32_t start, uint32_t end, uint32_t id) {
     return list_push(l, start, end, id) ? 1 : 0;
 }
 
+/* Sorts a list of raw matches by end, longer first at one end, then by descending id
+** (the order a single automaton pass would give).  The matcher reports them in no
+** particular order (four interleaved runs); short lists are insertion-sorted, long
+** ones go to qsort, which keeps long texts O(n log n). */
+static int span_before(const lx_span *a, const lx_span *b) {
+    if (a->end != b->end) return a->end < b->end;
+    if (a->start != b->start) return a->start < b->start;
+    return a->id > b->id;
+}
+
+static int span_cmp(const void *a, const void *b) {
+    return span_before(a, b) ? -1 : span_before(b, a) ? 1 : 0;
+}
+
+static void list_sort(lx_list *l) {
+    if (l->n > 32) {
+        qsort(l->p, l->n, sizeof *l->p, span_cmp);
+        return;
+    }
+    for (size_t i = 1; i < l->n; i++) {
+        lx_span x = l->p[i];
+        size_t j = i;
+        while (j > 0 && span_before(&x, &l->p[j - 1])) {
+            l->p[j] = l->p[j - 1];
+            j--;
+        }
+        l->p[j] = x;
+    }
+}
+
 /* Is [s,e) inside an allow-list match?  allow is ordered by end. */
 static int allowed(const lx_ctx *c, uint32_t s, uint32_t e) {
     const lx_list *a = &c->allow;
@@ -820,6 +850,8 @@ pp_status pp_lexicon_scan(const pp_lexicon *lx, pp_scan *s) {
         st = PARAPET_ERR_NOMEM;
         goto out;
     }
+    list_sort(&c.cand);
+    list_sort(&c.allow);
     for (size_t i = 0; i < c.cand.n; i++) {
         const lx_span *m = &c.cand.p[i];
         const lx_entry *e = &lx->e[m->id];

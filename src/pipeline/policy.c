@@ -9,6 +9,7 @@
 **     extends: default            # optional: start from the embedded default
 **     defaults: {threshold: 0.5, action: flag}
 **     detectors: {lexicon: true, pii: true, secrets: true, injection: true}
+**     guard: {mode: cascade, low: 0.15, high: 0.85}   # when the guard model runs
 **     categories:
 **       harassment: {threshold: 0.4, action: block}
 **       competitors:              # a custom category with its own terms

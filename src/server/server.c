@@ -352,7 +352,9 @@ static int tls_handshake(conn *c) {
     unsigned long why = ERR_peek_error();
     ERR_clear_error();
     c->tls_bad = 1;
-    srv_metrics_error(&c->L->m, ERRK_BAD_REQUEST);
+    /* a protocol failure is the client's error; a hang-up (a TCP health check, say)
+    ** is a disconnect */
+    srv_metrics_error(&c->L->m, e == SSL_ERROR_SSL ? ERRK_BAD_REQUEST : ERRK_DISCONNECT);
     if (e == SSL_ERROR_SSL && ERR_GET_LIB(why) == ERR_LIB_SSL &&
         ERR_GET_REASON(why) == SSL_R_HTTP_REQUEST) {
         static const char body[] = "this port speaks TLS: use an https:// URL\n";
@@ -720,7 +722,7 @@ static void on_readable(conn *c) {
     srv_server *s = L->s;
     size_t limit = s->lim.max_header_bytes + s->lim.max_body + 4096;
     if (c->ssl && c->hs && !c->lingering && tls_handshake(c) <= 0) return;
-    for (int k = 0; k < 4 || (c->ssl && SSL_has_pending(c->ssl)); k++) {
+    for (int k = 0; k < 4 || (c->ssl && !c->lingering && SSL_has_pending(c->ssl)); k++) {
         if (c->lingering) {                      /* discard */
             char junk[4096];
             ssize_t n = recv(c->fd, junk, sizeof junk, 0);

@@ -28,9 +28,16 @@
 **          byte maps to the original through the base map, so fold spans are as exact
 **          as base spans.
 **
+** Fast paths (docs/normalization.md, "Speed"): besides ASCII, characters whose
+** treatment is the same wherever they stand (an ideograph, a Hangul syllable, kana,
+** an accented Latin letter, CJK punctuation, an emoji) are copied or folded from
+** per-code-point tables that init_tables derives from utf8proc once per process, by
+** putting each character through the same calls the general path makes.
+** PP_NORM_SLOW_FOLD_ turns every fast path off so tests and fuzz_normalize can compare.
+**
 ** Nothing is allocated per character: the views, the unit array (t->scratch) and the
 ** tag payload grow by doubling and are kept across calls.  utf8proc is called only
-** for non-ASCII code points.  The library never links ICU; the confusable table is
+** for non-ASCII code points the tables do not cover.  The library never links ICU; the confusable table is
 ** generated offline by tools/gen_confusables.c.
 */
 #include "text.h"
@@ -47,10 +54,11 @@
 /* Per-code-point facts for the BMP, derived from utf8proc once per process
 ** (init_tables, below) and read by the non-ASCII fast paths.  Bit 0: BK_SAFE, the
 ** base view copies the character unchanged and it never joins the cluster before
-** it.  Bits 1-3: its FK_* kind in the fold view.  k_latin_fold / k_latin_xf: for
+** it.  Bits 1-3: its FK_* kind in the fold view.  Bit 4: BK_STARTER, it never joins
+** the cluster before it (so that cluster ends there).  k_latin_fold / k_latin_xf: for
 ** FK_LATIN characters (all below U+0800), the one or two ASCII letters they fold to
 ** and the xf bits that folding sets. */
-enum { BK_SAFE = 1 };
+enum { BK_SAFE = 1, BK_STARTER = 1 << 4 /* never joins the cluster before it */ };
 enum {
     FK_SLOW = 0, /* only the unit pipeline knows */
     FK_LETTER,   /* a letter of a non-Latin script that folding leaves alone and that
@@ -60,14 +68,22 @@ enum {
     FK_LATIN     /* a Latin letter that folds to one or two ASCII letters */
 };
 static uint8_t k_bmp[0x10000];
+#define SMP_LO 0x1F000 /* emoji and other pictographs: the same facts, U+1F000..1FAFF */
+#define SMP_HI 0x1FB00
+static uint8_t k_smp[SMP_HI - SMP_LO];
 static char k_latin_fold[0x800][2];
 static uint16_t k_latin_xf[0x800];
 static pthread_once_t k_tables_once = PTHREAD_ONCE_INIT;
 
-static inline int fold_kind(uint32_t cp) { return (k_bmp[cp] >> 1) & 7; }
+/* The k_bmp / k_smp bits of cp (0 outside both: nothing is known). */
+static inline unsigned kbits(uint32_t cp) {
+    if (cp < 0x10000) return k_bmp[cp];
+    return cp - SMP_LO < SMP_HI - SMP_LO ? k_smp[cp - SMP_LO] : 0;
+}
+static inline int fold_kind(uint32_t cp) { return (kbits(cp) >> 1) & 7; }
 
-/* Decodes a valid 2- or 3-byte sequence at s[0..n) into *cp and returns its length;
-** 0 for anything else (ASCII, 4-byte sequences, invalid bytes). */
+/* Decodes a valid 2-, 3- or 4-byte sequence at s[0..n) into *cp and returns its
+** length; 0 for ASCII and invalid bytes. */
 static inline size_t dec23(const unsigned char *s, size_t n, uint32_t *cp) {
     unsigned c = s[0];
     if (c >= 0xC2 && c < 0xE0) {
@@ -82,15 +98,24 @@ static inline size_t dec23(const unsigned char *s, size_t n, uint32_t *cp) {
         *cp = v;
         return 3;
     }
+    if (c >= 0xF0 && c < 0xF5) {
+        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        uint32_t v = ((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) |
+                     (s[3] & 0x3Fu);
+        if (v < 0x10000 || v > 0x10FFFF) return 0;
+        *cp = v;
+        return 4;
+    }
     return 0;
 }
 
-/* Is the character at s[0..n) one that a safe character before it may be copied
-** without looking further: end of text, ASCII, or itself BK_SAFE? */
+/* Does the character at s[0..n) leave the cluster before it complete: end of text,
+** ASCII, or a BK_STARTER? */
 static inline int base_next_ok(const unsigned char *s, size_t n) {
     uint32_t cp;
     if (!n || s[0] < 0x80) return 1;
-    return dec23(s, n, &cp) && (k_bmp[cp] & BK_SAFE);
+    return dec23(s, n, &cp) && (kbits(cp) & BK_STARTER);
 }
 
 /* ------------------------------------------------------------------- signals */
@@ -336,23 +361,65 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
         ** a Hangul syllable, kana, an accented Latin letter, CJK punctuation...)
         ** followed by one that cannot join its cluster.  The general path below
         ** would copy it unchanged too; the tests compare the two. */
-        if (!slow && (k = dec23(s + i, n - i, &cp)) && (k_bmp[cp] & BK_SAFE) &&
-            base_next_ok(s + i + k, n - i - k)) {
+        k = slow ? 0 : dec23(s + i, n - i, &cp);
+        if (k && (kbits(cp) & BK_SAFE)) {
+            /* a run of them, each decoded once */
             uint16_t xf = pending ? PARAPET_XF_INVISIBLE : 0;
+            int done = 0;
+            for (;;) {
+                size_t j = i + k, k2 = 0;
+                uint32_t cp2 = 0;
+                if (j < n && s[j] >= 0x80 &&
+                    !((k2 = dec23(s + j, n - j, &cp2)) && (kbits(cp2) & BK_STARTER)))
+                    break; /* the general path takes cp: what follows may join it */
+                pending = 0;
+                flag_tags = 0;
+                last = o;
+                char *vs = v->s + o;
+                uint32_t *ss = v->src_start + o, *se = v->src_end + o;
+                uint16_t *vx = v->xf + o;
+                for (size_t b = 0; b < k; b++) {
+                    vs[b] = (char)s[i + b];
+                    ss[b] = (uint32_t)i;
+                    se[b] = (uint32_t)j;
+                    vx[b] = xf;
+                }
+                o += k;
+                prev_cp = cp;
+                xf = 0;
+                i = j;
+                if (!k2) {
+                    done = 1;
+                    break;
+                }
+                if (!(kbits(cp2) & BK_SAFE)) {
+                    cp = cp2; /* a starter, but not one to copy: decoded already */
+                    k = k2;
+                    break;
+                }
+                cp = cp2;
+                k = k2;
+            }
+            if (done) continue;
+        }
+        if (k && (cp == 0x3000 || cp - 0xFF01u <= 0x5Du) && base_next_ok(s + i + k, n - i - k)) {
+            /* Fast path: a fullwidth form of an ASCII character, or the ideographic
+            ** space; NFKC makes it the ASCII character (common in CJK text). */
+            char a = cp == 0x3000 ? ' ' : (char)(cp - 0xFEE0);
+            v->s[o] = a;
+            v->src_start[o] = (uint32_t)i;
+            v->src_end[o] = (uint32_t)(i + k);
+            v->xf[o] = (uint16_t)(PARAPET_XF_CASE | (pending ? PARAPET_XF_INVISIBLE : 0));
+            if (!width_punct(s + i, k)) t->signals |= PP_SIG_COMPAT;
             pending = 0;
             flag_tags = 0;
             last = o;
-            for (size_t b = 0; b < k; b++, o++) {
-                v->s[o] = (char)s[i + b];
-                v->src_start[o] = (uint32_t)i;
-                v->src_end[o] = (uint32_t)(i + k);
-                v->xf[o] = xf;
-            }
-            prev_cp = cp;
+            o++;
+            prev_cp = (unsigned char)a;
             i += k;
             continue;
         }
-        k = pp_utf8_decode((const char *)s + i, n - i, &cp);
+        if (!k) k = pp_utf8_decode((const char *)s + i, n - i, &cp);
         if (!k) {
             if (!(flags & PP_NORM_REPLACE_INVALID)) {
                 if (bad_offset) *bad_offset = i;
@@ -999,13 +1066,17 @@ static int fold_kind_of(uint32_t cp) {
     return FK_LATIN;
 }
 
+static uint8_t bits_of(uint32_t cp) {
+    uint8_t f = (uint8_t)(fold_kind_of(cp) << 1);
+    if (!continues_cluster(cp)) f |= BK_STARTER;
+    if (!invisible_kind(cp) && !continues_cluster(cp) && nfkc_stable(cp)) f |= BK_SAFE;
+    return f;
+}
+
 static void init_tables(void) {
-    for (uint32_t cp = 0x80; cp < 0x10000; cp++) {
-        if (cp >= 0xD800 && cp <= 0xDFFF) continue;
-        uint8_t f = (uint8_t)(fold_kind_of(cp) << 1);
-        if (!invisible_kind(cp) && !continues_cluster(cp) && nfkc_stable(cp)) f |= BK_SAFE;
-        k_bmp[cp] = f;
-    }
+    for (uint32_t cp = 0x80; cp < 0x10000; cp++)
+        if (cp < 0xD800 || cp > 0xDFFF) k_bmp[cp] = bits_of(cp);
+    for (uint32_t cp = SMP_LO; cp < SMP_HI; cp++) k_smp[cp - SMP_LO] = bits_of(cp);
 }
 
 /* ------------------------------------------------------------ fold: driver */
@@ -1028,6 +1099,38 @@ enum { FF_SLOW = 0, FF_SPACE, FF_LETTER, FF_DIGIT, FF_PLAIN };
 static const uint8_t k_fast_class[256] = {FF_64(0), FF_64(64), FF_64(128), FF_64(192)};
 
 static inline int fast_class(unsigned char c) { return k_fast_class[c]; }
+
+/* Eight bytes at a time (w holds s[i..i+8), little-endian or not, read with memcpy).
+** letter_end: the number of ASCII letters w starts with, or 0 when all eight are
+** letters.  letter_pair: do two of the first len bytes (all letters) in a row spell
+** the same letter, case aside ("ll", "oO")? */
+#define SWAR_H 0x8080808080808080ull
+#define SWAR_1 0x0101010101010101ull
+static inline size_t letter_end(uint64_t w) {
+    uint64_t x = (w | 0x20 * SWAR_1) & 0x7F * SWAR_1; /* lowercase, high bit off */
+    uint64_t ge = x + (0x80 - 'a') * SWAR_1;           /* high bit: x >= 'a' */
+    uint64_t gt = x + (0x7F - 'z') * SWAR_1;           /* high bit: x > 'z' */
+    uint64_t other = ~(ge & ~gt & ~w) & SWAR_H;        /* high bit: not a letter */
+    if (!other) return 0;
+    unsigned b = 0; /* index of the first non-letter byte in memory order */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    b = (unsigned)__builtin_clzll(other) >> 3;
+#else
+    b = (unsigned)__builtin_ctzll(other) >> 3;
+#endif
+    return b;
+}
+static inline int letter_pair(uint64_t w, size_t len) {
+    if (len < 2) return 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    uint64_t x = w | 0x20 * SWAR_1;
+    uint64_t z = x ^ (x >> 8); /* byte k: s[k] ^ s[k+1] */
+    uint64_t nonzero = (((z & 0x7F * SWAR_1) + 0x7F * SWAR_1) | z) & SWAR_H;
+    uint64_t first = (1ull << (8 * (len - 1))) - 1; /* bytes 0 .. len-2 */
+    return (~nonzero & SWAR_H & first) != 0;
+}
 
 /* FK_* kind of the character at s[j] (FK_SLOW for ASCII and 4-byte characters), its
 ** code point in *cp and its length in *k. */
@@ -1071,7 +1174,20 @@ static int may_chain(const unsigned char *s, size_t n, size_t j) {
     }
     if (gap == 0 || gap > 3 || j >= n) return 0;
     unsigned c = s[j];
-    if (c >= 0x80) return 1;
+    if (c >= 0x80) {
+        /* a letter with a letter or digit right after it is no one-character token */
+        uint32_t cp;
+        size_t k;
+        int f = fkind_at(s, n, j, &cp, &k);
+        if (f != FK_LETTER && f != FK_CONF && f != FK_LATIN) return f != FK_PUNCT;
+        if (j + k >= n) return 1;
+        if (s[j + k] < 0x80) {
+            int c2 = fast_class(s[j + k]);
+            return !(c2 == FF_LETTER || c2 == FF_DIGIT);
+        }
+        int f2 = fkind_at(s, n, j + k, &cp, &k);
+        return !(f2 == FK_LETTER || f2 == FK_CONF || f2 == FK_LATIN);
+    }
     if (!(fast_class((unsigned char)c) == FF_LETTER || k_leet[c])) return 0;
     /* a longer word there is not a one-character token */
     return !(j + 1 < n && s[j + 1] < 0x80 && fast_class(s[j + 1]) >= FF_LETTER &&
@@ -1199,7 +1315,34 @@ static pp_status build_fold(pp_text *t, int slow) {
                 int plain = 0;
                 uint32_t prev = 0, token_sigs = 0;
                 unsigned count = 0;
+                /* Usually no letter repeats: then the word is the base bytes and maps
+                ** as they are (all bytes of a base character share their map and xf). */
+                int again = 0;
                 for (j = i; j < n;) {
+                    uint32_t c2;
+                    size_t k2;
+                    int f2 = fkind_at(s, n, j, &c2, &k2);
+                    if (f2 != FK_LETTER && f2 != FK_CONF) break;
+                    plain |= f2 == FK_LETTER;
+                    again |= c2 == prev;
+                    prev = c2;
+                    j += k2;
+                    nch++;
+                }
+                if (!again) {
+                    size_t len_ = j - i;
+                    memcpy(fs + o, s + i, len_);
+                    memcpy(fss + o, bss + i, len_ * sizeof *fss);
+                    memcpy(fse + o, bse + i, len_ * sizeof *fse);
+                    memcpy(fxf + o, bxf + i, len_ * sizeof *fxf);
+                    memset(frun + o, 1, len_);
+                    o += len_;
+                } else {
+                    nch = 0;
+                    prev = 0;
+                    plain = 0;
+                }
+                for (j = again ? i : j; again && j < n;) {
                     uint32_t c2;
                     size_t k2;
                     int f2 = fkind_at(s, n, j, &c2, &k2);
@@ -1257,6 +1400,49 @@ static pp_status build_fold(pp_text *t, int slow) {
             prefix = s[i];
             cls = k_fast_class[s[i + 1]];
         }
+        if (!slow && !prefix && (cls == FF_LETTER || cls == FF_DIGIT)) {
+            /* The common word: ASCII letters (no two alike in a row) or digits, then
+            ** a boundary.  Its bytes map one to one, so the maps are copied. */
+            size_t e = i + 1;
+            int twice = 0;
+            uint64_t w;
+            if (cls == FF_LETTER && i + 8 <= n && (memcpy(&w, s + i, 8), letter_end(w))) {
+                e = i + letter_end(w);
+                twice = letter_pair(w, e - i);
+            } else if (cls == FF_LETTER) {
+                for (; e < n && k_fast_class[s[e]] == FF_LETTER; e++)
+                    twice |= ((s[e] ^ s[e - 1]) | 0x20) == 0x20;
+            } else {
+                while (e < n && k_fast_class[s[e]] == FF_DIGIT) e++;
+            }
+            if (!twice && e < n && s[e] == '!') twice = 1; /* rare: the loop below */
+            if (!twice && boundary_at(s, n, e) && !(e == i + 1 && may_chain(s, n, e))) {
+                size_t len_ = e - i;
+                char *restrict d = fs + o;
+                uint32_t *restrict a = fss + o, *restrict z = fse + o;
+                uint16_t *restrict x = fxf + o;
+                for (size_t q = 0; q < len_; q++) {
+                    unsigned c = s[i + q];
+                    d[q] = (char)(c | 0x20);
+                    a[q] = bss[i + q];
+                    z[q] = bse[i + q];
+                    x[q] = (uint16_t)(bxf[i + q] | (c & 0x20 ? 0 : PARAPET_XF_CASE));
+                }
+                memset(frun + o, 1, len_);
+                o += len_;
+                i = e;
+                if (i + 1 < n && s[i] == ' ' && fast_class(s[i + 1]) != FF_SPACE) {
+                    fs[o] = ' '; /* the one space after it, as the FF_SPACE case does */
+                    fss[o] = bss[i];
+                    fse[o] = bse[i];
+                    fxf[o] = bxf[i];
+                    frun[o] = 1;
+                    o++;
+                    i++;
+                }
+                continue;
+            }
+        }
         if (!slow && (cls == FF_LETTER || cls == FF_DIGIT || s[i] == '!')) {
             /* Fold the token optimistically while scanning it; if its end shows a
             ** word rule could apply, forget the output and take the slow path. */
@@ -1284,30 +1470,42 @@ static pp_status build_fold(pp_text *t, int slow) {
             size_t nch = 0;
             for (j = i; cls != FF_SLOW && j < n; nch++) {
                 unsigned c = s[j];
-                char two[2];
-                size_t k = 1, nl = 1;
-                uint16_t xf;
                 if (k_fast_class[c] == cls) {
-                    two[0] = (char)(c | 0x20);
-                    xf = (uint16_t)(bxf[j] | (c & 0x20 ? 0 : PARAPET_XF_CASE));
-                } else {
-                    /* an accented Latin letter: one or two ASCII letters */
-                    uint32_t cp;
-                    if (cls != FF_LETTER || c < 0xC2 || c >= 0xE0 || j + 1 >= n ||
-                        (s[j + 1] & 0xC0) != 0x80)
-                        break;
-                    cp = ((c & 0x1Fu) << 6) | (s[j + 1] & 0x3Fu);
-                    if (fold_kind(cp) != FK_LATIN) break;
-                    k = 2;
-                    two[0] = k_latin_fold[cp][0];
-                    two[1] = k_latin_fold[cp][1];
-                    nl = two[1] ? 2 : 1;
-                    xf = (uint16_t)(bxf[j] | bxf[j + 1] | k_latin_xf[cp]);
-                }
-                uint32_t s0 = bss[j], s1 = bse[j + k - 1];
-                for (size_t q = 0; q < nl; q++) {
-                    unsigned lower = (unsigned char)two[q];
+                    unsigned lower = c | 0x20;
+                    uint16_t xf = (uint16_t)(bxf[j] | (c & 0x20 ? 0 : PARAPET_XF_CASE));
                     if (lower == prev) { /* a letter run goes on: widen the byte written */
+                        count++;
+                        fse[o - 1] = bse[j];
+                        fxf[o - 1] |= xf;
+                        frun[o - 1] = (uint8_t)(count > 255 ? 255 : count);
+                        if (count == 3) {
+                            fxf[o - 1] |= PARAPET_XF_REPEAT;
+                            token_sigs |= PP_SIG_REPEAT;
+                        }
+                    } else {
+                        prev = cls == FF_LETTER ? lower : 256; /* digits never collapse */
+                        count = 1;
+                        fs[o] = (char)lower;
+                        fss[o] = bss[j];
+                        fse[o] = bse[j];
+                        fxf[o] = xf;
+                        frun[o] = 1;
+                        o++;
+                    }
+                    j++;
+                    continue;
+                }
+                /* An accented Latin letter: one or two ASCII letters, as above. */
+                if (cls != FF_LETTER || c < 0xC2 || c >= 0xE0 || j + 1 >= n ||
+                    (s[j + 1] & 0xC0) != 0x80)
+                    break;
+                uint32_t cp = ((c & 0x1Fu) << 6) | (s[j + 1] & 0x3Fu);
+                if (fold_kind(cp) != FK_LATIN) break;
+                uint16_t xf = (uint16_t)(bxf[j] | bxf[j + 1] | k_latin_xf[cp]);
+                uint32_t s1 = bse[j + 1];
+                for (int q = 0; q < 2 && k_latin_fold[cp][q]; q++) {
+                    unsigned lower = (unsigned char)k_latin_fold[cp][q];
+                    if (lower == prev) {
                         count++;
                         fse[o - 1] = s1;
                         fxf[o - 1] |= xf;
@@ -1318,16 +1516,16 @@ static pp_status build_fold(pp_text *t, int slow) {
                         }
                         continue;
                     }
-                    prev = cls == FF_LETTER ? lower : 256; /* digits never collapse */
+                    prev = lower;
                     count = 1;
                     fs[o] = (char)lower;
-                    fss[o] = s0;
+                    fss[o] = bss[j];
                     fse[o] = s1;
                     fxf[o] = xf;
                     frun[o] = 1;
                     o++;
                 }
-                j += k;
+                j += 2;
             }
             len = nch;
             size_t jw = j;

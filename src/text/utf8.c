@@ -142,6 +142,12 @@ pp_script pp_script_of(uint32_t cp) {
         uint32_t l = cp | 0x20;
         return (l >= 'a' && l <= 'z') ? PP_SCRIPT_LATIN : PP_SCRIPT_COMMON;
     }
+    /* The blocks most text is written in, before the search (same answers). */
+    if (cp >= 0xC0 && cp <= 0x2AF) /* the multiplication and division signs aside */
+        return cp == 0xD7 || cp == 0xF7 ? PP_SCRIPT_COMMON : PP_SCRIPT_LATIN;
+    if (cp >= 0x4E00 && cp <= 0x9FFF) return PP_SCRIPT_HAN;
+    if (cp >= 0xAC00 && cp <= 0xD7FF) return PP_SCRIPT_HANGUL;
+    if (cp >= 0x0400 && cp <= 0x052F) return PP_SCRIPT_CYRILLIC;
     size_t lo = 0, hi = PP_ARRAY_LEN(k_scripts);
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;

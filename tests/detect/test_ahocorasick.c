@@ -4,8 +4,11 @@
 ** Random patterns and texts over a small alphabet (so matches overlap, nest and share
 ** suffixes a lot), plus a few high bytes, checked against a brute-force search; run
 ** with the default dense table, with only a few dense states, and with only the root
-** dense, so both the dense and the sparse/failure-link paths are covered.  One case
-** breaks the model on purpose and checks that the comparison notices.
+** dense, so both the dense and the sparse/failure-link paths are covered; and with
+** patterns longer than the segments a text is cut into for the interleaved streams
+** (texts of 16+ bytes), so streams' tails that run across whole segments are covered.
+** The matcher reports in no particular order, so results are sorted before comparing.
+** One case breaks the model on purpose and checks that the comparison notices.
 */
 #include "test.h"
 #include "detect/ahocorasick.h"
@@ -52,13 +55,15 @@ static size_t naive(const pp_ac_pattern *pats, size_t np, const unsigned char *t
 
 /* Builds a random automaton and compares `rounds` random texts; returns the number of
 ** texts whose match sets differ (0 when correct). */
-static int compare_random(uint64_t seed, size_t dense_budget, int broken, int rounds) {
-    enum { NP = 60, MAXL = 6, TL = 200, CAP = 4096 };
+static int compare_random_l(uint64_t seed, size_t dense_budget, int broken, int rounds,
+                            size_t maxl) {
+    enum { NP = 60, MAXL = 48, TL = 200, CAP = 4096 };
     rng_state = seed;
     unsigned char store[NP][MAXL];
     pp_ac_pattern pats[NP];
+    if (maxl > MAXL) maxl = MAXL;
     for (size_t i = 0; i < NP; i++) {
-        size_t L = 1 + rnd() % MAXL;
+        size_t L = 1 + rnd() % maxl;
         rand_bytes(store[i], L);
         pats[i].bytes = store[i];
         pats[i].len = L;
@@ -89,6 +94,10 @@ static int compare_random(uint64_t seed, size_t dense_budget, int broken, int ro
     return bad;
 }
 
+static int compare_random(uint64_t seed, size_t dense_budget, int broken, int rounds) {
+    return compare_random_l(seed, dense_budget, broken, rounds, 6);
+}
+
 TEST(ac_matches_naive_dense) {
     for (uint64_t seed = 1; seed <= 6; seed++) CHECK_EQ(compare_random(seed, 0, 0, 40), 0);
 }
@@ -97,6 +106,35 @@ TEST(ac_matches_naive_sparse) {
     /* only the root dense, then a handful of dense states */
     for (uint64_t seed = 11; seed <= 16; seed++) CHECK_EQ(compare_random(seed, 1, 0, 40), 0);
     for (uint64_t seed = 21; seed <= 26; seed++) CHECK_EQ(compare_random(seed, 40, 0, 40), 0);
+}
+
+TEST(ac_matches_naive_long_patterns) {
+    /* patterns up to 40 bytes: a stream's tail crosses one or more later segments */
+    for (uint64_t seed = 31; seed <= 36; seed++) CHECK_EQ(compare_random_l(seed, 0, 0, 40, 40), 0);
+    for (uint64_t seed = 41; seed <= 43; seed++) CHECK_EQ(compare_random_l(seed, 40, 0, 40, 24), 0);
+}
+
+TEST(ac_streams_each_match_once) {
+    /* one pattern per segment boundary region and one spanning all four segments of a
+    ** 40-byte text (segments of 10 bytes): each reported exactly once, at its place */
+    const char *text = "aaaaaaaaabbbbbbbbbbccccccccccdddddddddd";
+    pp_ac_pattern p[] = {{"ab", 2, 1}, {"bc", 2, 2}, {"cd", 2, 3},
+                         {"aabbbbbbbbbbccccccccccdd", 24, 4}, {"a", 1, 5}, {"d", 1, 6}};
+    pp_ac *ac = NULL;
+    CHECK_OK(pp_ac_build(p, 6, &ac));
+    pp_ac_match m[64];
+    size_t n = pp_ac_scan_all(ac, text, strlen(text), m, 64);
+    CHECK_EQ(n, 3 + 1 + 9 + 10);
+    qsort(m, n < 64 ? n : 64, sizeof m[0], cmp_match);
+    int seen[7] = {0};
+    for (size_t i = 0; i < n && i < 64; i++) {
+        seen[m[i].id]++;
+        CHECK_EQ(memcmp(text + m[i].start, p[m[i].id - 1].bytes, m[i].end - m[i].start), 0);
+        CHECK_EQ(m[i].end - m[i].start, p[m[i].id - 1].len);
+    }
+    CHECK_EQ(seen[1], 1); CHECK_EQ(seen[2], 1); CHECK_EQ(seen[3], 1); CHECK_EQ(seen[4], 1);
+    CHECK_EQ(seen[5], 9); CHECK_EQ(seen[6], 10);
+    pp_ac_free(ac);
 }
 
 TEST(ac_checker_can_fail) {
@@ -111,7 +149,8 @@ TEST(ac_basic_and_order) {
     pp_ac_match m[8];
     size_t n = pp_ac_scan_all(ac, "ushers", 6, m, 8);
     CHECK_EQ(n, 3);
-    /* by end; at the same end the longer first: she(1..4), he(2..4), hers(2..6) */
+    /* sorted by end, then start: she(1..4), he(2..4), hers(2..6) */
+    qsort(m, 3, sizeof m[0], cmp_match);
     CHECK_EQ(m[0].id, 2); CHECK_EQ(m[0].start, 1); CHECK_EQ(m[0].end, 4);
     CHECK_EQ(m[1].id, 1); CHECK_EQ(m[1].start, 2);
     CHECK_EQ(m[2].id, 4); CHECK_EQ(m[2].end, 6);
@@ -153,12 +192,15 @@ TEST(ac_callback_stops) {
     int calls = 0;
     CHECK_EQ(pp_ac_scan(ac, "aaaa", 4, stop_cb, &calls), 7);
     CHECK_EQ(calls, 1);
+    calls = 0; /* a text long enough to be scanned as interleaved streams */
+    CHECK_EQ(pp_ac_scan(ac, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 40, stop_cb, &calls), 7);
+    CHECK_EQ(calls, 1);
     pp_ac_free(ac);
 }
 
 TEST(ac_build_oom_cleans_up) {
     pp_ac_pattern p[] = {{"abc", 3, 1}, {"bcd", 3, 2}, {"x", 1, 3}};
-    for (long k = 0; k < 20; k++) {
+    for (long k = 0; k < 40; k++) {
         pp_alloc_fail_after(k);
         pp_ac *ac = NULL;
         pp_status st = pp_ac_build(p, 3, &ac);

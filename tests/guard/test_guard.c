@@ -279,3 +279,76 @@ TEST(guard_file_sha256) {
     CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     CHECK_EQ(pp_guard_file_sha256("/nonexistent", hex), PARAPET_ERR_NOT_FOUND);
 }
+
+/* ------------------------------------------------------ the guard detector ---- */
+
+/* Opens an engine with the tiny guard model and the given policy text. */
+static parapet_engine *open_engine(const char *policy) {
+    const char *path = tiny_model();
+    if (!path) return NULL;
+    parapet_options o;
+    parapet_options_init(&o);
+    o.policy_text = policy;
+    o.policy_len = strlen(policy);
+    o.guard_path = path;
+    parapet_engine *e = NULL;
+    char *detail = NULL;
+    if (parapet_open(&o, &e, &detail)) fprintf(stderr, "open: %s\n", detail ? detail : "?");
+    parapet_free(detail);
+    return e;
+}
+
+/* Number of evidence items from the guard detector; *rule gets the first one's rule. */
+static size_t guard_evidence(const parapet_result *r, const char **rule) {
+    size_t n = 0;
+    for (size_t i = 0; i < parapet_result_evidence_count(r); i++) {
+        parapet_evidence ev;
+        if (parapet_result_evidence(r, i, &ev)) continue;
+        if (strcmp(ev.detector, "guard")) continue;
+        if (!n && rule) *rule = ev.rule;
+        if (ev.start != 0 || ev.end != 0) return 0;   /* document-level: empty span */
+        n++;
+    }
+    return n;
+}
+
+TEST(guard_detector_modes) {
+    parapet_engine *always = open_engine("extends: default\nguard: {mode: always}\n");
+    parapet_engine *never = open_engine("extends: default\nguard: {mode: never}\n");
+    parapet_engine *band = open_engine("extends: default\nguard: {mode: cascade, low: 0.999, high: 1}\n");
+    CHECK(always && never && band);
+    char hex[65];
+    CHECK_OK(pp_guard_file_sha256(model_path, hex));
+    parapet_result *r;
+    const char *rule = NULL;
+    CHECK_OK(parapet_check(always, bomb, strlen(bomb), NULL, &r));
+    CHECK(guard_evidence(r, &rule) > 0);
+    CHECK(rule && !strncmp(rule, "llama-guard-3:S", 15));
+    CHECK(strstr(rule, hex));                       /* the model file's hash */
+    parapet_result_free(r);
+    CHECK_OK(parapet_check(never, bomb, strlen(bomb), NULL, &r));
+    CHECK_EQ(guard_evidence(r, NULL), 0);
+    parapet_result_free(r);
+    /* a benign text: the cheap tiers' best score is far below the band, so no guard */
+    static const char benign[] = "The picnic starts at noon.";
+    CHECK_OK(parapet_check(band, benign, strlen(benign), NULL, &r));
+    CHECK_EQ(guard_evidence(r, NULL), 0);
+    parapet_result_free(r);
+    parapet_close(always);
+    parapet_close(never);
+    parapet_close(band);
+}
+
+TEST(guard_detector_absent_without_model) {
+    parapet_engine *e;
+    CHECK_OK(parapet_open(NULL, &e, NULL));
+    parapet_result *r;
+    CHECK_OK(parapet_check(e, bomb, strlen(bomb), NULL, &r));
+    CHECK_EQ(guard_evidence(r, NULL), 0);
+    parapet_result_free(r);
+    parapet_close(e);
+    parapet_options o;
+    parapet_options_init(&o);
+    o.guard_path = "/nonexistent.gguf";
+    CHECK_EQ(parapet_open(&o, &e, NULL), PARAPET_ERR_NOT_FOUND);
+}

@@ -527,6 +527,25 @@ TEST(word_bytes_and_scripts) {
     CHECK_EQ(pp_confusable_ascii(0x0434), 0); /* д looks like nothing ASCII */
 }
 
+TEST(script_of_common_blocks_and_their_edges) {
+    CHECK_EQ(pp_script_of(0xBF), PP_SCRIPT_COMMON);   /* inverted question mark */
+    CHECK_EQ(pp_script_of(0xC0), PP_SCRIPT_LATIN);
+    CHECK_EQ(pp_script_of(0xD7), PP_SCRIPT_COMMON);   /* multiplication sign */
+    CHECK_EQ(pp_script_of(0xF7), PP_SCRIPT_COMMON);   /* division sign */
+    CHECK_EQ(pp_script_of(0x2AF), PP_SCRIPT_LATIN);
+    CHECK_EQ(pp_script_of(0x2B0), PP_SCRIPT_OTHER);   /* modifier letter small h */
+    CHECK_EQ(pp_script_of(0x3FF), PP_SCRIPT_GREEK);
+    CHECK_EQ(pp_script_of(0x400), PP_SCRIPT_CYRILLIC);
+    CHECK_EQ(pp_script_of(0x52F), PP_SCRIPT_CYRILLIC);
+    CHECK_EQ(pp_script_of(0x4DFF), PP_SCRIPT_COMMON); /* a hexagram symbol */
+    CHECK_EQ(pp_script_of(0x4E00), PP_SCRIPT_HAN);
+    CHECK_EQ(pp_script_of(0x9FFF), PP_SCRIPT_HAN);
+    CHECK_EQ(pp_script_of(0xAC00), PP_SCRIPT_HANGUL);
+    CHECK_EQ(pp_script_of(0xD7A3), PP_SCRIPT_HANGUL);
+    CHECK_EQ(pp_script_of(0x3042), PP_SCRIPT_HIRAGANA);
+    CHECK_EQ(pp_script_of(0x30AB), PP_SCRIPT_KATAKANA);
+}
+
 TEST(utf8_helpers_reject_overlongs_surrogates_and_out_of_range) {
     uint32_t cp;
     CHECK_EQ(pp_utf8_decode("\xC3\xA9", 2, &cp), 2);
@@ -679,7 +698,8 @@ static const char *fast_vs_slow(pp_text *fast, pp_text *slow, const char *s, siz
     return views_differ(fast, slow, at);
 }
 
-/* Every BMP character, in a few contexts (alone, doubled, between ASCII letters,
+/* Every BMP character and every emoji-block character (U+1F000..1FAFF), in a few
+** contexts (alone, doubled, between ASCII letters,
 ** before '!', after a space...), goes through the non-ASCII fast paths (base copy,
 ** CJK / non-Latin words, accented Latin letters, punctuation) exactly as through the
 ** general path. */
@@ -690,8 +710,9 @@ TEST(property_every_bmp_character_fast_path_equals_general_path) {
     static const char *const ctx[] = {"%s", "a%s%sb c", " %s%s%s.", "x%s y", "%s%s!! z",
                                       "Ab%s c%s", "%s \xE4\xBD\xA0%s", "-%s-%s-"};
     int failures = 0;
-    for (uint32_t cp = 0x80; cp < 0x10000 && failures < 5; cp++) {
+    for (uint32_t cp = 0x80; cp < 0x1FB00 && failures < 5; cp++) {
         if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+        if (cp == 0x10000) cp = 0x1F000;
         char c[5] = {0}, s[64];
         c[pp_utf8_encode(cp, c)] = 0;
         int n = snprintf(s, sizeof s, ctx[cp % PP_ARRAY_LEN(ctx)], c, c, c);
@@ -716,6 +737,8 @@ static const char *const k_wide_pieces[] = {
     "\xC3\xA0", "\xC3\xB8", "\xC2\xAB", "\xC2\xBB", "\xC2\xB7", "\xE2\x80\xA2",
     "\xD9\x85", "\xD9\x87", "\xD9\x80", "\xD9\x8E", "\xD0\xB0", "\xD0\x94", "\xCC\x81",
     "\xE2\x80\x8B", "\xE2\x80\x8D", "\xEF\xB8\x8F", "\xF0\x9F\x98\x82", "\xF3\xA0\x81\xA8",
+    "\xF0\x9F\x91\x8D", "\xF0\x9F\x8F\xBD", "\xE2\x9D\xA4", "\xF0\x9F\x8F\xB4", "\xF0\x9D\x90\x9F",
+    "\xEF\xBC\xA1", "\xEF\xBC\x91", "\xC3\xA9\xCC\x81", "\xE4\xBD\xA0\xCC\x81",
     "\xFF", "\xE4\xBD", "\xC3", "", "a", "B", "ss", "1", "3", "!", "@", "*", "#", "$",
     " ", "  ", ".", "-", "|", ",", "\n", "word", "Th3", "f", "u",
 };
