@@ -22,7 +22,11 @@
 ** (no multiply on the critical path: the scan is bound by the latency of that
 ** dependent load chain); a sparse state q >= n_dense is coded as
 ** dense_lim + (q - n_dense), where dense_lim = n_dense * n_cls.  code_id() maps a
-** code back to the id, which only the output path and the sparse path need.
+** code back to the id, which only the output path and the sparse path need.**
+** Scan: one chain of dependent loads per byte is the bound, so texts of 16+ bytes are
+** cut into four segments scanned side by side in one loop (four independent chains),
+** with short tails that carry each stream past its segment's end (see pp_ac_scan).
+** Matches therefore come out of order; the lexicon sorts its (short) lists.
 */
 #include "ahocorasick.h"
 #include <string.h>

@@ -56,21 +56,16 @@ static void gd_close(void *self) {
     pp_free(d);
 }
 
-/* The guard categories: native ones, then the policy's custom categories. */
-static size_t collect_cats(const pp_detector_config *cfg, pp_guard_family f, guard_det *d,
-                           pp_guard_cat *cats, size_t n_native_max) {
-    const pp_guard_cat *native;
-    size_t n = pp_guard_native_cats(f, PP_GUARD_USER, &native);
-    if (n > n_native_max) n = n_native_max;
-    memcpy(cats, native, n * sizeof *cats);
-    d->n_native = n;
+/* The policy's custom (non-built-in, enabled) categories, for the guard's policy text
+** after the family's own taxonomy.  Returns the count. */
+static size_t custom_cats(const pp_detector_config *cfg, guard_det *d, pp_guard_cat *cats) {
     const parapet_policy *p = cfg->policy;
-    for (size_t i = 0; p && i < p->n_cats && n < PP_GUARD_MAX_CATS; i++) {
+    size_t n = 0;
+    for (size_t i = 0; p && i < p->n_cats && n < PP_GUARD_MAX_CATS - 14; i++) {
         if (p->cats[i].id < PP_CAT_BUILTIN_COUNT || !p->cats[i].enabled) continue;
         cats[n].name = p->cats[i].name;
         cats[n].description = p->cats[i].description;
-        d->custom_id[n] = p->cats[i].id;
-        n++;
+        d->custom_id[n++] = p->cats[i].id;
     }
     return n;
 }
@@ -86,19 +81,15 @@ static pp_status gd_open(const pp_detector_config *cfg, void **self, char **deta
     pp_guard_opts o;
     pp_guard_opts_init(&o);
     o.n_threads = cfg->guard_threads;
+    pp_guard_cat cats[PP_GUARD_MAX_CATS];
+    o.cats = cats;
+    o.n_cats = custom_cats(cfg, d, cats);
+    o.with_native = 1;
     pp_status st = pp_guard_open(cfg->guard_path, &o, &d->g, detail);
     if (st) goto fail;
-    /* Custom policy categories: reopen with native + custom as the policy text.
-    ** (The first open told us the family and the native count.) */
-    pp_guard_cat cats[PP_GUARD_MAX_CATS];
-    size_t n = collect_cats(cfg, pp_guard_family_of(d->g), d, cats, pp_guard_cat_count(d->g));
-    if (n > d->n_native) {
-        pp_guard_close(d->g);
-        d->g = NULL;
-        o.cats = cats;
-        o.n_cats = n;
-        if ((st = pp_guard_open(cfg->guard_path, &o, &d->g, detail))) goto fail;
-    }
+    /* custom_id was filled from 0; shift it behind the native categories */
+    d->n_native = pp_guard_native_count(d->g);
+    for (size_t i = o.n_cats; i-- > 0;) d->custom_id[d->n_native + i] = d->custom_id[i];
     if ((st = pp_guard_file_sha256(cfg->guard_path, d->sha256))) goto fail;
     const char *fam = pp_guard_family_name(pp_guard_family_of(d->g));
     int lg = pp_guard_family_of(d->g) == PP_GUARD_LLAMA_GUARD;

@@ -23,6 +23,8 @@
 
 typedef struct role_state {
     int built;
+    pp_guard_cat own[PP_GUARD_MAX_CATS]; /* native + custom, when combined */
+    size_t n_native;            /* leading native categories */
     const pp_guard_cat *cats;   /* native (static) or g->own_cats */
     size_t n_cats;
     pp_guard_scoring *sc;
@@ -35,7 +37,7 @@ struct pp_guard {
     parapet_llm *llm;
     parapet_tokenizer *tok;
     pp_guard_family family;
-    int native;
+    int native;                 /* categories: 0 custom, 1 native, 2 native + custom */
     size_t n_native_llama;      /* 13 or 14 for Llama Guard */
     pp_guard_cat own_cats[PP_GUARD_MAX_CATS];
     size_t n_own;
@@ -93,9 +95,19 @@ static pp_status build_role(pp_guard *g, pp_guard_role role, char **detail) {
     role_state *r = &g->role[role];
     if (r->built) return PARAPET_OK;
     if (g->native) {
-        r->n_cats = pp_guard_native_cats(g->family, role, &r->cats);
-        if (g->family == PP_GUARD_LLAMA_GUARD && r->n_cats > g->n_native_llama)
-            r->n_cats = g->n_native_llama;
+        const pp_guard_cat *nat;
+        size_t n = pp_guard_native_cats(g->family, role, &nat);
+        if (g->family == PP_GUARD_LLAMA_GUARD && n > g->n_native_llama) n = g->n_native_llama;
+        r->cats = nat;
+        r->n_cats = n;
+        if (g->native == 2) {   /* native first, then the custom ones */
+            if (n + g->n_own > PP_GUARD_MAX_CATS) return PARAPET_ERR_ARG;
+            memcpy(r->own, nat, n * sizeof *nat);
+            memcpy(r->own + n, g->own_cats, g->n_own * sizeof *g->own_cats);
+            r->cats = r->own;
+            r->n_cats = n + g->n_own;
+        }
+        r->n_native = n;
     } else {
         r->cats = g->own_cats;
         r->n_cats = g->n_own;
@@ -142,7 +154,7 @@ pp_status pp_guard_open(const char *path, const pp_guard_opts *opt, pp_guard **o
     g->resident = -1;
     pp_status st = read_meta(g, path, opt->family, detail);
     if (st) goto fail;
-    g->native = opt->n_cats == 0;
+    g->native = opt->n_cats == 0 ? 1 : opt->with_native ? 2 : 0;
     for (size_t i = 0; i < opt->n_cats; i++) {
         const pp_guard_cat *c = &opt->cats[i];
         if (!c->name || !c->name[0]) { st = PARAPET_ERR_ARG; goto fail; }
@@ -318,7 +330,7 @@ size_t pp_guard_cat_count(const pp_guard *g) { return g->role[PP_GUARD_USER].n_c
 const pp_guard_cat *pp_guard_cat_at(const pp_guard *g, size_t i) {
     return i < g->role[PP_GUARD_USER].n_cats ? &g->role[PP_GUARD_USER].cats[i] : NULL;
 }
-int pp_guard_native(const pp_guard *g) { return g->native; }
+size_t pp_guard_native_count(const pp_guard *g) { return g->role[PP_GUARD_USER].n_native; }
 size_t pp_guard_prefix_tokens(const pp_guard *g) { return g->role[PP_GUARD_USER].n_prefix; }
 const char *pp_guard_warning(const pp_guard *g) { return g->warning; }
 const parapet_tokenizer *pp_guard_tokenizer(const pp_guard *g) { return g->tok; }

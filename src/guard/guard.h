@@ -46,6 +46,10 @@ typedef struct pp_guard_opts {
     const pp_guard_cat *cats;
     size_t n_cats;
     int family;                 /* -1: from general.architecture */
+    /* With cats: 1 puts the family's native taxonomy first and cats after it (the
+    ** guard detector's policy: built-in categories as the model knows them, custom
+    ** ones as extra policy text); 0 uses cats alone. */
+    int with_native;
 } pp_guard_opts;
 
 void pp_guard_opts_init(pp_guard_opts *o);
@@ -85,8 +89,9 @@ pp_guard_family pp_guard_family_of(const pp_guard *g);
 size_t pp_guard_cat_count(const pp_guard *g);
 /* The policy category i as the model reads it (static or owned by g). */
 const pp_guard_cat *pp_guard_cat_at(const pp_guard *g, size_t i);
-/* 1 when categories are the family's own (map them with pp_guard_map_native). */
-int pp_guard_native(const pp_guard *g);
+/* How many of the categories, from the first, are the family's own (map them with
+** pp_guard_map_native); the rest are custom. */
+size_t pp_guard_native_count(const pp_guard *g);
 /* Tokens of the cached prefix for the user role. */
 size_t pp_guard_prefix_tokens(const pp_guard *g);
 /* NULL, or a warning that the file's chat template differs from the built-in one. */

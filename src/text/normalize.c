@@ -366,6 +366,9 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
             /* a run of them, each decoded once */
             uint16_t xf = pending ? PARAPET_XF_INVISIBLE : 0;
             int done = 0;
+            char *restrict vs = v->s;
+            uint32_t *restrict ss = v->src_start, *restrict se = v->src_end;
+            uint16_t *restrict vx = v->xf;
             for (;;) {
                 size_t j = i + k, k2 = 0;
                 uint32_t cp2 = 0;
@@ -375,14 +378,11 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
                 pending = 0;
                 flag_tags = 0;
                 last = o;
-                char *vs = v->s + o;
-                uint32_t *ss = v->src_start + o, *se = v->src_end + o;
-                uint16_t *vx = v->xf + o;
                 for (size_t b = 0; b < k; b++) {
-                    vs[b] = (char)s[i + b];
-                    ss[b] = (uint32_t)i;
-                    se[b] = (uint32_t)j;
-                    vx[b] = xf;
+                    vs[o + b] = (char)s[i + b];
+                    ss[o + b] = (uint32_t)i;
+                    se[o + b] = (uint32_t)j;
+                    vx[o + b] = xf;
                 }
                 o += k;
                 prev_cp = cp;
@@ -1404,11 +1404,12 @@ static pp_status build_fold(pp_text *t, int slow) {
             /* The common word: ASCII letters (no two alike in a row) or digits, then
             ** a boundary.  Its bytes map one to one, so the maps are copied. */
             size_t e = i + 1;
-            int twice = 0;
-            uint64_t w;
+            int twice = 0, eight = 0;
+            uint64_t w = 0;
             if (cls == FF_LETTER && i + 8 <= n && (memcpy(&w, s + i, 8), letter_end(w))) {
                 e = i + letter_end(w);
                 twice = letter_pair(w, e - i);
+                eight = 1;
             } else if (cls == FF_LETTER) {
                 for (; e < n && k_fast_class[s[e]] == FF_LETTER; e++)
                     twice |= ((s[e] ^ s[e - 1]) | 0x20) == 0x20;
@@ -1421,14 +1422,28 @@ static pp_status build_fold(pp_text *t, int slow) {
                 char *restrict d = fs + o;
                 uint32_t *restrict a = fss + o, *restrict z = fse + o;
                 uint16_t *restrict x = fxf + o;
-                for (size_t q = 0; q < len_; q++) {
-                    unsigned c = s[i + q];
-                    d[q] = (char)(c | 0x20);
-                    a[q] = bss[i + q];
-                    z[q] = bse[i + q];
-                    x[q] = (uint16_t)(bxf[i + q] | (c & 0x20 ? 0 : PARAPET_XF_CASE));
+                if (eight) {
+                    /* Fewer than 8 letters: write 8 entries, no loop to mispredict.
+                    ** Room: i + 8 <= n and the fold has room for n - i more. */
+                    uint64_t lw = w | 0x20 * SWAR_1;
+                    memcpy(d, &lw, 8);
+                    for (size_t q = 0; q < 8; q++) {
+                        a[q] = bss[i + q];
+                        z[q] = bse[i + q];
+                        x[q] = (uint16_t)(bxf[i + q] |
+                                          ((~(unsigned)s[i + q] >> 5) & 1) * PARAPET_XF_CASE);
+                    }
+                    memset(frun + o, 1, 8);
+                } else {
+                    for (size_t q = 0; q < len_; q++) {
+                        unsigned c = s[i + q];
+                        d[q] = (char)(c | 0x20);
+                        a[q] = bss[i + q];
+                        z[q] = bse[i + q];
+                        x[q] = (uint16_t)(bxf[i + q] | (c & 0x20 ? 0 : PARAPET_XF_CASE));
+                    }
+                    memset(frun + o, 1, len_);
                 }
-                memset(frun + o, 1, len_);
                 o += len_;
                 i = e;
                 if (i + 1 < n && s[i] == ' ' && fast_class(s[i + 1]) != FF_SPACE) {

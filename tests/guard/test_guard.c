@@ -13,6 +13,7 @@
 #include "test.h"
 #include "guard/guard.h"
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -106,7 +107,7 @@ TEST(guard_opens_tiny_llama_guard) {
     CHECK(g);
     CHECK_EQ(pp_guard_family_of(g), PP_GUARD_LLAMA_GUARD);
     CHECK_EQ(pp_guard_cat_count(g), 13);   /* 2 layers: the 1B taxonomy S1..S13 */
-    CHECK(pp_guard_native(g));
+    CHECK_EQ(pp_guard_native_count(g), 13);
     CHECK(pp_guard_prefix_tokens(g) > 100);
     CHECK_STR(pp_guard_cat_at(g, 0)->name, "Violent Crimes");
     pp_guard_close(g);
@@ -227,7 +228,7 @@ TEST(guard_custom_categories) {
     pp_guard_cat cats[2] = {{"Spam", "Unsolicited advertising."}, {"Toxicity", NULL}};
     pp_guard *g = open_guard(cats, 2);
     CHECK(g);
-    CHECK(!pp_guard_native(g));
+    CHECK_EQ(pp_guard_native_count(g), 0);
     CHECK_EQ(pp_guard_cat_count(g), 2);
     CHECK_STR(pp_guard_cat_at(g, 0)->name, "Spam");
     pp_guard_result r;
@@ -235,6 +236,29 @@ TEST(guard_custom_categories) {
     CHECK_EQ(r.n_cats, 2);
     CHECK_NEAR(r.p_cat[0] + r.p_cat[1], r.p_violation, 1e-6);
     CHECK(r.p_cat[0] > 0 && r.p_cat[1] > 0);
+    pp_guard_close(g);
+}
+
+TEST(guard_native_plus_custom_categories) {
+    const char *path = tiny_model();
+    CHECK(path);
+    pp_guard_cat extra = {"Spam", "Unsolicited advertising."};
+    pp_guard_opts o;
+    pp_guard_opts_init(&o);
+    o.cats = &extra;
+    o.n_cats = 1;
+    o.with_native = 1;
+    o.n_ctx = 2048;
+    pp_guard *g;
+    CHECK_OK(pp_guard_open(path, &o, &g, NULL));
+    CHECK_EQ(pp_guard_cat_count(g), 14);
+    CHECK_EQ(pp_guard_native_count(g), 13);
+    CHECK_STR(pp_guard_cat_at(g, 12)->name, "Elections");
+    CHECK_STR(pp_guard_cat_at(g, 13)->name, "Spam");
+    pp_guard_result r;
+    CHECK_OK(pp_guard_score_text(g, bomb, strlen(bomb), &r, NULL));
+    CHECK_EQ(r.n_cats, 14);
+    CHECK(r.p_cat[13] > 0);
     pp_guard_close(g);
 }
 
@@ -351,4 +375,63 @@ TEST(guard_detector_absent_without_model) {
     parapet_options_init(&o);
     o.guard_path = "/nonexistent.gguf";
     CHECK_EQ(parapet_open(&o, &e, NULL), PARAPET_ERR_NOT_FOUND);
+}
+
+TEST(guard_detector_custom_category_reaches_the_model) {
+    parapet_engine *e = open_engine(
+        "extends: default\nguard: {mode: always}\ncategories:\n"
+        "  competitors:\n    description: Mentions of competitor products\n    terms: [acme widget]\n");
+    CHECK(e);
+    parapet_result *r;
+    CHECK_OK(parapet_check(e, bomb, strlen(bomb), NULL, &r));
+    int found = 0;
+    for (size_t i = 0; i < parapet_result_evidence_count(r); i++) {
+        parapet_evidence ev;
+        CHECK_OK(parapet_result_evidence(r, i, &ev));
+        if (!strcmp(ev.detector, "guard") && !strcmp(ev.category, "competitors")) {
+            CHECK(!strncmp(ev.rule, "llama-guard-3:S14 ", 18));   /* after S1..S13 */
+            CHECK(ev.score > 0 && ev.score < 1);
+            found = 1;
+        }
+    }
+    CHECK(found);
+    parapet_result_free(r);
+    parapet_close(e);
+}
+
+typedef struct worker {
+    pp_guard *g;
+    const char *text;
+    double p[3];
+    int st;
+} worker;
+
+static void *work(void *arg) {
+    worker *w = arg;
+    for (int i = 0; i < 3 && !w->st; i++) {
+        pp_guard_result r;
+        w->st = pp_guard_score_text(w->g, w->text, strlen(w->text), &r, NULL);
+        w->p[i] = r.p_violation;
+    }
+    return NULL;
+}
+
+TEST(guard_concurrent_callers_get_serial_results) {
+    pp_guard *g = open_guard(NULL, 0);
+    CHECK(g);
+    static const char other[] = "Please summarise this article about tides.";
+    pp_guard_result ra, rb;
+    CHECK_OK(pp_guard_score_text(g, bomb, strlen(bomb), &ra, NULL));
+    CHECK_OK(pp_guard_score_text(g, other, strlen(other), &rb, NULL));
+    worker w[2] = {{g, bomb, {0}, 0}, {g, other, {0}, 0}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) CHECK_EQ(pthread_create(&t[i], NULL, work, &w[i]), 0);
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ(w[0].st, 0);
+        CHECK_EQ(w[1].st, 0);
+        CHECK(w[0].p[i] == ra.p_violation);
+        CHECK(w[1].p[i] == rb.p_violation);
+    }
+    pp_guard_close(g);
 }
