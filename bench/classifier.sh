@@ -31,7 +31,11 @@ import json, os, re, sys
 out, dirs = sys.argv[1], sys.argv[2:]
 M = (1 << 64) - 1
 def fnv(b):
-    h = 0xcbf29ce484222325
+    # core.h's pp_fnv1a as it is: its offset basis is 1469598103934665603, not the
+    # standard FNV-1a 14695981039346656037 (0xcbf29ce484222325).  The split must use
+    # the very same value or fastText trains on parapet's dev records (as it did
+    # before this was fixed: the earlier comparisons scored the two on different sets).
+    h = 1469598103934665603
     for c in b: h = ((h ^ c) * 0x100000001b3) & M
     return h
 def split(h):
@@ -62,10 +66,17 @@ EOF
 
 # 2. Train the peer (its command; the category model adds -loss ova) and time it.
 FT="-wordNgrams 2 -minn 3 -maxn 5 -dim 50 -epoch 10 -lr 0.5 -thread 2 -bucket 2000000"
-t0=$(date +%s.%N); fasttext supervised -input $OUT/train_unsafe.txt -output $OUT/ft_unsafe $FT -verbose 0
-t1=$(date +%s.%N); fasttext supervised -input $OUT/train_cats.txt -output $OUT/ft_cats $FT -loss ova -verbose 0
-t2=$(date +%s.%N)
+# REUSE_FT=1 keeps the fastText models of an earlier run (same split) and its timings.
+if [ "${REUSE_FT:-0}" = 1 ] && [ -f $OUT/ft_unsafe.bin ] && [ -f $OUT/ft_cats.bin ] && [ -f $OUT/ft_times ]; then
+  read t0 t1 t2 < $OUT/ft_times
+else
+  t0=$(date +%s.%N); fasttext supervised -input $OUT/train_unsafe.txt -output $OUT/ft_unsafe $FT -verbose 0
+  t1=$(date +%s.%N); fasttext supervised -input $OUT/train_cats.txt -output $OUT/ft_cats $FT -loss ova -verbose 0
+  t2=$(date +%s.%N)
+  echo "$t0 $t1 $t2" > $OUT/ft_times
+fi
 # parapet: the shipped recipe (make model) into a scratch file.
+tp=$(date +%s.%N)
 $B/parapet train --data $DATA data/classifier --out $OUT/parapet.ppm --seed 1 --epochs 6 --threads 2 \
   --hash-bits 15 --policy-fpr 0.001 --min-pos 60 --no-emit profanity --assume advbench:jailbreak=0 \
   --assume jailbreak_llms_forbidden_questions:jailbreak=0 --quiet
@@ -79,10 +90,10 @@ bench/out/cls_bench --model $OUT/parapet.ppm $OUT/dev.txt 3 > $OUT/parapet_speed
 $B/parapet eval --data $DATA data/classifier --model $OUT/parapet.ppm --split dev --json > $OUT/parapet_eval.json
 
 # 4. Metrics and ratios.
-python3 - "$OUT" "$t0" "$t1" "$t2" "$t3" "$p0" "$p1" "$p2" <<'EOF'
+python3 - "$OUT" "$t0" "$t1" "$t2" "$tp" "$t3" "$p0" "$p1" "$p2" <<'EOF'
 import json, os, sys
 out = sys.argv[1]
-t0, t1, t2, t3, p0, p1, p2 = map(float, sys.argv[2:])
+t0, t1, t2, tp, t3, p0, p1, p2 = map(float, sys.argv[2:])
 labs = [json.loads(l)["labels"] for l in open(os.path.join(out, "dev.jsonl"))]
 def probs(path):
     res = []
@@ -128,7 +139,7 @@ print("prediction, texts/s on one core: parapet %.0f (normalization included; %.
       "fastText %.0f (unsafe model) / %.0f (category model); ratio %.1fx / %.1fx"
       % (ps, sp["docs_per_s"], ftu, ftc, ps / ftu, ps / ftc))
 print("training: parapet %.1f s (all labels, 2 threads), fastText %.1f s (unsafe) + %.1f s (categories); ratio %.1fx"
-      % (t3 - t2, t1 - t0, t2 - t1, (t2 - t0) / (t3 - t2)))
+      % (t3 - tp, t1 - t0, t2 - t1, (t2 - t0) / (t3 - tp)))
 print("model size: parapet %d bytes, fastText %d + %d bytes; ratio %.0fx smaller"
       % (size("parapet.ppm"), size("ft_unsafe.bin"), size("ft_cats.bin"), fsz / size("parapet.ppm")))
 EOF

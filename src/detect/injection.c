@@ -689,11 +689,11 @@ static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, tok *tk) {
 
 /* ------------------------------------------------------------ the vocabulary */
 
-typedef struct phrase {
+typedef struct phrase { /* the fields a chain walk reads first share a cache line */
     uint64_t cls;
-    uint64_t h[MAX_PHRASE];
     int32_t next; /* next phrase with the same first word, or -1 */
     uint8_t n;    /* words, >= 2 (one-word entries live in the slot) */
+    uint64_t h[MAX_PHRASE];
 } phrase;
 
 typedef struct slot {
@@ -1110,25 +1110,36 @@ static void grammar_sentence(gctx *g, size_t a, const uint8_t *cand, int nc) {
 }
 
 /* The rare classes of the phrases in chain q (a slot's) that start with the word
-** at byte a and lie within its sentence, except those in `have` already.  Tokenizes
-** the words after it again: only words that pass the pair filter get here. */
-static uint64_t phrases_at(const injection *R, const source *S, size_t a, int32_t q, uint64_t have) {
+** at byte a and lie within its sentence, except those in `have` already; h1 is the
+** hash of the word after it.  The following words are read from tk[k + 1 ..] (a block of m words) when tk is not
+** NULL, else tokenized again, only as far as some phrase still agrees: only words
+** that pass the pair filter get here. */
+static uint64_t phrases_at(const injection *R, const source *S, size_t a, int32_t q, uint64_t have,
+                           uint64_t h1, const tok *tk, int m, int k) {
     uint64_t h[MAX_PHRASE];
-    int nw = 0;
+    int nw = 1, end = 0; /* words read (h[0] unused); end: no more in this sentence */
     size_t pos = a;
     tok t;
     uint64_t got = 0;
+    if (!tk) next_token(R->bclass, S->s, S->n, &pos, &t); /* the first word itself */
     for (; q >= 0; q = R->ph[q].next) {
         const phrase *ph = &R->ph[q];
-        if (!(ph->cls & RARE_CLASSES & ~(have | got))) continue;
-        while (nw < ph->n && next_token(R->bclass, S->s, S->n, &pos, &t)) {
-            if (nw && (t.brk & BRK_SENT)) { pos = S->n; break; } /* the sentence ends */
-            h[nw++] = t.h;
+        if (ph->h[1] != h1 || !(ph->cls & RARE_CLASSES & ~(have | got))) continue;
+        int z = 1;
+        for (; z < ph->n; z++) {
+            while (nw <= z && !end) {
+                if (tk) {
+                    if (k + nw >= m || (tk[k + nw].brk & BRK_SENT)) end = 1;
+                    else { h[nw] = tk[k + nw].h; nw++; }
+                } else if (!next_token(R->bclass, S->s, S->n, &pos, &t) || (t.brk & BRK_SENT)) {
+                    end = 1;
+                } else {
+                    h[nw++] = t.h;
+                }
+            }
+            if (nw <= z || h[z] != ph->h[z]) break;
         }
-        if (nw < ph->n) continue;
-        int ok = 1;
-        for (int z = 1; z < ph->n && ok; z++) ok = h[z] == ph->h[z];
-        if (ok) got |= ph->cls & RARE_CLASSES;
+        if (z == ph->n) got |= ph->cls & RARE_CLASSES;
     }
     return got;
 }
@@ -1139,21 +1150,24 @@ typedef struct gstate {
     uint64_t prev_h; /* the previous word, when a rare phrase may start there */
     size_t prev_a;
     int prev_ok;
+    int prev_k;      /* its index in the block (tk of gate_word), if any */
 } gstate;
 
 /* Feeds the word with hash h at byte a to the gate; single: the word may be a word
-** of a rare class (0 only when the code-point bitmaps prove it is not). */
+** of a rare class (0 only when the code-point bitmaps prove it is not).  In a block,
+** tk holds its m words and the word is tk[k]; else tk is NULL. */
 static inline void gate_word(const injection *R, const source *S, gstate *G, uint64_t h, size_t a,
-                             int single) {
+                             int single, const tok *tk, int m, int k) {
     if (single && filter_has(R, h)) G->have |= slot_find(R, h)->cls & RARE_CLASSES;
     if (G->prev_ok && filter_has(R, PAIR_KEY(G->prev_h, h))) {
         const slot *sl = slot_find(R, G->prev_h);
         if (sl->pcls & RARE_CLASSES & ~G->have)
-            G->have |= phrases_at(R, S, G->prev_a, sl->chain, G->have);
+            G->have |= phrases_at(R, S, G->prev_a, sl->chain, G->have, h, tk, m, G->prev_k);
     }
     G->prev_h = h;
     G->prev_a = a;
     G->prev_ok = 1;
+    G->prev_k = k;
 }
 
 /* Where a block of plain text starting at byte pos (a sentence start) may end:
@@ -1185,89 +1199,92 @@ static size_t block_end(const injection *R, const source *S, size_t pos) {
 ** sentence that passes again for the grammar (grammar_sentence).  After a stretch
 ** that is not plain it tries a block again at the first sentence start BLOCK_MAX
 ** bytes on. */
+/* A sentence whose words hold the rare classes `have` has ended: matches it if some
+** rule can use them, in place (tk[sent_k..k) of a block of m words) when sent_k
+** >= 0, else by tokenizing it again from byte sent_a. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void sentence_end(gctx *g, uint64_t have, tok *tk, int m, int sent_k, int k, size_t sent_a) {
+    uint8_t cand[N_RULES];
+    int nc = rules_for(g->R, have, cand);
+    if (!nc) return;
+    if (sent_k >= 0) {
+        classify(g->R, tk + sent_k, k - sent_k);
+        grammar_starts(g, tk, m, 1, sent_k, k, k, cand, nc);
+    } else {
+        grammar_sentence(g, sent_a, cand, nc);
+    }
+}
+
 static void run_grammar(const injection *R, const source *S, match_fn cb, void *ud) {
     tok tk[TOK_CHUNK];
     const unsigned char *u = (const unsigned char *)S->s;
     gctx g = {R, S, cb, ud, {0}};
-    gstate G = {0, 0, 0, 0};
-    uint8_t cand[N_RULES];
-    size_t pos = 0;   /* stream: where next_token goes on; block: its start */
-    size_t retry = 0; /* try a block at a sentence start from here on */
-    size_t bend = 0;  /* end of the current block */
-    size_t sent_a = 0; /* sentence start (stream) */
-    int sent_k = 0;    /* index of its first word (block) */
-    int m = -1;        /* words in the current block, or -1: streaming */
+    gstate G = {0, 0, 0, 0, 0};
+    size_t pos = 0;    /* where the next word is looked for */
+    size_t retry = 0;  /* try a block at a sentence start from here on */
+    size_t sent_a = 0; /* start of the sentence (its first word, or before it) */
     int want = 1;      /* pos is a sentence start: try a block */
-    for (int k = 0;; k++) {
+    for (;;) {
         if (want) {
             want = 0;
             size_t e = block_end(R, S, pos);
-            m = e ? plain_tokenize(R->bclass, S->s + pos, e - pos, tk) : -1;
+            int m = e ? plain_tokenize(R->bclass, S->s + pos, e - pos, tk) : -1;
             if (m >= 0) {
-                for (int q = 0; q < m; q++) {
-                    tk[q].a += (uint32_t)pos;
-                    tk[q].b += (uint32_t)pos;
+                /* A block: sentences end inside it or at its end. */
+                int sent_k = 0;
+                for (int k = 0; k < m; k++) {
+                    tk[k].a += (uint32_t)pos;
+                    tk[k].b += (uint32_t)pos;
+                    if (tk[k].brk & BRK_SENT) {
+                        if (G.have) sentence_end(&g, G.have, tk, m, sent_k, k, 0);
+                        G = (gstate){0, 0, 0, 0, 0};
+                        sent_k = k;
+                    }
+                    gate_word(R, S, &G, tk[k].h, tk[k].a, 1, tk, m, k);
                 }
-                bend = e;
-                k = sent_k = 0;
-            } else {
-                retry = pos + BLOCK_MAX;
-                sent_a = pos;
-            }
-        }
-        tok t;
-        int more;
-        if (m >= 0) {
-            more = k < m;
-            if (more) t = tk[k];
-        } else {
-            /* Unspaced scripts: a character that is no rare word, starts no rare
-            ** phrase and cannot continue one from the previous word needs no hash
-            ** (most Han and kana characters); the others are fed here too. */
-            while (pos + 2 < S->n && u[pos] >= 0xE1 && u[pos] <= 0xEF && u[pos] != 0xED &&
-                   (u[pos + 1] & 0xC0) == 0x80 && (u[pos + 2] & 0xC0) == 0x80) {
-                uint32_t cp = (uint32_t)(u[pos] & 0x0F) << 12 | (uint32_t)(u[pos + 1] & 0x3F) << 6 |
-                              (u[pos + 2] & 0x3F);
-                if (!cp_unspaced(cp)) break;
-                int st = cp_bit(R->ustart, cp);
-                if (st || (G.prev_ok && cp_bit(R->usecond, cp))) {
-                    gate_word(R, S, &G, hash_short(u, S->n, pos, 3), pos, st);
-                    G.prev_ok = st;
-                } else {
-                    G.prev_ok = 0;
-                }
-                pos += 3;
-            }
-            more = next_token(R->bclass, S->s, S->n, &pos, &t);
-        }
-        if (!more || (t.brk & BRK_SENT)) {
-            if (G.have) {
-                int nc = rules_for(R, G.have, cand);
-                if (nc && m >= 0) {
-                    classify(R, tk + sent_k, k - sent_k);
-                    grammar_starts(&g, tk, m, 1, sent_k, k, k, cand, nc);
-                } else if (nc) {
-                    grammar_sentence(&g, sent_a, cand, nc);
-                }
-            }
-            G = (gstate){0, 0, 0, 0};
-            if (m >= 0 && !more) { /* the end of a block */
-                pos = bend;
-                m = -1;
+                if (G.have) sentence_end(&g, G.have, tk, m, sent_k, m, 0);
+                G = (gstate){0, 0, 0, 0, 0};
+                pos = e;
                 if (pos >= S->n) break;
                 want = 1;
                 continue;
             }
+            retry = pos + BLOCK_MAX;
+            sent_a = pos;
+        }
+        /* Unspaced scripts: a character that is no rare word, starts no rare phrase
+        ** and cannot continue one from the previous word needs no hash (most Han
+        ** and kana characters); the others are fed here too. */
+        while (pos + 2 < S->n && u[pos] >= 0xE1 && u[pos] <= 0xEF && u[pos] != 0xED &&
+               (u[pos + 1] & 0xC0) == 0x80 && (u[pos + 2] & 0xC0) == 0x80) {
+            uint32_t cp = (uint32_t)(u[pos] & 0x0F) << 12 | (uint32_t)(u[pos + 1] & 0x3F) << 6 |
+                          (u[pos + 2] & 0x3F);
+            if (!cp_unspaced(cp)) break;
+            int st = cp_bit(R->ustart, cp);
+            if (st || (G.prev_ok && cp_bit(R->usecond, cp))) {
+                gate_word(R, S, &G, hash_short(u, S->n, pos, 3), pos, st, NULL, 0, 0);
+                G.prev_ok = st;
+            } else {
+                G.prev_ok = 0;
+            }
+            pos += 3;
+        }
+        tok t;
+        int more = next_token(R->bclass, S->s, S->n, &pos, &t);
+        if (!more || (t.brk & BRK_SENT)) {
+            if (G.have) sentence_end(&g, G.have, tk, 0, -1, 0, sent_a);
             if (!more) break;
-            if (m < 0 && t.a >= retry) { /* read this sentence as a block, if plain */
+            G = (gstate){0, 0, 0, 0, 0};
+            if (t.a >= retry) { /* read this sentence as a block, if plain */
                 pos = t.a;
                 want = 1;
                 continue;
             }
             sent_a = t.a;
-            sent_k = k;
         }
-        gate_word(R, S, &G, t.h, t.a, 1);
+        gate_word(R, S, &G, t.h, t.a, 1, NULL, 0, 0);
     }
 }
 

@@ -37,8 +37,8 @@
 **
 ** Nothing is allocated per character: the views, the unit array (t->scratch) and the
 ** tag payload grow by doubling and are kept across calls.  utf8proc is called only
-** for non-ASCII code points the tables do not cover.  The library never links ICU; the confusable table is
-** generated offline by tools/gen_confusables.c.
+** for non-ASCII code points the tables do not cover.  The library never links ICU;
+** the confusable table is generated offline by tools/gen_confusables.c.
 */
 #include "text.h"
 #include "confusables_table.h"
@@ -51,18 +51,20 @@
 #define NFKC_MAX 1024  /* CLUSTER_MAX * 18 (the longest NFKC expansion) fits */
 #define FOLD_MAX 32    /* code points from case-folding + decomposing one char */
 
-/* Per-code-point facts for the BMP, derived from utf8proc once per process
-** (init_tables, below) and read by the non-ASCII fast paths.  Bit 0: BK_SAFE, the
-** base view copies the character unchanged and it never joins the cluster before
-** it.  Bits 1-3: its FK_* kind in the fold view.  Bit 4: BK_STARTER, it never joins
-** the cluster before it (so that cluster ends there).  k_latin_fold / k_latin_xf: for
-** FK_LATIN characters (all below U+0800), the one or two ASCII letters they fold to
-** and the xf bits that folding sets. */
+/* Per-code-point facts for the BMP (k_bmp) and the emoji blocks (k_smp), derived from
+** utf8proc once per process (init_tables, below, about 10 ms) and read by the
+** non-ASCII fast paths.  Bit 0: BK_SAFE, the base view copies the character
+** unchanged and it never joins the cluster before it.  Bits 1-3: its FK_* kind in
+** the fold view.  Bit 4: BK_STARTER, it never joins the cluster before it (so that
+** cluster ends there).  k_latin_fold / k_latin_xf: for FK_LATIN characters (all below
+** U+0800), the one or two ASCII letters they fold to and the xf bits that folding
+** sets. */
 enum { BK_SAFE = 1, BK_STARTER = 1 << 4 /* never joins the cluster before it */ };
 enum {
     FK_SLOW = 0, /* only the unit pipeline knows */
-    FK_LETTER,   /* a letter of a non-Latin script that folding leaves alone and that
-                 ** has no ASCII look-alike (Han, kana, Hangul, Arabic, ...) */
+    FK_LETTER,   /* a letter of a script other than Latin that folding leaves alone
+                 ** and that has no ASCII look-alike (Han, kana, Hangul, Arabic,
+                 ** lower-case Cyrillic...) */
     FK_CONF,     /* the same, but with an ASCII look-alike */
     FK_PUNCT,    /* not a letter, digit, mark, space or separator; folds to itself */
     FK_LATIN     /* a Latin letter that folds to one or two ASCII letters */
@@ -84,7 +86,7 @@ static inline int fold_kind(uint32_t cp) { return (kbits(cp) >> 1) & 7; }
 
 /* Decodes a valid 2-, 3- or 4-byte sequence at s[0..n) into *cp and returns its
 ** length; 0 for ASCII and invalid bytes. */
-static inline size_t dec23(const unsigned char *s, size_t n, uint32_t *cp) {
+static inline size_t dec_mb(const unsigned char *s, size_t n, uint32_t *cp) {
     unsigned c = s[0];
     if (c >= 0xC2 && c < 0xE0) {
         if (n < 2 || (s[1] & 0xC0) != 0x80) return 0;
@@ -99,7 +101,8 @@ static inline size_t dec23(const unsigned char *s, size_t n, uint32_t *cp) {
         return 3;
     }
     if (c >= 0xF0 && c < 0xF5) {
-        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
+            (s[3] & 0xC0) != 0x80)
             return 0;
         uint32_t v = ((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) |
                      (s[3] & 0x3Fu);
@@ -115,7 +118,7 @@ static inline size_t dec23(const unsigned char *s, size_t n, uint32_t *cp) {
 static inline int base_next_ok(const unsigned char *s, size_t n) {
     uint32_t cp;
     if (!n || s[0] < 0x80) return 1;
-    return dec23(s, n, &cp) && (kbits(cp) & BK_STARTER);
+    return dec_mb(s, n, &cp) && (kbits(cp) & BK_STARTER);
 }
 
 /* ------------------------------------------------------------------- signals */
@@ -361,7 +364,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
         ** a Hangul syllable, kana, an accented Latin letter, CJK punctuation...)
         ** followed by one that cannot join its cluster.  The general path below
         ** would copy it unchanged too; the tests compare the two. */
-        k = slow ? 0 : dec23(s + i, n - i, &cp);
+        k = slow ? 0 : dec_mb(s + i, n - i, &cp);
         if (k && (kbits(cp) & BK_SAFE)) {
             /* a run of them, each decoded once */
             uint16_t xf = pending ? PARAPET_XF_INVISIBLE : 0;
@@ -373,7 +376,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
                 size_t j = i + k, k2 = 0;
                 uint32_t cp2 = 0;
                 if (j < n && s[j] >= 0x80 &&
-                    !((k2 = dec23(s + j, n - j, &cp2)) && (kbits(cp2) & BK_STARTER)))
+                    !((k2 = dec_mb(s + j, n - j, &cp2)) && (kbits(cp2) & BK_STARTER)))
                     break; /* the general path takes cp: what follows may join it */
                 pending = 0;
                 flag_tags = 0;
@@ -402,7 +405,8 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
             }
             if (done) continue;
         }
-        if (k && (cp == 0x3000 || cp - 0xFF01u <= 0x5Du) && base_next_ok(s + i + k, n - i - k)) {
+        if (k && (cp == 0x3000 || cp - 0xFF01u <= 0x5Du) &&
+            base_next_ok(s + i + k, n - i - k)) {
             /* Fast path: a fullwidth form of an ASCII character, or the ideographic
             ** space; NFKC makes it the ASCII character (common in CJK text). */
             char a = cp == 0x3000 ? ' ' : (char)(cp - 0xFEE0);
@@ -1013,8 +1017,8 @@ static int nfkc_stable(uint32_t cp) {
     utf8proc_int32_t buf[NFKC_MAX];
     const utf8proc_option_t opt =
         (utf8proc_option_t)(UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE);
-    utf8proc_ssize_t r =
-        utf8proc_decompose((const utf8proc_uint8_t *)enc, (utf8proc_ssize_t)k, buf, NFKC_MAX, opt);
+    utf8proc_ssize_t r = utf8proc_decompose((const utf8proc_uint8_t *)enc,
+                                            (utf8proc_ssize_t)k, buf, NFKC_MAX, opt);
     if (r > 0 && r <= NFKC_MAX) r = utf8proc_normalize_utf32(buf, r, opt);
     return r == 1 && (uint32_t)buf[0] == cp;
 }
@@ -1136,7 +1140,7 @@ static inline int letter_pair(uint64_t w, size_t len) {
 ** code point in *cp and its length in *k. */
 static inline int fkind_at(const unsigned char *s, size_t n, size_t j, uint32_t *cp,
                            size_t *k) {
-    *k = dec23(s + j, n - j, cp);
+    *k = dec_mb(s + j, n - j, cp);
     return *k ? fold_kind(*cp) : FK_SLOW;
 }
 
@@ -1154,7 +1158,7 @@ static inline int boundary_at(const unsigned char *s, size_t n, size_t j) {
 /* Is the character just before s[p] (p > 0) a space, plain punctuation or FK_PUNCT? */
 static int boundary_before(const unsigned char *s, size_t n, size_t p) {
     size_t q = p - 1;
-    while (q > 0 && p - q < 3 && (s[q] & 0xC0) == 0x80) q--;
+    while (q > 0 && p - q < 4 && (s[q] & 0xC0) == 0x80) q--;
     return boundary_at(s, n, q) && (s[q] < 0x80 || q + 1 < p);
 }
 
@@ -1163,11 +1167,13 @@ static int boundary_before(const unsigned char *s, size_t n, size_t p) {
 static int may_chain(const unsigned char *s, size_t n, size_t j) {
     size_t gap = 0;
     while (j < n && gap < 4 && (s[j] >= 0x80 || separator_cp(s[j]))) {
-        if (s[j] >= 0x80) { /* '·', '•', or anything else non-ASCII */
+        if (s[j] >= 0x80) {
             uint32_t cp;
             size_t k;
-            /* neither a separator nor a token: no chain goes on from here */
-            return fkind_at(s, n, j, &cp, &k) != FK_PUNCT;
+            int f = fkind_at(s, n, j, &cp, &k);
+            if (f == FK_PUNCT) return 0; /* neither a separator nor a token */
+            if (f != FK_LETTER && f != FK_CONF && f != FK_LATIN) return 1; /* '·', '•'... */
+            break; /* a letter: looked at below */
         }
         j++;
         gap++;
@@ -1237,6 +1243,10 @@ static size_t slow_segment_end(const unsigned char *s, size_t n, size_t i) {
             continue;
         }
         int c = fast_class(s[p]);
+        if ((s[p] == '@' || s[p] == '#' || s[p] == '$') && p + 1 < n &&
+            (fast_class(s[p + 1]) == FF_LETTER || fast_class(s[p + 1]) == FF_DIGIT) &&
+            boundary_before(s, n, p))
+            return p; /* "@user", "#tag", "$5": the word starts here and is no singleton */
         if (c != FF_LETTER && c != FF_DIGIT) continue;
         if (!boundary_before(s, n, p)) continue;
         size_t len;
@@ -1427,12 +1437,25 @@ static pp_status build_fold(pp_text *t, int slow) {
                     ** Room: i + 8 <= n and the fold has room for n - i more. */
                     uint64_t lw = w | 0x20 * SWAR_1;
                     memcpy(d, &lw, 8);
-                    for (size_t q = 0; q < 8; q++) {
-                        a[q] = bss[i + q];
-                        z[q] = bse[i + q];
+                    memcpy(a, bss + i, 8 * sizeof *a);
+                    memcpy(z, bse + i, 8 * sizeof *z);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && PARAPET_XF_CASE == 1
+                    /* xf: the base bits, plus XF_CASE (bit 0) where bit 5 of the byte is
+                    ** clear (upper case), spread from bytes to 16-bit lanes four at a time */
+                    uint64_t up = (~w >> 5) & SWAR_1;
+                    for (int h = 0; h < 2; h++) {
+                        uint64_t l = (up >> (32 * h)) & 0xFFFFFFFFull, b4;
+                        l = (l | (l << 16)) & 0x0000FFFF0000FFFFull;
+                        l = (l | (l << 8)) & 0x00FF00FF00FF00FFull;
+                        memcpy(&b4, bxf + i + 4 * h, 8);
+                        b4 |= l;
+                        memcpy(x + 4 * h, &b4, 8);
+                    }
+#else
+                    for (size_t q = 0; q < 8; q++)
                         x[q] = (uint16_t)(bxf[i + q] |
                                           ((~(unsigned)s[i + q] >> 5) & 1) * PARAPET_XF_CASE);
-                    }
+#endif
                     memset(frun + o, 1, 8);
                 } else {
                     for (size_t q = 0; q < len_; q++) {
@@ -1446,6 +1469,15 @@ static pp_status build_fold(pp_text *t, int slow) {
                 }
                 o += len_;
                 i = e;
+                if (i < n && fast_class(s[i]) == FF_PLAIN) { /* as the FF_PLAIN case */
+                    fs[o] = (char)s[i];
+                    fss[o] = bss[i];
+                    fse[o] = bse[i];
+                    fxf[o] = bxf[i];
+                    frun[o] = 1;
+                    o++;
+                    i++;
+                }
                 if (i + 1 < n && s[i] == ' ' && fast_class(s[i + 1]) != FF_SPACE) {
                     fs[o] = ' '; /* the one space after it, as the FF_SPACE case does */
                     fss[o] = bss[i];

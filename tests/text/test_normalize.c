@@ -682,7 +682,8 @@ static const char *views_differ(const pp_text *a, const pp_text *b, size_t *at) 
             if (w && x->run[i] != y->run[i]) return "fold run";
         }
     }
-    if (a->tag_len != b->tag_len || memcmp(a->tag_payload, b->tag_payload, a->tag_len))
+    if (a->tag_len != b->tag_len ||
+        (a->tag_len && memcmp(a->tag_payload, b->tag_payload, a->tag_len)))
         return "tag payload";
     return NULL;
 }
@@ -739,6 +740,7 @@ static const char *const k_wide_pieces[] = {
     "\xE2\x80\x8B", "\xE2\x80\x8D", "\xEF\xB8\x8F", "\xF0\x9F\x98\x82", "\xF3\xA0\x81\xA8",
     "\xF0\x9F\x91\x8D", "\xF0\x9F\x8F\xBD", "\xE2\x9D\xA4", "\xF0\x9F\x8F\xB4", "\xF0\x9D\x90\x9F",
     "\xEF\xBC\xA1", "\xEF\xBC\x91", "\xC3\xA9\xCC\x81", "\xE4\xBD\xA0\xCC\x81",
+    "\xD0\xBF", "\xD0\xB6", "\xD1\x80", "\xCE\xBB", "\xCE\xBF", "\xD7\x90", "\xD9\x8B",
     "\xFF", "\xE4\xBD", "\xC3", "", "a", "B", "ss", "1", "3", "!", "@", "*", "#", "$",
     " ", "  ", ".", "-", "|", ",", "\n", "word", "Th3", "f", "u",
 };
