@@ -41,6 +41,9 @@ typedef struct pp_scan {
     int oom;                   /* set when a hit could not be recorded */
     /* Added to every reported offset (the pipeline scans long texts in windows). */
     uint32_t base_offset;
+    /* Bit per PP_DET_*: set by a detector that chose not to run on this text (the
+    ** guard's cascade), so the result does not claim it ran. */
+    unsigned skipped;
 } pp_scan;
 
 /* Records one piece of evidence.  Spans are in the ORIGINAL text (map view spans back

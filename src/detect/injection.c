@@ -1183,22 +1183,6 @@ static size_t block_end(const injection *R, const source *S, size_t pos) {
     return 0;
 }
 
-/* Runs the grammar over S and calls cb for each reported match, in order of start,
-** with the match's byte span in S->s.  Allocates nothing.
-**
-** The gate is local: a match never crosses a sentence end, so the grammar looks at
-** a sentence only when its words hold a word (or phrase) of every rare required
-** class of some rule.  One pass collects each sentence's rare classes; at its end a
-** sentence that can feed a rule is classified and matched, the others are dropped.
-** In long documents, where some rare word is almost sure to occur somewhere, this
-** keeps the grammar to the few sentences that can match.
-**
-** The pass reads plain stretches of text (a short text whole, a long one in blocks
-** of about BLOCK_MAX bytes cut at sentence ends) with plain_tokenize, matching their
-** sentences in place, and the rest word by word with next_token, tokenizing a
-** sentence that passes again for the grammar (grammar_sentence).  After a stretch
-** that is not plain it tries a block again at the first sentence start BLOCK_MAX
-** bytes on. */
 /* A sentence whose words hold the rare classes `have` has ended: matches it if some
 ** rule can use them, in place (tk[sent_k..k) of a block of m words) when sent_k
 ** >= 0, else by tokenizing it again from byte sent_a. */
@@ -1217,6 +1201,22 @@ static void sentence_end(gctx *g, uint64_t have, tok *tk, int m, int sent_k, int
     }
 }
 
+/* Runs the grammar over S and calls cb for each reported match, in order of start,
+** with the match's byte span in S->s.  Allocates nothing.
+**
+** The gate is local: a match never crosses a sentence end, so the grammar looks at
+** a sentence only when its words hold a word (or phrase) of every rare required
+** class of some rule.  One pass collects each sentence's rare classes; at its end a
+** sentence that can feed a rule is classified and matched, the others are dropped.
+** In long documents, where some rare word is almost sure to occur somewhere, this
+** keeps the grammar to the few sentences that can match.
+**
+** The pass reads plain stretches of text (a short text whole, a long one in blocks
+** of about BLOCK_MAX bytes cut at sentence ends) with plain_tokenize, matching their
+** sentences in place, and the rest word by word with next_token, tokenizing a
+** sentence that passes again for the grammar (grammar_sentence).  After a stretch
+** that is not plain it tries a block again at the first sentence start BLOCK_MAX
+** bytes on. */
 static void run_grammar(const injection *R, const source *S, match_fn cb, void *ud) {
     tok tk[TOK_CHUNK];
     const unsigned char *u = (const unsigned char *)S->s;

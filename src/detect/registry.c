@@ -49,6 +49,7 @@ void pp_scan_reset(pp_scan *s, const pp_text *t) {
     s->n_hits = 0;
     s->oom = 0;
     s->base_offset = 0;
+    s->skipped = 0;
 }
 
 void pp_scan_free(pp_scan *s) {

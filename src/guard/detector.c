@@ -118,7 +118,11 @@ static int should_run(const guard_det *d, const pp_scan *s) {
 
 static pp_status gd_scan(const void *self, pp_scan *s) {
     const guard_det *d = self;
-    if (!d || !should_run(d, s)) return PARAPET_OK;
+    if (!d) return PARAPET_OK;
+    if (!should_run(d, s)) {
+        s->skipped |= 1u << PP_DET_GUARD;
+        return PARAPET_OK;
+    }
     const pp_view *v = &s->text->base;
     const char *text = v->s ? v->s : "";
     size_t len = v->n;

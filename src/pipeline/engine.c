@@ -199,12 +199,27 @@ static int push_hits(scratch *s, const pp_scan *sc) {
     return 0;
 }
 
-static unsigned run_detectors(const parapet_engine *e, const parapet_policy *p, pp_scan *sc) {
+/* Which tier a detector belongs to, for the cost report (result "tiers"). */
+static int tier_of(int d) {
+    return d == PP_DET_CLASSIFIER ? PP_TIER_CLASSIFIER : d == PP_DET_GUARD ? PP_TIER_GUARD : PP_TIER_RULES;
+}
+
+/* Runs the policy's detectors in registry order (cheap first, guard last: it reads
+** the cheap tiers' scores for its cascade).  Returns the detectors that ran; adds the
+** time spent per tier to tier_ns when it is not NULL (one clock read per detector). */
+static unsigned run_detectors(const parapet_engine *e, const parapet_policy *p, pp_scan *sc,
+                              uint64_t *tier_ns) {
     unsigned ran = 0;
+    uint64_t t = tier_ns ? pp_now_ns() : 0;
     for (int d = 0; d < PP_DET_COUNT; d++) {
         if (!p->detector_on[d] || !e->det[d]) continue;
         pp_detectors[d]->scan(e->det[d], sc);
-        ran |= 1u << d;
+        if (!(sc->skipped & (1u << d))) ran |= 1u << d;
+        if (tier_ns) {
+            uint64_t now = pp_now_ns();
+            tier_ns[tier_of(d)] += now - t;
+            t = now;
+        }
     }
     return ran;
 }
@@ -228,7 +243,7 @@ static parapet_status scan_payloads(const parapet_engine *e, const parapet_polic
         pp_text *sub = &s->sub;
         if (pp_text_normalize(sub, pl[i].data, pl[i].len, PP_NORM_REPLACE_INVALID, NULL)) continue;
         pp_scan_reset(&s->sub_scan, sub);
-        run_detectors(e, p, &s->sub_scan);
+        run_detectors(e, p, &s->sub_scan, NULL);
         if (s->sub_scan.oom) { st = PARAPET_ERR_NOMEM; break; }
         for (size_t h = 0; h < s->sub_scan.n_hits; h++) {
             pp_hit *x = &s->sub_scan.hits[h];
@@ -413,6 +428,7 @@ parapet_status parapet_check(parapet_engine *e, const char *text, size_t len,
     s->n_hits = 0;
     uint32_t signals = len ? 0 : PP_SIG_EMPTY;
     unsigned ran = 0;
+    uint64_t tier_ns[PP_TIER_COUNT] = {0};
     parapet_status st = PARAPET_OK;
     size_t ws = 0;
     do {
@@ -422,7 +438,7 @@ parapet_status parapet_check(parapet_engine *e, const char *text, size_t len,
         signals |= s->text.signals;
         pp_scan_reset(&s->scan, &s->text);
         s->scan.base_offset = (uint32_t)ws;
-        ran |= run_detectors(e, p, &s->scan);
+        ran |= run_detectors(e, p, &s->scan, tier_ns);
         if (s->scan.oom || push_hits(s, &s->scan)) return PARAPET_ERR_NOMEM;
         st = scan_payloads(e, p, s, &s->text, (uint32_t)ws);
         if (st) return st;
@@ -430,7 +446,10 @@ parapet_status parapet_check(parapet_engine *e, const char *text, size_t len,
         ws = next_start(text, we);
     } while (1);
     s->n_hits = dedupe(s->hits, s->n_hits);
-    return build_result(p, s, text, len, signals, ran, t0, out);
+    parapet_status bst = build_result(p, s, text, len, signals, ran, t0, out);
+    if (!bst)
+        for (int k = 0; k < PP_TIER_COUNT; k++) (*out)->tier_us[k] = (double)tier_ns[k] / 1000.0;
+    return bst;
 }
 
 /* ----------------------------------------------------------------- redact */

@@ -149,6 +149,16 @@ parapet_status parapet_result_json(const parapet_result *r, unsigned flags, char
             first = 0;
         }
     pp_buf_putc(&b, ']');
+    key(&b, pr, 1, 0, "tiers");
+    pp_buf_putc(&b, '{');
+    static const char *const tier_names[PP_TIER_COUNT] = {"rules", "classifier", "guard"};
+    static const unsigned tier_dets[PP_TIER_COUNT] = {
+        (1u << PP_DET_LEXICON) | (1u << PP_DET_PII) | (1u << PP_DET_SECRETS) | (1u << PP_DET_INJECTION),
+        1u << PP_DET_CLASSIFIER, 1u << PP_DET_GUARD};
+    for (int k = 0; k < PP_TIER_COUNT; k++)
+        pp_buf_printf(&b, "%s\"%s\":{\"ran\":%s,\"us\":%.1f}", k ? "," : "", tier_names[k],
+                      (r->detectors_run & tier_dets[k]) ? "true" : "false", r->tier_us[k]);
+    pp_buf_putc(&b, '}');
     key(&b, pr, 1, 0, "latency_us");
     pp_buf_printf(&b, "%.1f", r->latency_us);
     key(&b, pr, 1, 0, "policy");

@@ -10,6 +10,9 @@
 
 #include "policy.h"
 
+/* Tiers of the cascade, for the cost report. */
+enum { PP_TIER_RULES, PP_TIER_CLASSIFIER, PP_TIER_GUARD, PP_TIER_COUNT };
+
 typedef struct pp_ev {
     parapet_evidence pub;   /* pointers filled in by pp_result_finish */
     size_t cat_off, rule_off, snip_off, snip_len; /* offsets into strs */
@@ -28,6 +31,7 @@ struct parapet_result {
     const char *signal_names[32];
     size_t n_signals;
     unsigned detectors_run;     /* bit per PP_DET_* */
+    double tier_us[PP_TIER_COUNT]; /* time spent per tier */
     char policy_hash[65];
     size_t policy_name_off;
     pp_buf strs;                /* all strings, NUL-separated */

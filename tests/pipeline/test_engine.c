@@ -222,6 +222,9 @@ TEST(result_json_is_openai_superset) {
     CHECK(strstr(js, "\"hate/threatening\":"));
     CHECK(strstr(js, "\"detectors\":[\"lexicon\",\"pii\",\"secrets\",\"injection\""));
     CHECK(strstr(js, "\"policy\":{\"name\":\"default\",\"hash\":\""));
+    /* the cost report: the rule tier ran, no guard model is configured */
+    CHECK(strstr(js, "\"tiers\":{\"rules\":{\"ran\":true,"));
+    CHECK(strstr(js, "\"guard\":{\"ran\":false,"));
     CHECK_EQ(strlen(js), n);
     parapet_free(js);
     parapet_result_free(r);
