@@ -158,7 +158,7 @@ bench: all
 MODEL_DATA ?= ../shared/data/train
 model: all
 	$(B)/parapet train --data $(MODEL_DATA) data/classifier --out models/default.ppm \
-	  --seed 1 --epochs 6 --threads 2 --hash-bits 15 --policy-fpr 0.001 --min-pos 60 --no-emit profanity \
+	  --seed 1 --epochs 10 --threads 2 --hash-bits 15 --char-ngrams 2-5 --policy-fpr 0.001 --min-pos 60 --no-emit profanity \
 	  --assume advbench:jailbreak=0 --assume jailbreak_llms_forbidden_questions:jailbreak=0 \
 	  --report models/train-report.json
 

@@ -77,8 +77,8 @@ else
 fi
 # parapet: the shipped recipe (make model) into a scratch file.
 tp=$(date +%s.%N)
-$B/parapet train --data $DATA data/classifier --out $OUT/parapet.ppm --seed 1 --epochs 6 --threads 2 \
-  --hash-bits 15 --policy-fpr 0.001 --min-pos 60 --no-emit profanity --assume advbench:jailbreak=0 \
+$B/parapet train --data $DATA data/classifier --out $OUT/parapet.ppm --seed 1 --epochs 10 --threads 2 \
+  --hash-bits 15 --char-ngrams 2-5 --policy-fpr 0.001 --min-pos 60 --no-emit profanity --assume advbench:jailbreak=0 \
   --assume jailbreak_llms_forbidden_questions:jailbreak=0 --quiet
 t3=$(date +%s.%N)
 

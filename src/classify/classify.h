@@ -13,7 +13,10 @@
 ** except that each character of an unspaced script (Han, kana, Thai) is a token of
 ** its own.  Emitted per text: every token (word unigram), every pair of adjacent
 ** tokens (word bigram) and every code-point n-gram of length char_min..char_max of
-** the space-separated stream (so " kill" and "ill " carry word edges).  Each
+** the space-separated stream (so " kill" and "ill " carry word edges); with the
+** shape flag (header flags bit 0, PP_FEAT_SHAPES; models since the flag write it),
+** also each token's digit shape, each distinct symbol character and the text's
+** length class (see features.c).  Each
 ** feature is a 64-bit hash mapped to one of 2^hash_bits buckets with a sign bit
 ** (signed hashing halves the damage of collisions).  Features are binary: a bucket
 ** counts once per text (or per pipeline window) however often it occurs, and the
@@ -44,7 +47,8 @@
 **     24  64 SHA-256, lowercase hex, of the H + P bytes that follow
 **     88  8  reserved, zero
 **     96  H  header: u32 n_labels, u32 hash_bits, u32 char_min, u32 char_max,
-**              u32 word_ngrams, u32 flags (0), u64 train seed, u32 n_train,
+**              u32 word_ngrams, u32 flags (bit 0: shape features, others 0),
+**              u64 train seed, u32 n_train,
 **              u32 reserved, then per label a 104-byte record:
 **              name[32] (NUL-padded), category[32] (NUL-padded, "" = none),
 **              f32 scale, f32 bias, f32 platt_a, f32 platt_b, f32 threshold,
@@ -80,7 +84,13 @@ typedef struct pp_feat_params {
     unsigned char_min;    /* code-point n-gram lengths, 1..char_max */
     unsigned char_max;    /* <= 6 */
     unsigned word_ngrams; /* 1 = unigrams, 2 = unigrams and bigrams */
+    unsigned flags;       /* PP_FEAT_* (the header's flags word) */
 } pp_feat_params;
+
+/* Shape features (header flag bit 0): a token's digit count, each distinct symbol
+** character (what the space-separated stream drops: "£", "@", "[", "{"...), and the
+** text's length class.  Models without the bit are read and scored as before. */
+#define PP_FEAT_SHAPES 1u
 
 /* Resumable extraction state over one fold-view string.  Plain data; lives on the
 ** caller's stack. */
@@ -91,6 +101,8 @@ typedef struct pp_feat_iter {
     unsigned nring;     /* how many are valid (<= 8) */
     uint64_t tok;       /* hash of the token being read */
     uint64_t prev_tok;  /* hash of the previous token, 0 if none */
+    unsigned tok_digits, tok_letters; /* code points of the token being read */
+    size_t n_tok;       /* tokens ended so far (for the length class) */
     int in_tok;
     int done;
     pp_feat_params p;

@@ -100,7 +100,7 @@ static pp_status parse(const unsigned char *d, size_t len, pp_cls_model *m, int 
     if (bits < 10 || bits > PP_CLS_MAX_BITS) return bad(detail, "hash bits out of range (10..16)");
     if (cmax > 6 || cmin < 1 || cmin > cmax) return bad(detail, "character n-gram range invalid");
     if (wng < 1 || wng > 2) return bad(detail, "word n-gram order invalid");
-    if (flags) return bad(detail, "unknown header flags");
+    if (flags & ~PP_FEAT_SHAPES) return bad(detail, "unknown header flags");
     if (hlen != PP_CLS_HEADER_FIXED + (uint64_t)nl * PP_CLS_LABEL_REC)
         return bad(detail, "header size does not match the label count");
     if (plen != ((uint64_t)1 << bits) * PP_CLS_STRIDE) return bad(detail, "weight block size does not match the header");
@@ -110,7 +110,7 @@ static pp_status parse(const unsigned char *d, size_t len, pp_cls_model *m, int 
         if (memcmp(hex, d + 24, 64)) return bad(detail, "checksum mismatch (file corrupt)");
     }
     memset(m, 0, sizeof *m);
-    m->fp = (pp_feat_params){bits, cmin, cmax, wng};
+    m->fp = (pp_feat_params){bits, cmin, cmax, wng, flags};
     m->n_labels = nl;
     m->seed = rd64(h + 24);
     m->n_train = rd32(h + 32);
@@ -265,7 +265,7 @@ pp_status pp_cls_serialize(const pp_cls_model *m, const int8_t *w, unsigned char
     wr32(h + 8, m->fp.char_min);
     wr32(h + 12, m->fp.char_max);
     wr32(h + 16, m->fp.word_ngrams);
-    wr32(h + 20, 0);
+    wr32(h + 20, m->fp.flags);
     wr64(h + 24, m->seed);
     wr32(h + 32, m->n_train);
     for (unsigned l = 0; l < m->n_labels; l++) {

@@ -12,7 +12,7 @@
 **      calibration (Platt scaling and thresholds), train.  The split does not depend
 **      on the seed or on file order.
 **   3. Normalize each text (the fold view, as the detector sees it) and store its
-**      hashed features.  Threads split the records; each record's features depend
+**      hashed features (with the shape features, always on for new models).  Threads split the records; each record's features depend
 **      only on its text, so the result does not depend on the thread count.
 **   4. Fit: labels are independent logistic regressions over the shared features,
 **      so threads split the LABELS and every label sees the same seeded example order
@@ -424,7 +424,8 @@ parapet_status parapet_train(const parapet_train_opts *o, char **report_json, ch
     trainer *t = &T;
     t->o = o;
     t->fp = (pp_feat_params){(unsigned)o->hash_bits, o->char_min ? (unsigned)o->char_min : 3,
-                             o->char_max ? (unsigned)o->char_max : 5, 2};
+                             o->char_max ? (unsigned)o->char_max : 5, 2,
+                             PP_FEAT_SHAPES};
     if (t->fp.char_min > t->fp.char_max) t->fp.char_min = t->fp.char_max;
     pthread_mutex_init(&t->mu, NULL);
     uint64_t t0 = pp_now_ns();
