@@ -165,6 +165,16 @@ typedef struct parapet_category_info {
 PARAPET_API parapet_status parapet_policy_category(const parapet_policy *p, size_t i,
                                                    parapet_category_info *out);
 
+/* When the policy runs the guard detector (its `guard` section): *mode is
+** PARAPET_GUARD_CASCADE (only when the largest cheap-tier score lies in [*low, *high]),
+** PARAPET_GUARD_ALWAYS or PARAPET_GUARD_NEVER; NEVER also when the policy switches the
+** guard detector off.  Any out pointer may be NULL.  Errors: PARAPET_ERR_ARG (p NULL). */
+#define PARAPET_GUARD_CASCADE 0
+#define PARAPET_GUARD_ALWAYS 1
+#define PARAPET_GUARD_NEVER 2
+PARAPET_API parapet_status parapet_policy_guard_mode(const parapet_policy *p, int *mode,
+                                                     double *low, double *high);
+
 /* The canonical policy as YAML (caller frees with parapet_free). */
 PARAPET_API parapet_status parapet_policy_dump(const parapet_policy *p, char **out,
                                                size_t *out_len);
@@ -208,6 +218,10 @@ PARAPET_API void parapet_close(parapet_engine *eng);
 
 /* The engine's policy, borrowed: valid until parapet_close. */
 PARAPET_API const parapet_policy *parapet_engine_policy(const parapet_engine *eng);
+/* 1 when the engine has a guard model open (parapet_options.guard_path given and the
+** policy enables the guard detector), else 0.  For front ends that keep the slow
+** guard tier off their latency-critical threads (`parapet serve`). */
+PARAPET_API int parapet_engine_has_guard(const parapet_engine *eng);
 
 /* ------------------------------------------------------------------ check ---- */
 

@@ -30,6 +30,7 @@ static const char usage_text[] =
     "  --threads N             event-loop threads (default: number of cores)\n"
     "  --workers N             worker threads for heavy requests (default: cores)\n"
     "  --queue-depth N         worker queue slots; beyond them requests get 503\n"
+    "  --guard-queue-depth N   guard-model requests queued or running at once (default 64)\n"
     "  --max-body-bytes N      larger request bodies get 413 (default 1 MiB)\n"
     "  --max-connections N     connection cap; idle ones are evicted (default 10000)\n"
     "  --header-timeout-ms N   deadline for a request's headers (default 10000)\n"
@@ -103,6 +104,7 @@ int cmd_serve(int argc, char **argv) {
         else if (!strcmp(o, "--threads")) { if (num_arg(o, v, 0, 1024, &n)) goto out; cfg.threads = (int)n; }
         else if (!strcmp(o, "--workers")) { if (num_arg(o, v, 0, 1024, &n)) goto out; cfg.workers = (int)n; }
         else if (!strcmp(o, "--queue-depth")) { if (num_arg(o, v, 1, 10000000, &n)) goto out; cfg.queue_depth = (size_t)n; }
+        else if (!strcmp(o, "--guard-queue-depth")) { if (num_arg(o, v, 1, 10000000, &n)) goto out; cfg.guard_queue_depth = (size_t)n; }
         else if (!strcmp(o, "--max-body-bytes")) { if (num_arg(o, v, 1, 1L << 30, &n)) goto out; cfg.max_body_bytes = (size_t)n; }
         else if (!strcmp(o, "--max-connections")) { if (num_arg(o, v, 1, 10000000, &n)) goto out; cfg.max_connections = (int)n; }
         else if (!strcmp(o, "--header-timeout-ms")) { if (num_arg(o, v, 1, 86400000, &n)) goto out; cfg.header_timeout_ms = (int)n; }

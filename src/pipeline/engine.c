@@ -88,6 +88,7 @@ void parapet_options_init(parapet_options *o) {
 }
 
 const parapet_policy *parapet_engine_policy(const parapet_engine *e) { return e ? e->policy : NULL; }
+int parapet_engine_has_guard(const parapet_engine *e) { return e && e->det[PP_DET_GUARD] != NULL; }
 
 void parapet_close(parapet_engine *e) {
     if (!e) return;

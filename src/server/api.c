@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 #include <jansson.h>
+#include <pthread.h>
 #include "server/server.h"
 
 /* ---------------------------------------------------------------- buffers ---- */
@@ -181,6 +182,22 @@ static const char applied_text[] =
     "\"self-harm/instructions\":[\"text\"],\"sexual\":[\"text\"],\"sexual/minors\":[\"text\"],"
     "\"violence\":[\"text\"],\"violence/graphic\":[\"text\"]}";
 
+/* Thread body: sets r->classifier from a check of "" on r->eng. */
+static void *probe_tiers(void *arg) {
+    srv_engine_ref *r = arg;
+    parapet_result *res;
+    if (parapet_check(r->eng, "", 0, NULL, &res) == PARAPET_OK) {
+        char *json;
+        size_t n;
+        if (parapet_result_json(res, PARAPET_JSON_NO_TEXT, &json, &n) == PARAPET_OK) {
+            r->classifier = strstr(json, "\"classifier\"") != NULL;
+            parapet_free(json);
+        }
+        parapet_result_free(res);
+    }
+    return NULL;
+}
+
 srv_engine_ref *srv_engine_ref_new(parapet_engine *eng) {
     srv_engine_ref *r = calloc(1, sizeof *r);
     if (!r) return NULL;
@@ -209,23 +226,45 @@ srv_engine_ref *srv_engine_ref_new(parapet_engine *eng) {
             }
     }
     snprintf(r->hash, sizeof r->hash, "%s", parapet_policy_hash(pol));
-    /* Which tiers run: ask the engine once, on an empty text. */
-    parapet_result *res;
-    if (parapet_check(eng, "", 0, NULL, &res) == PARAPET_OK) {
-        char *json;
-        size_t n;
-        if (parapet_result_json(res, PARAPET_JSON_NO_TEXT, &json, &n) == PARAPET_OK) {
-            r->classifier = strstr(json, "\"classifier\"") != NULL;
-            parapet_free(json);
+    /* Which tiers run: ask the engine once, on an empty text, from a short-lived thread:
+    ** the engine keeps per-thread scratch, and the caller's (the main thread's, on a
+    ** reload) would outlive an engine that a loop thread closes later. */
+    pthread_t th;
+    if (pthread_create(&th, NULL, probe_tiers, r)) probe_tiers(r);
+    else pthread_join(th, NULL);
+    /* The guard tier: an overlay of the engine's policy with the guard switched off, for
+    ** the inline pass (built once here, so once at startup and once per reload). */
+    if (parapet_engine_has_guard(eng) &&
+        parapet_policy_guard_mode(pol, &r->guard_mode, &r->guard_low, &r->guard_high) == PARAPET_OK &&
+        r->guard_mode != PARAPET_GUARD_NEVER) {
+        static const char off[] = "{\"detectors\": {\"guard\": false}}";
+        if (parapet_policy_parse(off, sizeof off - 1, "guard-off", pol, &r->noguard, NULL) != PARAPET_OK) {
+            free(r->is_openai);
+            free(r->slot);
+            free(r);
+            return NULL;
         }
-        parapet_result_free(res);
+        r->guard = 1;
     }
     return r;
+}
+
+int srv_guard_wanted(const srv_engine_ref *ref, const parapet_result *r) {
+    if (!ref->guard) return 0;
+    if (ref->guard_mode == PARAPET_GUARD_ALWAYS) return 1;
+    if (ref->guard_mode != PARAPET_GUARD_CASCADE) return 0;
+    double top = 0;
+    for (size_t i = 0; i < parapet_result_category_count(r); i++) {
+        parapet_category_score cs;
+        if (parapet_result_category(r, i, &cs) == PARAPET_OK && cs.score > top) top = cs.score;
+    }
+    return top >= ref->guard_low && top <= ref->guard_high;
 }
 
 void srv_engine_ref_free(srv_engine_ref *r) {
     if (!r) return;
     parapet_close(r->eng);
+    parapet_policy_free(r->noguard);
     free(r->is_openai);
     free(r->slot);
     free(r);
@@ -417,14 +456,23 @@ static void h_moderations(srv_ctx *ctx) {
     if (model) sb_json_str(b, json_string_value(model), json_string_length(model));
     else sb_puts(b, "\"parapet\"");
     sb_puts(b, ",\"results\":[");
+    /* On a loop thread with a guard engine: the guard-off pass; a worker: everything. */
+    int inline_guard = ctx->inline_only && ctx->ref->guard;
+    parapet_check_opts co = {.policy = inline_guard ? ctx->ref->noguard : NULL};
     for (size_t i = 0; i < n_inputs; i++) {
         parapet_result *r;
-        parapet_status st = parapet_check(ctx->eng, inputs[i].text, inputs[i].len, NULL, &r);
+        parapet_status st = parapet_check(ctx->eng, inputs[i].text, inputs[i].len, &co, &r);
         if (st != PARAPET_OK) {
             check_failed(ctx, st, "input");
             goto out;
         }
-        srv_metrics_tier(ctx->m, 0, parapet_result_latency_us(r) / 1e6);
+        if (inline_guard && srv_guard_wanted(ctx->ref, r)) {
+            parapet_result_free(r);
+            ctx->want_guard = 1;
+            goto out;
+        }
+        srv_metrics_tier(ctx->m, ctx->ref->guard && !ctx->inline_only,
+                         parapet_result_latency_us(r) / 1e6);
         if (i) sb_put(b, ",", 1);
         write_result(ctx, r);
         parapet_result_free(r);
@@ -481,7 +529,7 @@ static void h_check(srv_ctx *ctx) {
     json_t *root = parse_body(ctx);
     if (!root) return;
     srv_buf tmp = {0};
-    parapet_policy *overlay = NULL;
+    parapet_policy *overlay = NULL, *overlay_off = NULL;
     parapet_result *res = NULL;
     char *rjson = NULL;
     json_t *resobj = NULL, *out = NULL;
@@ -567,13 +615,38 @@ static void h_check(srv_ctx *ctx) {
         }
         co.policy = overlay;
     }
+    /* On a loop thread with a guard engine: the guard-off pass first (on top of the
+    ** request's overlay when it has one; an overlay that turns the guard off needs no
+    ** second pass). */
+    int inline_guard = ctx->inline_only && ctx->ref->guard;
+    if (inline_guard && overlay) {
+        int m = PARAPET_GUARD_NEVER;
+        parapet_policy_guard_mode(overlay, &m, NULL, NULL);
+        if (m == PARAPET_GUARD_NEVER) {
+            inline_guard = 0;
+        } else {
+            static const char off[] = "{\"detectors\": {\"guard\": false}}";
+            if (parapet_policy_parse(off, sizeof off - 1, "guard-off", overlay, &overlay_off, NULL)) {
+                check_failed(ctx, PARAPET_ERR_NOMEM, NULL);
+                goto out;
+            }
+            co.policy = overlay_off;
+        }
+    } else if (inline_guard) {
+        co.policy = ctx->ref->noguard;
+    }
     json_t *ev = json_object_get(root, "evidence_text");
     if (ev && !json_is_boolean(ev)) { BAD(ctx, "evidence_text", "'evidence_text' must be a boolean"); goto out; }
     unsigned jflags = ev && json_is_false(ev) ? PARAPET_JSON_NO_TEXT : 0;
 
     parapet_status st = parapet_check(ctx->eng, text, len, &co, &res);
     if (st != PARAPET_OK) { check_failed(ctx, st, msgs ? "messages" : "text"); goto out; }
-    srv_metrics_tier(ctx->m, 0, parapet_result_latency_us(res) / 1e6);
+    if (inline_guard && srv_guard_wanted(ctx->ref, res)) {
+        ctx->want_guard = 1;
+        goto out;
+    }
+    srv_metrics_tier(ctx->m, ctx->ref->guard && !ctx->inline_only,
+                     parapet_result_latency_us(res) / 1e6);
     size_t rlen;
     if ((st = parapet_result_json(res, jflags, &rjson, &rlen)) != PARAPET_OK) {
         check_failed(ctx, st, NULL);
@@ -636,6 +709,7 @@ out:
     json_decref(resobj);
     parapet_free(rjson);
     parapet_result_free(res);
+    parapet_policy_free(overlay_off);
     parapet_policy_free(overlay);
     sb_free(&tmp);
     json_decref(root);

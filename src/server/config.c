@@ -5,6 +5,7 @@
 **     workers: 0                 queue_depth: 0       # 0 = 64 per worker
 **     max_body_bytes: 1048576    max_header_bytes: 16384   max_connections: 10000
 **     inline_max_bytes: 65536    max_inputs: 2048
+**     guard_queue_depth: 64      # guard-model requests queued or running; beyond: 503
 **     timeouts: {header_ms: 10000, body_ms: 30000, idle_ms: 60000, write_ms: 30000,
 **                shutdown_ms: 10000}
 **     api_keys: [{key: "sk-...", rate_limit: 100, burst: 200}]   # rate: requests/s
@@ -30,6 +31,7 @@ void srv_config_init(srv_config *c) {
     c->max_body_bytes = 1u << 20;
     c->max_header_bytes = 16384;
     c->inline_max_bytes = 65536;
+    c->guard_queue_depth = 64;
     c->max_inputs = 2048;
     c->max_connections = 10000;
     c->header_timeout_ms = 10000;
@@ -236,6 +238,7 @@ int srv_config_load(srv_config *c, const char *path, char **err) {
         else if (!strcmp(key, "threads")) rc = get_int(&x, v, key, 0, 1024, &c->threads);
         else if (!strcmp(key, "workers")) rc = get_int(&x, v, key, 0, 1024, &c->workers);
         else if (!strcmp(key, "queue_depth")) rc = get_size(&x, v, key, 0, 1e7, &c->queue_depth);
+        else if (!strcmp(key, "guard_queue_depth")) rc = get_size(&x, v, key, 1, 1e7, &c->guard_queue_depth);
         else if (!strcmp(key, "max_body_bytes")) rc = get_size(&x, v, key, 1, 1 << 30, &c->max_body_bytes);
         else if (!strcmp(key, "max_header_bytes")) rc = get_size(&x, v, key, 256, 1 << 20, &c->max_header_bytes);
         else if (!strcmp(key, "inline_max_bytes")) rc = get_size(&x, v, key, 0, 1 << 30, &c->inline_max_bytes);

@@ -123,6 +123,7 @@ void srv_metrics_render(srv_metrics *const *ms, size_t n, const srv_gauges *g, s
         for (int i = 0; i < SRV_MAX_CATS; i++) t.flags[i] += LOAD(m->flags[i]);
         for (int i = 0; i < ERRK_COUNT; i++) t.errors[i] += LOAD(m->errors[i]);
         t.inputs += LOAD(m->inputs);
+        t.guard_requests += LOAD(m->guard_requests);
     }
     sb_puts(b, "# HELP parapet_http_requests_total HTTP requests answered, by endpoint and status code.\n"
                "# TYPE parapet_http_requests_total counter\n");
@@ -147,6 +148,13 @@ void srv_metrics_render(srv_metrics *const *ms, size_t n, const srv_gauges *g, s
     histogram(b, "parapet_tier_duration_seconds", "tier", "guard", t.tier_lat[1], t.tier_sum_ns[1]);
     sb_printf(b, "# HELP parapet_inputs_total Texts moderated.\n# TYPE parapet_inputs_total counter\n"
                  "parapet_inputs_total %llu\n", (unsigned long long)t.inputs);
+    sb_printf(b, "# HELP parapet_guard_requests_total Requests handed to the guard model tier.\n"
+                 "# TYPE parapet_guard_requests_total counter\nparapet_guard_requests_total %llu\n"
+                 "# HELP parapet_guard_queue_depth Guard-tier requests queued or running.\n"
+                 "# TYPE parapet_guard_queue_depth gauge\nparapet_guard_queue_depth %ld\n"
+                 "# HELP parapet_guard_queue_capacity Guard-tier requests allowed at once.\n"
+                 "# TYPE parapet_guard_queue_capacity gauge\nparapet_guard_queue_capacity %ld\n",
+              (unsigned long long)t.guard_requests, g->guard_queue_depth, g->guard_queue_capacity);
     sb_puts(b, "# HELP parapet_flags_total Texts flagged, by category.\n"
                "# TYPE parapet_flags_total counter\n");
     pthread_mutex_lock(&cat_lock);

@@ -100,6 +100,7 @@ struct job {
     char *body;
     size_t body_len;
     int method, keep_alive;
+    int guard;                    /* a guard-tier job (counted in srv_server.glen) */
     uint64_t t0;
     srv_buf out;
     int status;
@@ -148,6 +149,7 @@ struct srv_server {
     pthread_cond_t qcond;
     job **q;
     size_t qcap, qhead, qlen;
+    size_t gcap, glen;            /* guard jobs allowed / queued or running */
     int qstop;
     /* engine */
     pthread_mutex_t eng_lock;
@@ -546,16 +548,56 @@ static void finish_request(conn *c, int endpoint, int status, uint64_t t0, srv_m
     if (status >= 400) srv_metrics_error(m, err_kind(status));
 }
 
+/* Queues j for the workers; -1 when the queue (or, for a guard job, the guard tier's
+** share of it) is full or the server stops.  The queue owns j on success. */
 static int enqueue(srv_server *s, job *j) {
     pthread_mutex_lock(&s->qlock);
-    if (s->qlen == s->qcap || s->qstop) {
+    if (s->qlen == s->qcap || s->qstop || (j->guard && s->glen >= s->gcap)) {
         pthread_mutex_unlock(&s->qlock);
         return -1;
     }
     s->q[(s->qhead + s->qlen) % s->qcap] = j;
     s->qlen++;
+    if (j->guard) s->glen++;
     pthread_cond_signal(&s->qcond);
     pthread_mutex_unlock(&s->qlock);
+    return 0;
+}
+
+/* Hands the complete request at rbuf + rstart to the worker pool (a copy of its body
+** goes with the job): 0 when queued (the connection is busy until the job returns),
+** else the status already answered (503: out of memory, or the queue -- the guard
+** tier's share of it when `guard` -- is full). */
+static int submit(conn *c, const srv_route *rt, uint64_t t0, int ka, int guard) {
+    loop *L = c->L;
+    srv_server *s = L->s;
+    http_req *r = &c->req;
+    char *base = c->rbuf + c->rstart;
+    job *j = calloc(1, sizeof *j);
+    char *body = j ? malloc(r->body_len + 1) : NULL;
+    if (!j || !body) {
+        free(j);
+        respond_error(c, 503, "server_error", "overloaded", "out of memory; retry later", 0);
+        return 503;
+    }
+    memcpy(body, base + r->body_off, r->body_len);
+    body[r->body_len] = 0;
+    *j = (job){.c = c, .rt = rt, .ref = loop_ref(L), .body = body, .body_len = r->body_len,
+               .method = r->method, .keep_alive = ka, .guard = guard, .t0 = t0,
+               .bytes_in = r->consumed};
+    snprintf(j->path, sizeof j->path, "%.*s", (int)PP_MIN(r->path_len, 63), base + r->path_off);
+    ref_get(j->ref);
+    if (enqueue(s, j)) {
+        ref_put(j->ref);
+        free(body);
+        free(j);
+        respond_error(c, 503, "server_error", "overloaded",
+                      guard ? "the server is overloaded (guard model queue full); retry later"
+                            : "the server is overloaded (worker queue full); retry later", 0);
+        return 503;
+    }
+    c->busy = 1;
+    AADD(s->inflight, 1);
     return 0;
 }
 
@@ -583,33 +625,7 @@ static void dispatch(conn *c) {
     } else if (rt->auth && (status = authorize(c, base)) != 0) {
         /* answered */
     } else if (rt->kind == SRV_ROUTE_HEAVY || r->body_len > s->cfg.inline_max_bytes) {
-        job *j = calloc(1, sizeof *j);
-        char *body = j ? malloc(r->body_len + 1) : NULL;
-        if (!j || !body) {
-            free(j);
-            status = 503;
-            respond_error(c, 503, "server_error", "overloaded", "out of memory; retry later", 0);
-        } else {
-            memcpy(body, base + r->body_off, r->body_len);
-            body[r->body_len] = 0;
-            *j = (job){.c = c, .rt = rt, .ref = loop_ref(L), .body = body,
-                       .body_len = r->body_len, .method = r->method, .keep_alive = ka,
-                       .t0 = t0, .bytes_in = r->consumed};
-            snprintf(j->path, sizeof j->path, "%.*s", (int)PP_MIN(r->path_len, 63), base + r->path_off);
-            ref_get(j->ref);
-            if (enqueue(s, j)) {
-                ref_put(j->ref);
-                free(body);
-                free(j);
-                status = 503;
-                respond_error(c, 503, "server_error", "overloaded",
-                              "the server is overloaded (worker queue full); retry later", 0);
-            } else {
-                c->busy = 1;
-                AADD(s->inflight, 1);
-                return;
-            }
-        }
+        if (!(status = submit(c, rt, t0, ka, 0))) return;
     } else {
         srv_buf *b = &L->body;
         b->len = 0;
@@ -620,8 +636,13 @@ static void dispatch(conn *c) {
                        .body = base + r->body_off, .body_len = r->body_len, .m = &L->m,
                        .thread_id = (unsigned long)L->idx, .seq = ++L->seq, .status = 500,
                        .content_type = "application/json", .out = b};
+        ctx.inline_only = ref->guard;
         rt->fn(&ctx);
-        if (b->oom) {
+        if (ctx.want_guard) {
+            /* The guard must judge it: drop the inline answer, rerun on a worker. */
+            __atomic_store_n(&L->m.guard_requests, L->m.guard_requests + 1, __ATOMIC_RELAXED);
+            if (!(status = submit(c, rt, t0, ka, 1))) return;
+        } else if (b->oom) {
             status = 503;
             respond_error(c, 503, "server_error", "overloaded", "out of memory; retry later", 0);
         } else {
@@ -1055,6 +1076,11 @@ static void *worker_main(void *arg) {
         s->qlen--;
         pthread_mutex_unlock(&s->qlock);
 
+        if (j->guard && s->cfg.test_guard_delay_ms > 0) {
+            struct timespec d = {s->cfg.test_guard_delay_ms / 1000,
+                                 (long)(s->cfg.test_guard_delay_ms % 1000) * 1000000L};
+            nanosleep(&d, NULL);
+        }
         srv_ctx ctx = {.srv = s, .cfg = &s->cfg, .eng = j->ref->eng, .ref = j->ref,
                        .method = j->method, .path = j->path, .path_len = strlen(j->path),
                        .body = j->body, .body_len = j->body_len, .m = m,
@@ -1066,6 +1092,11 @@ static void *worker_main(void *arg) {
         j->n_flagged = ctx.n_flagged;
         j->n_inputs = ctx.n_inputs;
         finish_request(NULL, j->rt->endpoint, j->out.oom ? 503 : j->status, j->t0, m);
+        if (j->guard) {
+            pthread_mutex_lock(&s->qlock);
+            s->glen--;
+            pthread_mutex_unlock(&s->qlock);
+        }
 
         loop *L = j->c->L;
         pthread_mutex_lock(&L->done_lock);
@@ -1132,6 +1163,7 @@ srv_server *srv_create(const srv_config *cfg, parapet_engine *eng, char **err) {
     s->n_loops = cfg->threads > 0 ? cfg->threads : ncores();
     s->n_workers = cfg->workers > 0 ? cfg->workers : ncores();
     s->qcap = cfg->queue_depth ? cfg->queue_depth : (size_t)s->n_workers * 64;
+    s->gcap = cfg->guard_queue_depth ? cfg->guard_queue_depth : 64;
     s->q = calloc(s->qcap, sizeof *s->q);
     s->loops = calloc((size_t)s->n_loops, sizeof *s->loops);
     s->workers = calloc((size_t)s->n_workers, sizeof *s->workers);
@@ -1280,7 +1312,7 @@ void srv_render_metrics(srv_server *s, srv_buf *out) {
     for (int i = 0; i < s->n_loops && n < 256; i++) ms[n++] = &s->loops[i].m;
     for (int i = 0; i < s->n_workers && n < 256; i++) ms[n++] = &s->wm[i];
     pthread_mutex_lock(&s->qlock);
-    long qd = (long)s->qlen;
+    long qd = (long)s->qlen, gd = (long)s->glen;
     pthread_mutex_unlock(&s->qlock);
     pthread_mutex_lock(&s->eng_lock);
     srv_engine_ref *r = s->cur;
@@ -1288,7 +1320,8 @@ void srv_render_metrics(srv_server *s, srv_buf *out) {
     pthread_mutex_unlock(&s->eng_lock);
     srv_gauges g = {.connections = ALOAD(s->conns), .queue_depth = qd,
                     .queue_capacity = (long)s->qcap, .inflight = ALOAD(s->inflight),
-                    .ready = srv_ready(s), .classifier_loaded = r->classifier, .guard_loaded = 0,
+                    .guard_queue_depth = gd, .guard_queue_capacity = (long)s->gcap,
+                    .ready = srv_ready(s), .classifier_loaded = r->classifier, .guard_loaded = parapet_engine_has_guard(r->eng),
                     .reloads = ALOAD(s->reloads), .accepted = ALOAD(s->accepted),
                     .evicted = ALOAD(s->evicted), .policy_hash = r->hash};
     srv_metrics_render(ms, n, &g, out);

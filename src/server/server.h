@@ -16,9 +16,15 @@
 ** wait on the one listening socket (EPOLLEXCLUSIVE) and own the connections they
 ** accepted for their whole life.  Cheap requests (the rules and classifier tiers take
 ** microseconds) are answered inline on the loop thread.  Requests that may take long
-** (a body over `inline_max_bytes` today; guard-model tiers later) go to a fixed pool
-** of `workers` threads through a bounded queue; when the queue is full the request is
-** answered 503 at once, so nothing queues without bound.  The connection waits (and
+** (a body over `inline_max_bytes`, and anything the guard model must judge) go to a
+** fixed pool of `workers` threads through a bounded queue; when the queue is full the
+** request is answered 503 at once, so nothing queues without bound.  With a guard
+** model, a loop thread first moderates a request with the guard switched off; only
+** when the policy's guard section says the guard must judge it (always, or a cascade
+** score inside the band) does the request go to a worker, which runs the whole
+** pipeline again, guard included.  Loop threads never call the guard, so a guard call
+** of seconds does not delay the cheap requests of the other connections; at most
+** `guard_queue_depth` guard requests wait or run at once (503 beyond).  The connection waits (and
 ** reads nothing more) until its job comes back, so pipelined responses stay in order.
 **
 ** The engine is shared: every thread holds a counted reference to the current one;
@@ -52,6 +58,7 @@ typedef struct srv_config {
     int threads;                 /* event loops; 0 = number of cores */
     int workers;                 /* worker pool; 0 = number of cores */
     size_t queue_depth;          /* worker queue slots; 0 = 64 per worker */
+    size_t guard_queue_depth;    /* guard-tier requests queued or running (default 64) */
     size_t max_body_bytes;       /* default 1 MiB */
     size_t max_header_bytes;     /* default 16 KiB */
     size_t inline_max_bytes;     /* bodies larger than this go to the pool (64 KiB) */
@@ -70,6 +77,9 @@ typedef struct srv_config {
     char *access_log;            /* NULL = off, "-" = stderr, else a file (appended) */
     int log_text;                /* put request bodies in the access log */
     int utf8_replace;            /* replace invalid UTF-8 instead of 400 */
+    /* Tests only (no config key, no flag): a worker sleeps this long before each
+    ** guard-tier request, to make the guard slow on demand.  0 in production. */
+    int test_guard_delay_ms;
 } srv_config;
 
 /* Fills the defaults.  Free the strings with srv_config_clear. */
@@ -142,6 +152,8 @@ typedef struct srv_ctx {
     const char *body;
     size_t body_len;
     srv_metrics *m;            /* this thread's metrics */
+    int inline_only;           /* on a loop thread with a guard engine: never run the
+                               ** guard; set want_guard instead when it should run */
     unsigned long thread_id;
     uint64_t seq;              /* request counter of this thread, for ids */
     /* out */
@@ -150,6 +162,8 @@ typedef struct srv_ctx {
     srv_buf *out;              /* the response body */
     int n_flagged;             /* for the access log */
     int n_inputs;
+    int want_guard;            /* the handler asks for the guard tier: server.c drops
+                               ** ctx->out and reruns the request on a worker */
 } srv_ctx;
 
 enum srv_route_kind { SRV_ROUTE_INLINE, SRV_ROUTE_HEAVY, SRV_ROUTE_STREAM };
@@ -183,7 +197,17 @@ struct srv_engine_ref {
     int *slot;                     /* [n_cats] metrics slot */
     char hash[72];                 /* policy hash */
     int classifier;                /* the classifier tier runs */
+    /* Guard tier (parapet_engine_has_guard): the policy overlay that switches the guard
+    ** off, for the inline pass on loop threads (parsed once per engine), and when the
+    ** guard must run after it (mode PARAPET_GUARD_*, band [guard_low, guard_high]). */
+    int guard;
+    parapet_policy *noguard;
+    int guard_mode;
+    double guard_low, guard_high;
 };
+/* api.c: 1 when a result of the inline (guard-off) pass must go on to the guard tier:
+** mode always, or cascade with the largest category score inside the band. */
+int srv_guard_wanted(const srv_engine_ref *ref, const parapet_result *r);
 /* api.c: builds the reference (refs = 1) for an engine it takes ownership of; NULL on
 ** allocation failure (the engine is then still the caller's). */
 srv_engine_ref *srv_engine_ref_new(parapet_engine *eng);
@@ -213,6 +237,7 @@ struct srv_metrics {
     uint64_t flags[SRV_MAX_CATS];
     uint64_t errors[ERRK_COUNT];
     uint64_t inputs;
+    uint64_t guard_requests;                      /* handed to the guard tier */
 };
 
 void srv_metrics_request(srv_metrics *m, int endpoint, int status, double seconds);
@@ -225,6 +250,7 @@ void srv_metrics_flag(srv_metrics *m, int slot);
 /* Renders the sum of ms[0..n) plus the gauges. */
 typedef struct srv_gauges {
     long connections, queue_depth, queue_capacity, inflight;
+    long guard_queue_depth, guard_queue_capacity;
     int ready, classifier_loaded, guard_loaded;
     uint64_t reloads, accepted, evicted;
     const char *policy_hash;

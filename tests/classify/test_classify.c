@@ -1,8 +1,8 @@
 /*
-** test_classify.c -- the learned classifier: feature hashing, training (a rule it
-** must learn, label masking, determinism), calibration, the model file (round trip,
-** corrupt and truncated files refused), the detector, and the metrics against
-** values computed by hand.
+** test_classify.c -- the learned classifier: feature hashing (shape features counted
+** by hand), training (a rule it must learn, label masking, determinism), calibration,
+** the model file (round trip, the shape flag, corrupt and truncated files refused),
+** the detector, and the metrics against values computed by hand.
 */
 #include "test.h"
 #include "classify/classify.h"
@@ -16,16 +16,35 @@
 
 static const pp_feat_params FP = {16, 3, 5, 2};
 
-static size_t feats_of(const char *text, uint32_t *out, size_t cap) {
+static const pp_feat_params FP_SHAPES = {16, 3, 5, 2, PP_FEAT_SHAPES};
+
+/* Features of text's fold view under params p, repeats included. */
+static size_t feats_with(const pp_feat_params *p, const char *text, uint32_t *out, size_t cap) {
     pp_text t;
     pp_text_init(&t);
     size_t n = 0, k;
     if (pp_text_normalize(&t, text, strlen(text), PP_NORM_REPLACE_INVALID, NULL)) { pp_text_free(&t); return 0; }
     pp_feat_iter it;
-    pp_feat_begin(&it, &FP, t.fold.s, t.fold.n);
+    pp_feat_begin(&it, p, t.fold.s, t.fold.n);
     while (cap - n >= 16 && (k = pp_feat_next(&it, out + n, cap - n)) > 0) n += k;
     pp_text_free(&t);
     return n;
+}
+
+static size_t feats_of(const char *text, uint32_t *out, size_t cap) {
+    return feats_with(&FP, text, out, cap);
+}
+
+/* How many buckets of a[0..na) also occur in b[0..nb) (each of a counted once). */
+static size_t common_buckets(const uint32_t *a, size_t na, const uint32_t *b, size_t nb) {
+    size_t c = 0;
+    for (size_t i = 0; i < na; i++) {
+        int dup = 0, hit = 0;
+        for (size_t j = 0; j < i; j++) dup |= (a[j] >> 1) == (a[i] >> 1);
+        for (size_t j = 0; j < nb && !dup; j++) hit |= (b[j] >> 1) == (a[i] >> 1);
+        c += !dup && hit;
+    }
+    return c;
 }
 
 static int cmp_u32(const void *a, const void *b) {
@@ -130,6 +149,46 @@ TEST(features_count_by_hand) {
     pp_feat_begin(&it, &FP, "\xe4\xbd\xa0\xe5\xa5\xbd", 6); /* 你好 */
     n = pp_feat_next(&it, g, 64);
     CHECK(n >= 3);
+}
+
+TEST(features_shapes_by_hand) {
+    uint32_t a[256], b[256], c[256], d[256];
+    /* "ab": the 4 features of features_count_by_hand, unchanged and in order, then
+    ** the length class; no digits, no symbols. */
+    size_t n0 = feats_with(&FP, "ab", a, 256), n1 = feats_with(&FP_SHAPES, "ab", b, 256);
+    CHECK_EQ(n0, 4);
+    CHECK_EQ(n1, 5);
+    CHECK(!memcmp(a, b, 4 * sizeof *a));
+    /* A number adds its digit shape: "83738" and "12345" (5 digits, no letters)
+    ** share the shape and the length class (1 token) and nothing else new; "123456"
+    ** shares only the length class with "83738". */
+    size_t na = feats_with(&FP, "83738", a, 256), nb = feats_with(&FP, "12345", b, 256);
+    size_t sa = feats_with(&FP_SHAPES, "83738", c, 256), sb = feats_with(&FP_SHAPES, "12345", d, 256);
+    CHECK_EQ(sa, na + 2);
+    CHECK_EQ(sb, nb + 2);
+    size_t base = common_buckets(a, na, b, nb);
+    CHECK_EQ(common_buckets(c, sa, d, sb), base + 2);
+    nb = feats_with(&FP, "123456", b, 256);
+    sb = feats_with(&FP_SHAPES, "123456", d, 256);
+    CHECK_EQ(common_buckets(c, sa, d, sb), common_buckets(a, na, b, nb) + 1);
+    /* A symbol is a feature of its own: "win £ now" and "win now" read the same
+    ** stream, so the pound sign is the one extra feature; "win $ now" differs from
+    ** both in that feature only. */
+    na = feats_with(&FP_SHAPES, "win now", a, 256);
+    nb = feats_with(&FP_SHAPES, "win \xc2\xa3 now", b, 256);
+    size_t nc = feats_with(&FP_SHAPES, "win $ now", c, 256);
+    CHECK_EQ(nb, na + 1);
+    CHECK_EQ(nc, na + 1);
+    CHECK_EQ(common_buckets(b, nb, a, na), na);
+    CHECK_EQ(common_buckets(b, nb, c, nc), na);
+    /* Without the flag the symbol is only a space. */
+    CHECK_EQ(feats_with(&FP, "win \xc2\xa3 now", b, 256), feats_with(&FP, "win now", a, 256));
+    /* The length class tells 1 token from 40. */
+    char longer[256] = "";
+    for (int i = 0; i < 40; i++) strcat(longer, "ab ");
+    nb = feats_with(&FP_SHAPES, longer, b, 256);
+    na = feats_with(&FP_SHAPES, "ab", a, 256);
+    CHECK((a[na - 1] >> 1) != (b[nb - 1] >> 1) || (a[na - 1] & 1) != (b[nb - 1] & 1));
 }
 
 TEST(features_dedup_keeps_first_of_each_bucket) {
@@ -426,6 +485,47 @@ TEST(model_corrupt_or_truncated_refused) {
     parapet_free(detail);
     CHECK_EQ(parapet_classifier_open("/nonexistent/x.ppm", &c, NULL), PARAPET_ERR_NOT_FOUND);
     unlink(path);
+    pp_free(img);
+    pp_free(w);
+}
+
+TEST(model_shape_flag_round_trip_and_unknown_flags_refused) {
+    /* A trained model carries the shape flag, and scoring uses it. */
+    char *corpus = tiny_corpus(0);
+    const char *data = tmpfile_with(0, corpus);
+    char out[64];
+    snprintf(out, sizeof out, "/tmp/pp_cls_flags_%ld.ppm", (long)getpid());
+    CHECK_OK(train_tiny(data, out, 1));
+    pp_cls_model *m;
+    CHECK_OK(pp_cls_open_file(out, &m, NULL));
+    CHECK_EQ(m->fp.flags, PP_FEAT_SHAPES);
+    pp_cls_close(m);
+    unlink(out);
+    unlink(data);
+    free(corpus);
+    /* Written and read back: the flags word at header offset 20. */
+    size_t len;
+    int8_t *w;
+    unsigned char *img = small_image(&len, &w);
+    CHECK(img);
+    CHECK_OK(pp_cls_from_memory(img, len, 0, &m, NULL));
+    CHECK_EQ(m->fp.flags, 0); /* an older model: no shape features */
+    pp_cls_close(m);
+    char hex[65];
+    img[PP_CLS_PREAMBLE + 20] = PP_FEAT_SHAPES;
+    pp_sha256_hex(img + PP_CLS_PREAMBLE, len - PP_CLS_PREAMBLE, hex);
+    memcpy(img + 24, hex, 64);
+    CHECK_OK(pp_cls_from_memory(img, len, 0, &m, NULL));
+    CHECK_EQ(m->fp.flags, PP_FEAT_SHAPES);
+    pp_cls_close(m);
+    /* An unknown flag bit (checksum consistent) is refused. */
+    img[PP_CLS_PREAMBLE + 20] = 2;
+    pp_sha256_hex(img + PP_CLS_PREAMBLE, len - PP_CLS_PREAMBLE, hex);
+    memcpy(img + 24, hex, 64);
+    char *detail = NULL;
+    CHECK_EQ(pp_cls_from_memory(img, len, 0, &m, &detail), PARAPET_ERR_FORMAT);
+    CHECK(detail && strstr(detail, "flags"));
+    pp_free(detail);
     pp_free(img);
     pp_free(w);
 }
