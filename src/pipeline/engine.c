@@ -212,14 +212,21 @@ static unsigned run_detectors(const parapet_engine *e, const parapet_policy *p, 
                               uint64_t *tier_ns) {
     unsigned ran = 0;
     uint64_t t = tier_ns ? pp_now_ns() : 0;
-    for (int d = 0; d < PP_DET_COUNT; d++) {
+    int last = -1; /* last detector that will run: the clock is read at tier ends only */
+    for (int d = 0; d < PP_DET_COUNT; d++)
+        if (p->detector_on[d] && e->det[d]) last = d;
+    for (int d = 0; d <= last; d++) {
         if (!p->detector_on[d] || !e->det[d]) continue;
         pp_detectors[d]->scan(e->det[d], sc);
         if (!(sc->skipped & (1u << d))) ran |= 1u << d;
         if (tier_ns) {
-            uint64_t now = pp_now_ns();
-            tier_ns[tier_of(d)] += now - t;
-            t = now;
+            int next = d + 1;
+            while (next <= last && (!p->detector_on[next] || !e->det[next])) next++;
+            if (next > last || tier_of(next) != tier_of(d)) {
+                uint64_t now = pp_now_ns();
+                tier_ns[tier_of(d)] += now - t;
+                t = now;
+            }
         }
     }
     return ran;
@@ -342,8 +349,10 @@ static size_t next_start(const char *s, size_t we) {
 }
 
 static parapet_status build_result(const parapet_policy *p, scratch *s, const char *text,
-                                   size_t len, uint32_t signals, unsigned ran, uint64_t t0,
-                                   parapet_result **out) {
+                                   size_t len, int valid, uint32_t signals, unsigned ran,
+                                   uint64_t t0, parapet_result **out) {
+    /* code points: a fast count when the text is known to be valid UTF-8 */
+    size_t (*count)(const char *, size_t) = valid ? pp_utf8_count_valid : pp_utf8_count;
     parapet_result *r = pp_malloc(sizeof *r);
     if (!r) return PARAPET_ERR_NOMEM;
     memset(r, 0, offsetof(parapet_result, cats));
@@ -388,11 +397,11 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
         e->pub.start = h->start;
         e->pub.end = h->end;
         /* hits are sorted by start, so code points are counted incrementally */
-        if (h->start >= pos) { cp += pp_utf8_count(text + pos, h->start - pos); pos = h->start; }
+        if (h->start >= pos) { cp += count(text + pos, h->start - pos); pos = h->start; }
         else if (h->start == 0) { cp = 0; pos = 0; }
-        else { cp = pp_utf8_count(text, h->start); pos = h->start; }
+        else { cp = count(text, h->start); pos = h->start; }
         e->pub.cp_start = cp;
-        e->pub.cp_end = cp + pp_utf8_count(text + h->start, h->end - h->start);
+        e->pub.cp_end = cp + count(text + h->start, h->end - h->start);
         e->pub.detector = pp_detectors[h->detector]->name;
         e->pub.score = h->score;
         e->pub.transforms = h->transforms;
@@ -447,7 +456,8 @@ parapet_status parapet_check(parapet_engine *e, const char *text, size_t len,
         ws = next_start(text, we);
     } while (1);
     s->n_hits = dedupe(s->hits, s->n_hits);
-    parapet_status bst = build_result(p, s, text, len, signals, ran, t0, out);
+    parapet_status bst = build_result(p, s, text, len, !nflags || !(signals & PP_SIG_INVALID_UTF8),
+                                      signals, ran, t0, out);
     if (!bst)
         for (int k = 0; k < PP_TIER_COUNT; k++) (*out)->tier_us[k] = (double)tier_ns[k] / 1000.0;
     return bst;

@@ -14,7 +14,11 @@
 **   GET  /healthz /readyz /metrics
 **
 ** Handlers run on an event-loop thread (or a worker for heavy bodies) and write the
-** response body into ctx->out; server.c adds the status line and headers.  The
+** response body into ctx->out; server.c adds the status line and headers.  With a
+** guard model, on a loop thread (ctx->inline_only) they check with the engine's
+** guard-off overlay (srv_engine_ref.noguard) and, when srv_guard_wanted says the guard
+** must judge a text, set ctx->want_guard and stop: server.c reruns the request on a
+** worker, where the handler runs the full pipeline.  The
 ** moderations path is the hot one (the benchmark path), so it writes its JSON by hand
 ** from the result accessors instead of building a jansson tree; request bodies are
 ** parsed with jansson, which validates UTF-8 for us.

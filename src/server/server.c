@@ -23,6 +23,10 @@
 ** connection with a job out is "busy": it is neither read nor freed until the job
 ** comes back through the loop's completion list and eventfd; if the client vanished in
 ** the meantime the connection is only marked dead and freed then.
+** With a guard model the handler runs inline with the guard off (ctx.inline_only) and
+** may ask for the guard tier (ctx.want_guard); the request then becomes a guard job,
+** bounded separately by guard_queue_depth (glen counts guard jobs queued or running),
+** and the worker runs the whole pipeline.  A loop thread never calls the guard.
 **
 ** TLS (optional; see tls.c for the context).  A TLS connection carries an SSL object;
 ** every I/O site tests that one pointer and otherwise takes the plain path untouched.

@@ -137,6 +137,8 @@ size_t pp_utf8_encode(uint32_t cp, char out[4]);
 size_t pp_utf8_validate(const char *s, size_t n);
 /* Number of code points in s[0..n) (invalid bytes count one each). */
 size_t pp_utf8_count(const char *s, size_t n);
+/* The same for text known to be valid UTF-8 (faster). */
+size_t pp_utf8_count_valid(const char *s, size_t n);
 
 /* Script of a code point, coarse: enough for mixed-script detection and for deciding
 ** whether words are space-delimited. */
