@@ -735,6 +735,12 @@ typedef struct injection {
     ** of a phrase of one, usecond those that are the second word of such a phrase.
     ** A character in neither needs no hash in the gate. */
     uint64_t ustart[1024], usecond[1024];
+    /* The quick test (quick_clear): qlow[c] is the lowercase of an ASCII word byte
+    ** c, 0 for a separator and 0xFF for a byte >= 0x80; start2 has bit (b0 << 8 |
+    ** b1) for the first two bytes (b1 = 0 for a one-byte word) of every word of a
+    ** rare class and of the first word of every phrase of one. */
+    uint8_t qlow[256];
+    uint64_t start2[65536 / 64];
 } injection;
 
 static slot *slot_find(const injection *R, uint64_t key) {
@@ -770,6 +776,11 @@ static int vocab_add(injection *R, const char *s, size_t n, uint64_t cls) {
             cp_unspaced(cp)) {
             uint64_t *bm = nw ? R->usecond : R->ustart;
             bm[(cp & 0xFFFF) >> 6] |= 1ull << (cp & 63);
+        }
+        if (!nw && (cls & RARE_CLASSES)) {
+            unsigned b0 = R->qlow[(unsigned char)s[t.a]];
+            unsigned b1 = t.b - t.a >= 2 ? R->qlow[(unsigned char)s[t.a + 1]] : 0;
+            R->start2[(b0 << 8 | b1) >> 6] |= 1ull << ((b0 << 8 | b1) & 63);
         }
         h[nw++] = t.h;
     }
@@ -1201,6 +1212,34 @@ static void sentence_end(gctx *g, uint64_t have, tok *tk, int m, int sent_k, int
     }
 }
 
+/* Whether S surely has no word of a rare class and no first word of a phrase of
+** one, so that no sentence passes the gate and run_grammar would report nothing:
+** true only for ASCII text in which no word starts with two bytes in start2 (any
+** byte >= 0x80 answers 0 at once, as do the unspaced scripts' rules).  A word here
+** is a run of bytes the tokenizer takes as word bytes (a-z, A-Z, 0-9), as in
+** next_token, so each of its words is looked at.  Most short benign texts end here,
+** at a table load or two per byte, without tokenizing. */
+static int quick_clear(const injection *R, const source *S) {
+    const unsigned char *u = (const unsigned char *)S->s;
+    const uint8_t *q = R->qlow;
+    size_t n = S->n, i = 0;
+    for (;;) {
+        unsigned c;
+        while (i < n && !(c = q[u[i]])) i++;  /* separators */
+        if (i >= n) return 1;
+        if (c == 0xFF) return 0;
+        unsigned c1 = i + 1 < n ? q[u[i + 1]] : 0;
+        if (c1 == 0xFF) return 0;
+        unsigned key = c << 8 | c1;
+        if (R->start2[key >> 6] >> (key & 63) & 1) return 0;
+        i += 1 + (c1 != 0);
+        while (i < n && (c = q[u[i]])) { /* the rest of the word */
+            if (c == 0xFF) return 0;
+            i++;
+        }
+    }
+}
+
 /* Runs the grammar over S and calls cb for each reported match, in order of start,
 ** with the match's byte span in S->s.  Allocates nothing.
 **
@@ -1220,6 +1259,7 @@ static void sentence_end(gctx *g, uint64_t have, tok *tk, int m, int sent_k, int
 static void run_grammar(const injection *R, const source *S, match_fn cb, void *ud) {
     tok tk[TOK_CHUNK];
     const unsigned char *u = (const unsigned char *)S->s;
+    if (quick_clear(R, S)) return;
     gctx g = {R, S, cb, ud, {0}};
     gstate G = {0, 0, 0, 0, 0};
     size_t pos = 0;    /* where the next word is looked for */
@@ -1489,6 +1529,10 @@ static pp_status inj_open(const pp_detector_config *cfg, void **self, char **det
         return st;
     }
     bclass_init(R->bclass);
+    for (int c = 0; c < 256; c++)
+        R->qlow[c] = c >= 0x80 ? 0xFF
+                     : R->bclass[c] == BC_WORD ? (uint8_t)c
+                     : R->bclass[c] == BC_UPPER ? (uint8_t)(c + 32) : 0;
     R->tab = pp_calloc(1024, sizeof *R->tab);
     if (!R->tab) { pp_free(R); return PARAPET_ERR_NOMEM; }
     R->mask = 1023;
