@@ -40,7 +40,6 @@ static const char usage_text[] =
     "  --api-key KEY[:RATE]    require this Bearer key (repeatable); RATE in requests/s\n"
     "  --access-log PATH       JSON-lines access log (\"-\" = stderr); no text unless --log-text\n"
     "  --log-text              include request bodies in the access log\n"
-    "  --model FILE            classifier model instead of the embedded one\n"
     "  --tls-cert FILE         serve HTTPS with this PEM certificate (chain); needs --tls-key\n"
     "  --tls-key FILE          the PEM private key of --tls-cert\n"
     ENGINE_OPTIONS_HELP
@@ -120,7 +119,7 @@ int cmd_serve(int argc, char **argv) {
         else { cli_error("unknown option %s (try --help)", o); goto out; }
     }
     if (!ea.opt.policy_path && cfg.policy) ea.opt.policy_path = cfg.policy;
-    if (cfg.model) ea.opt.model_path = cfg.model;
+    if (cfg.model && !ea.opt.model_path) ea.opt.model_path = cfg.model; /* flags win */
     if (cfg.utf8_replace) ea.opt.utf8_mode = PARAPET_UTF8_REPLACE;
 
     /* Thousands of connections need descriptors: raise the soft limit to the hard. */

@@ -34,6 +34,11 @@ int engine_arg(engine_args *a, int argc, char **argv, int *i) {
         return 1;
     }
     if (!strcmp(o, "--replace-invalid")) { a->opt.utf8_mode = PARAPET_UTF8_REPLACE; return 1; }
+    if (!strcmp(o, "--model")) {
+        if (*i + 1 >= argc) { cli_error("%s needs a value", o); return -1; }
+        a->opt.model_path = argv[++*i];
+        return 1;
+    }
     if (!strcmp(o, "--guard") || !strcmp(o, "--guard-threads")) {
         if (*i + 1 >= argc) { cli_error("%s needs a value", o); return -1; }
         const char *v = argv[++*i];

@@ -22,6 +22,7 @@ int read_all(FILE *f, size_t max, char **out, size_t *len);
 
 #define ENGINE_OPTIONS_HELP \
     "  --policy FILE        policy (YAML or JSON) instead of the embedded default\n" \
+    "  --model FILE         classifier model (parapet train) instead of the embedded one\n" \
     "  --lexicon CAT=FILE   add a one-term-per-line word list to category CAT (repeatable)\n" \
     "  --replace-invalid    replace invalid UTF-8 by U+FFFD (signal invalid_utf8) instead of failing\n" \
     "  --max-bytes N        refuse texts longer than N bytes (default 64 MiB)\n" \

@@ -586,34 +586,38 @@ static size_t assignment_at(const secrets_det *d, pp_scan *sc, const char *s, si
     return a < b ? assignment(d, sc, s, n, a, b) : 0;
 }
 
-/* The fast path of the scan loop, 16 bytes at a time.  Given the length `run` (< 10)
-** of the token that ends just before p, returns the token length after p[0..16) if
-** none of those bytes would leave the byte loop's fast path (no '=' / ':', no token
-** reaching 10 bytes), or (size_t)-1 if one would (the caller then steps byte by
-** byte).  The token bytes are those of C_TOK: [A-Za-z0-9_+/.-]. */
+/* The fast path of the scan loop, 16 bytes at a time.  *run is the length (< 10) of
+** the token that ends just before p.  Returns how many of p[0..16) the byte loop
+** would pass over without leaving its fast path -- the offset of the first '=' or
+** ':', or of the byte where a token reaches 10 bytes, else 16 -- and sets *run to
+** the token length after those bytes.  Token bytes are C_TOK's: [A-Za-z0-9_+/.-]. */
 #if defined(__SSE2__)
-static size_t skip16(const char *p, size_t run) {
+static size_t skip16(const char *p, size_t *run) {
     __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i lc = _mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
     __m128i al = _mm_cmpeq_epi8(_mm_min_epu8(lc, _mm_set1_epi8(25)), lc);
-    __m128i dg = _mm_sub_epi8(x, _mm_set1_epi8('+'));  /* '+' ',' '-' '.' '/' 0-9 */
-    __m128i pu = _mm_cmpeq_epi8(_mm_min_epu8(dg, _mm_set1_epi8('9' - '+')), dg);
+    __m128i pd = _mm_sub_epi8(x, _mm_set1_epi8('+'));   /* + , - . / 0-9 */
+    __m128i pu = _mm_cmpeq_epi8(_mm_min_epu8(pd, _mm_set1_epi8('9' - '+')), pd);
     pu = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(',')), pu);
     __m128i tok = _mm_or_si128(_mm_or_si128(al, pu), _mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
     __m128i as = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('=')), _mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
-    if (_mm_movemask_epi8(as)) return (size_t)-1;
     unsigned t = (unsigned)_mm_movemask_epi8(tok);
-    if (t == 0xFFFFu) return (size_t)-1;
-    if (run + (size_t)__builtin_ctz(~t) >= 10) return (size_t)-1;  /* leading run */
+    unsigned ev = (unsigned)_mm_movemask_epi8(as);
     unsigned m2 = t & (t >> 1), m4 = m2 & (m2 >> 2), m8 = m4 & (m4 >> 4);
-    if (m8 & (m2 >> 8)) return (size_t)-1;                          /* a run of 10 inside */
-    return (size_t)__builtin_clz(~t << 16);                         /* trailing run */
+    ev |= (m8 & (m2 >> 8)) << 9;                      /* a run of 10 inside: its 10th byte */
+    if (*run + (size_t)__builtin_ctz(~t) >= 10) ev |= 1u << (9 - *run);  /* leading run */
+    ev &= 0xFFFFu;
+    size_t e = ev ? (size_t)__builtin_ctz(ev) : 16;
+    unsigned zeros = ~t & ((1u << e) - 1);            /* non-token bytes before e */
+    if (zeros) *run = e - 1 - (size_t)(31 - __builtin_clz(zeros));
+    else *run += e;
+    return e;
 }
 #else
-static size_t skip16(const char *p, size_t run) {
+static size_t skip16(const char *p, size_t *run) {
     (void)p;
     (void)run;
-    return (size_t)-1;
+    return 0;
 }
 #endif
 
@@ -626,16 +630,12 @@ static pp_status secrets_scan(const void *self, pp_scan *sc) {
     const secrets_det *d = self;
     const pp_view *v = &sc->text->base;
     const char *s = v->s;
-    size_t n = v->n, i = 0, run = 0, slow_until = 0;
+    size_t n = v->n, i = 0, run = 0;
     while (i < n) {
-        if (i >= slow_until && i + 16 <= n) {
-            size_t r = skip16(s + i, run);
-            if (r != (size_t)-1) {
-                i += 16;
-                run = r;
-                continue;
-            }
-            slow_until = i + 16;    /* something in these 16 bytes: step through them */
+        if (i + 16 <= n) {
+            size_t e = skip16(s + i, &run);
+            i += e;
+            if (e == 16) continue;
         }
         unsigned f = d->cls[(unsigned char)s[i]];
         run = (run + 1) & (size_t)-(size_t)(f & C_TOK);

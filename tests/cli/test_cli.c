@@ -76,3 +76,10 @@ TEST(cli_policy_check_reports_line) {
     CHECK_EQ(sh("$P policy show > /tmp/pp_show.yaml && $P policy check /tmp/pp_show.yaml", out, sizeof out), 0);
     CHECK(strstr(out, "18 categories"));
 }
+
+TEST(cli_check_with_model_file_and_corrupt_model) {
+    CHECK_EQ(sh("$P check --json --model models/default.ppm 'you are an idiot'", out, sizeof out), 1);
+    CHECK(strstr(out, "\"flagged\":true"));
+    CHECK_EQ(sh("printf 'PPM-garbage' > /tmp/pp_bad.ppm; $P check --model /tmp/pp_bad.ppm hello 2>&1", out, sizeof out), 2);
+    CHECK(strstr(out, "classifier model"));
+}

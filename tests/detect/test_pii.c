@@ -282,3 +282,20 @@ TEST(pii_empty_and_trigger_only_texts) {
     CHECK_EQ(scan("GB8"), 0);
     CHECK_EQ(scan("a@b."), 0);
 }
+
+/* The scan skips 16 bytes at a time to the next digit, '@' or ':': each trigger must
+** be found whatever its offset within a 16-byte block. */
+TEST(pii_found_at_every_block_offset) {
+    static const char pad[] = "a b cc dd eee ff gg hhh iii jj k l mm nn ooo pp";
+    char buf[256];
+    for (int k = 0; k < 34; k++) {
+        snprintf(buf, sizeof buf, "%.*s jane.doe@example.com end", k, pad);
+        EXPECT_ONE(buf, PP_KIND_EMAIL, "jane.doe@example.com", "email");
+        snprintf(buf, sizeof buf, "%.*s card 4111 1111 1111 1111 end", k, pad);
+        EXPECT_ONE(buf, PP_KIND_CARD, "4111 1111 1111 1111", "card.visa");
+        snprintf(buf, sizeof buf, "%.*s at 2001:db8::8a2e:370:7334 end", k, pad);
+        EXPECT_ONE(buf, PP_KIND_IPV6, "2001:db8::8a2e:370:7334", "ipv6");
+        snprintf(buf, sizeof buf, "%.*s nothing to see here at all, really nothing", k, pad);
+        EXPECT_NONE(buf);
+    }
+}

@@ -333,3 +333,22 @@ TEST(secrets_prose_has_no_secrets) {
     CHECK_EQ(scan("eyJ"), 0);
     CHECK_EQ(scan("password="), 0);
 }
+
+/* The scan skips 16 bytes at a time over prose: a key, an assignment or a 10-byte
+** token must be found whatever its offset within a 16-byte block, including when it
+** straddles two blocks, and prose with long words around it must stay silent. */
+TEST(secrets_found_at_every_block_offset) {
+    static const char pad[] = "a b cc dd eee ff gg hhh iii jj k l mm nn ooo pp";
+    char pre[64];
+    for (int k = 0; k < 34; k++) {
+        memcpy(pre, pad, (size_t)k);
+        pre[k] = 0;
+        EXPECT_ONE(cat3(pre, " AKIAIOSFODNN7EXAMPLE", " done"), PP_KIND_AWS_KEY,
+                   "AKIAIOSFODNN7EXAMPLE", "aws.access_key");
+        CHECK_EQ(hits[0].start, (uint32_t)k + 1);
+        EXPECT_ONE(cat3(pre, " password: \"Tr0ub4dor&3x\"", " done"), PP_KIND_GENERIC_SECRET,
+                   "Tr0ub4dor&3x", "assign.password");
+        EXPECT_NONE(cat3(pre, " considerable extraordinarily", " understanding ok"));
+        EXPECT_NONE(cat3(pre, " see: the ratio a=b", " holds"));
+    }
+}
