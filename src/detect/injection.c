@@ -735,16 +735,6 @@ typedef struct injection {
     ** of a phrase of one, usecond those that are the second word of such a phrase.
     ** A character in neither needs no hash in the gate. */
     uint64_t ustart[1024], usecond[1024];
-    /* The quick test (quick_clear): qlow[c] is the lowercase of an ASCII word byte
-    ** c, 0 for a separator and 0xFF for a byte >= 0x80.  For each word of a rare
-    ** class, and the first word of each phrase of one, whose canonical form (see
-    ** the word hash) is ASCII, qmask[qcls[qkey(word)]] holds its rare classes (or
-    ** the phrase's), OR-ed with those of the other words of that key; qmask[0] = 0,
-    ** and the last entry, all classes, is shared once the list is full. */
-    uint8_t qlow[256];
-    uint8_t qcls[65536];
-    uint64_t qmask[256];
-    int n_qmask;
 } injection;
 
 static slot *slot_find(const injection *R, uint64_t key) {
@@ -766,48 +756,6 @@ static int tab_grow(injection *R) {
     return 0;
 }
 
-/* The quick test's key of a word whose canonical form (cp_fold, no combining
-** accents, runs collapsed) is ASCII: its first byte c0, its second c1 (0 if none),
-** its last byte and its length up to 15, mixed into 16 bits. */
-static unsigned qkey(unsigned c0, unsigned c1, unsigned last, size_t len) {
-    uint32_t x = c0 | c1 << 7 | last << 14 | (uint32_t)(len < 15 ? len : 15) << 21;
-    return (unsigned)((x * 0x9E3779B1u) >> 16);
-}
-
-/* Adds the rare classes cls to the quick test's entry of the word s[0..n) (a token
-** of a folded phrase), if its canonical form is ASCII; a word that is not can
-** match no word of an ASCII text, and other texts do not take the quick test. */
-static void qbits_add(injection *R, const char *s, size_t n, uint64_t cls) {
-    unsigned c0 = 0, c1 = 0, prev = 0;
-    size_t len = 0, i = 0;
-    while (i < n) {
-        uint32_t cp;
-        size_t k = pp_utf8_decode(s + i, n - i, &cp);
-        if (!k) return;
-        i += k;
-        if (cp >= 0x300 && cp <= 0x36F) continue;
-        cp = cp_fold(cp);
-        if (cp >= 0x80) return;
-        if (cp == prev) continue;
-        prev = cp;
-        if (len == 0) c0 = cp;
-        else if (len == 1) c1 = cp;
-        len++;
-    }
-    if (!len) return;
-    unsigned q = qkey(c0, c1, prev, len);
-    uint64_t want = R->qmask[R->qcls[q]] | cls;
-    if (!R->n_qmask) R->n_qmask = 1; /* qmask[0] = 0 */
-    int k = 0;
-    while (k < R->n_qmask && R->qmask[k] != want) k++;
-    if (k == R->n_qmask) {
-        if (k == 255) want = ~0ull; /* full: the last entry takes all classes */
-        else R->n_qmask++;
-        R->qmask[k] = want;
-    }
-    R->qcls[q] = (uint8_t)k;
-}
-
 /* Adds one phrase (already folded) with classes cls.  Returns 0, -1 on OOM, or 1
 ** if the phrase has no words or too many. */
 static int vocab_add(injection *R, const char *s, size_t n, uint64_t cls) {
@@ -823,7 +771,6 @@ static int vocab_add(injection *R, const char *s, size_t n, uint64_t cls) {
             uint64_t *bm = nw ? R->usecond : R->ustart;
             bm[(cp & 0xFFFF) >> 6] |= 1ull << (cp & 63);
         }
-        if (!nw && (cls & RARE_CLASSES)) qbits_add(R, s + t.a, t.b - t.a, cls & RARE_CLASSES);
         h[nw++] = t.h;
     }
     if (!nw) return 1;
@@ -1254,42 +1201,6 @@ static void sentence_end(gctx *g, uint64_t have, tok *tk, int m, int sent_k, int
     }
 }
 
-/* Whether S surely has no word of a rare class and no first word of a phrase of
-** one, so that no sentence passes the gate and run_grammar would report nothing:
-** true only for ASCII text (any byte >= 0x80 answers 0 at once) whose words, all
-** taken together, cannot hold the rare classes any rule requires: the classes of
-** a word are over-estimated by qmask[qcls[its key]], and a sentence holds no more
-** than the whole text.  A word here is a run of the bytes the tokenizer takes as
-** word bytes (a-z, A-Z, 0-9), as in next_token, and its key is taken over its
-** canonical form (lower case, runs collapsed), as the hash is, so a word whose hash
-** may be a rare word's has that word's key.  Most short benign English texts end
-** here, at a few table loads per byte, without tokenizing. */
-static int quick_clear(const injection *R, const source *S) {
-    const unsigned char *u = (const unsigned char *)S->s;
-    const uint8_t *q = R->qlow;
-    size_t n = S->n, i = 0;
-    uint64_t have = 0;
-    for (;;) {
-        unsigned c;
-        while (i < n && !(c = q[u[i]])) i++;  /* separators */
-        if (i >= n) {
-            uint8_t cand[N_RULES];
-            return !have || !rules_for(R, have, cand);
-        }
-        if (c == 0xFF) return 0;
-        unsigned c0 = c, c1 = 0, prev = c;
-        size_t len = 1;
-        for (i++; i < n && (c = q[u[i]]); i++) { /* the rest of the word */
-            if (c == 0xFF) return 0;
-            if (c == prev) continue;
-            if (len == 1) c1 = c;
-            prev = c;
-            len++;
-        }
-        have |= R->qmask[R->qcls[qkey(c0, c1, prev, len)]];
-    }
-}
-
 /* Runs the grammar over S and calls cb for each reported match, in order of start,
 ** with the match's byte span in S->s.  Allocates nothing.
 **
@@ -1309,7 +1220,6 @@ static int quick_clear(const injection *R, const source *S) {
 static void run_grammar(const injection *R, const source *S, match_fn cb, void *ud) {
     tok tk[TOK_CHUNK];
     const unsigned char *u = (const unsigned char *)S->s;
-    if (quick_clear(R, S)) return;
     gctx g = {R, S, cb, ud, {0}};
     gstate G = {0, 0, 0, 0, 0};
     size_t pos = 0;    /* where the next word is looked for */
@@ -1579,10 +1489,6 @@ static pp_status inj_open(const pp_detector_config *cfg, void **self, char **det
         return st;
     }
     bclass_init(R->bclass);
-    for (int c = 0; c < 256; c++)
-        R->qlow[c] = c >= 0x80 ? 0xFF
-                     : R->bclass[c] == BC_WORD ? (uint8_t)c
-                     : R->bclass[c] == BC_UPPER ? (uint8_t)(c + 32) : 0;
     R->tab = pp_calloc(1024, sizeof *R->tab);
     if (!R->tab) { pp_free(R); return PARAPET_ERR_NOMEM; }
     R->mask = 1023;

@@ -11,7 +11,8 @@
 **
 ** How it scans.  No regex engine: one left-to-right pass that skips every byte that
 ** cannot start anything (a 256-entry table; ordinary prose is almost all skipped) and
-** stops only at three triggers:
+** stops only at three triggers (with SSE2 the skipping goes 16 bytes at a time,
+** skip_to_trigger):
 **
 **   '@'    e-mail: walk back over the local part, forward over the domain;
 **   ':'    IPv6: only when a hex digit or another ':' sits next to it;
