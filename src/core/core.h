@@ -71,6 +71,17 @@ int pp_grow(void **arr, size_t *cap, size_t need, size_t elsz);
 
 /* SHA-256 of data, written as 64 lowercase hex chars plus NUL into hex[65]. */
 void pp_sha256_hex(const void *data, size_t n, char hex[65]);
+/* Streaming SHA-256 for data that arrives in pieces (a model file, a download). */
+typedef struct pp_sha256 {
+    uint32_t h[8];
+    unsigned char buf[64];
+    size_t nbuf;      /* bytes waiting in buf, < 64 */
+    uint64_t total;   /* bytes hashed so far */
+} pp_sha256;
+void pp_sha256_init(pp_sha256 *s);
+void pp_sha256_update(pp_sha256 *s, const void *data, size_t n);
+/* Writes 64 lowercase hex digits and a NUL; re-initialise s to reuse it. */
+void pp_sha256_final_hex(pp_sha256 *s, char hex[65]);
 /* 64-bit FNV-1a-style hash for hash tables (not for security).  The offset basis is
 ** one digit short of the standard one; it stays, because the classifier's
 ** train/dev split (src/classify/data.c) is keyed on it and `make model` must keep

@@ -1,6 +1,7 @@
 /*
 ** sha256.c -- SHA-256 (FIPS 180-4), used to fingerprint policies and model files
-** so that every decision names exactly what produced it.
+** so that every decision names exactly what produced it.  Streaming (init / update /
+** final, 104 bytes of state: multi-gigabyte GGUFs, downloads) and one-shot.
 */
 #include "core.h"
 #include <string.h>
@@ -42,26 +43,51 @@ static void block(uint32_t h[8], const unsigned char *p) {
     h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
 }
 
-void pp_sha256_hex(const void *data, size_t n, char hex[65]) {
-    uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+void pp_sha256_init(pp_sha256 *s) {
+    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    memcpy(s->h, iv, sizeof iv);
+    s->nbuf = 0;
+    s->total = 0;
+}
+
+void pp_sha256_update(pp_sha256 *s, const void *data, size_t n) {
     const unsigned char *p = data;
-    size_t left = n;
-    while (left >= 64) { block(h, p); p += 64; left -= 64; }
-    unsigned char tail[128] = {0};
-    memcpy(tail, p, left);
-    tail[left] = 0x80;
-    size_t tl = left < 56 ? 64 : 128;
-    uint64_t bits = (uint64_t)n * 8;
-    for (int i = 0; i < 8; i++) tail[tl - 1 - i] = (unsigned char)(bits >> (8 * i));
-    block(h, tail);
-    if (tl == 128) block(h, tail + 64);
+    s->total += n;
+    if (s->nbuf) {
+        size_t take = 64 - s->nbuf < n ? 64 - s->nbuf : n;
+        memcpy(s->buf + s->nbuf, p, take);
+        s->nbuf += take; p += take; n -= take;
+        if (s->nbuf < 64) return;
+        block(s->h, s->buf);
+        s->nbuf = 0;
+    }
+    for (; n >= 64; p += 64, n -= 64) block(s->h, p);
+    memcpy(s->buf, p, n);
+    s->nbuf = n;
+}
+
+void pp_sha256_final_hex(pp_sha256 *s, char hex[65]) {
+    uint64_t bits = s->total * 8;
+    unsigned char pad[72] = {0x80};
+    size_t padlen = (s->nbuf < 56 ? 56 : 120) - s->nbuf;
+    for (int i = 0; i < 8; i++) pad[padlen + i] = (unsigned char)(bits >> (56 - 8 * i));
+    uint64_t keep = s->total;
+    pp_sha256_update(s, pad, padlen + 8);
+    s->total = keep;
     static const char hx[] = "0123456789abcdef";
     for (int i = 0; i < 8; i++)
         for (int j = 0; j < 4; j++) {
-            unsigned v = (h[i] >> (24 - 8 * j)) & 0xff;
+            unsigned v = (s->h[i] >> (24 - 8 * j)) & 0xff;
             hex[i * 8 + j * 2] = hx[v >> 4];
             hex[i * 8 + j * 2 + 1] = hx[v & 15];
         }
     hex[64] = 0;
+}
+
+void pp_sha256_hex(const void *data, size_t n, char hex[65]) {
+    pp_sha256 s;
+    pp_sha256_init(&s);
+    pp_sha256_update(&s, data, n);
+    pp_sha256_final_hex(&s, hex);
 }

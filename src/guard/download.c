@@ -23,7 +23,6 @@
 #include <unistd.h>
 #include <curl/curl.h>
 #include "core/core.h"
-#include "guard/sha256_stream.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static int curl_ok;

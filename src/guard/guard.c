@@ -13,8 +13,8 @@
 ** alternative is scored by its first token (pp_guard_probs_from_cand): the shortcut
 ** scoring.h documents, exact for Llama Guard's single-token answers.
 */
+#include "core/core.h"
 #include "guard/guard.h"
-#include "guard/sha256_stream.h"
 #include "llm/gguf.h"
 #include <errno.h>
 #include <pthread.h>

@@ -17,7 +17,6 @@
 #include "test.h"
 #include "parapet.h"
 #include "core/core.h"
-#include "guard/sha256_stream.h"
 
 /* ------------------------------------------------------------ the server ---- */
 
