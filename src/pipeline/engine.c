@@ -32,6 +32,7 @@
 #define OVERLAP 1024u
 #define DEFAULT_MAX_INPUT ((size_t)64 << 20)
 #define SNIPPET_MAX 256
+#define MAX_EVIDENCE 10000 /* evidence items kept per call; scores use every hit */
 
 typedef struct scratch {
     pp_text text;
@@ -40,8 +41,13 @@ typedef struct scratch {
     pp_scan sub_scan;
     pp_hit *hits;         /* all hits of the current call, absolute offsets */
     size_t n_hits, cap_hits;
-    uint32_t *idx;        /* (n_hits) scratch for scoring */
-    size_t cap_idx;
+    /* Strongest weight per (category, rule) over ALL hits of the call, evidence kept
+    ** or not: scores come from here, so capping the evidence never changes a score.
+    ** Open addressing; cap_rm is a power of two. */
+    struct rulemax { const char *rule; uint64_t hash; float w; uint16_t cat; uint8_t used; } *rm;
+    size_t n_rm, cap_rm;
+    size_t n_seen;        /* hits seen in this call, kept or not */
+    int truncated;        /* MAX_EVIDENCE reached: some hits are not evidence */
 } scratch;
 
 struct parapet_engine {
@@ -64,7 +70,7 @@ static void scratch_free(void *p) {
     pp_scan_free(&s->scan);
     pp_scan_free(&s->sub_scan);
     pp_free(s->hits);
-    pp_free(s->idx);
+    pp_free(s->rm);
     pp_free(s);
 }
 
@@ -192,11 +198,59 @@ fail:
 
 /* ------------------------------------------------------------------ check */
 
+/* The weight a hit carries in its category's score: what the detector reported.
+** (The classifier reports a policy score, not its raw probability: its model file
+** maps each label so 0.5 is reached only at a low benign false-positive rate.) */
+static double evidence_weight(const pp_hit *h) { return h->score; }
+
+/* Records the strongest weight of (cat, rule). */
+static int rulemax_put(scratch *s, const pp_hit *h) {
+    if (2 * (s->n_rm + 1) > s->cap_rm) { /* grow and rehash at half load */
+        size_t nc = s->cap_rm ? s->cap_rm * 2 : 256;
+        struct rulemax *n = pp_calloc(nc, sizeof *n);
+        if (!n) return -1;
+        for (size_t i = 0; i < s->cap_rm; i++) {
+            if (!s->rm[i].used) continue;
+            size_t j = s->rm[i].hash & (nc - 1);
+            while (n[j].used) j = (j + 1) & (nc - 1);
+            n[j] = s->rm[i];
+        }
+        pp_free(s->rm);
+        s->rm = n;
+        s->cap_rm = nc;
+    }
+    const char *rule = h->rule ? h->rule : "";
+    uint64_t hash = pp_fnv1a(rule, strlen(rule)) * 31 + h->cat;
+    size_t j = hash & (s->cap_rm - 1);
+    for (;; j = (j + 1) & (s->cap_rm - 1)) {
+        struct rulemax *e = &s->rm[j];
+        if (!e->used) {
+            *e = (struct rulemax){rule, hash, (float)evidence_weight(h), h->cat, 1};
+            s->n_rm++;
+            return 0;
+        }
+        if (e->hash == hash && e->cat == h->cat && (e->rule == rule || !strcmp(e->rule, rule))) {
+            float w = (float)evidence_weight(h);
+            if (w > e->w) e->w = w;
+            return 0;
+        }
+    }
+}
+
+/* Adds a scan's hits to the call: every hit into the score table, the first
+** MAX_EVIDENCE as evidence (so a 100 MB text full of matches stays bounded). */
 static int push_hits(scratch *s, const pp_scan *sc) {
     if (!sc->n_hits) return 0;
-    if (PP_GROW(s->hits, s->cap_hits, s->n_hits + sc->n_hits)) return -1;
-    memcpy(s->hits + s->n_hits, sc->hits, sc->n_hits * sizeof *sc->hits);
-    s->n_hits += sc->n_hits;
+    for (size_t i = 0; i < sc->n_hits; i++)
+        if (rulemax_put(s, &sc->hits[i])) return -1;
+    s->n_seen += sc->n_hits;
+    size_t room = s->n_hits < MAX_EVIDENCE ? MAX_EVIDENCE - s->n_hits : 0;
+    size_t take = PP_MIN(room, sc->n_hits);
+    if (take < sc->n_hits) s->truncated = 1;
+    if (!take) return 0;
+    if (PP_GROW(s->hits, s->cap_hits, s->n_hits + take)) return -1;
+    memcpy(s->hits + s->n_hits, sc->hits, take * sizeof *sc->hits);
+    s->n_hits += take;
     return 0;
 }
 
@@ -293,40 +347,15 @@ static size_t dedupe(pp_hit *h, size_t n) {
     return w;
 }
 
-/* The weight a hit carries in its category's score: what the detector reported.
-** (The classifier reports a policy score, not its raw probability: its model file
-** maps each label so 0.5 is reached only at a low benign false-positive rate.) */
-static double evidence_weight(const pp_hit *h) { return h->score; }
 
-/* Orders hit indices by category, then rule, strongest first within a rule
-** (qsort_r comparator; ctx is the hit array). */
-static int by_cat_rule(const void *a, const void *b, void *ctx) {
-    const pp_hit *h = ctx;
-    const pp_hit *x = &h[*(const uint32_t *)a], *y = &h[*(const uint32_t *)b];
-    if (x->cat != y->cat) return x->cat < y->cat ? -1 : 1;
-    int c = x->rule == y->rule ? 0 : strcmp(x->rule ? x->rule : "", y->rule ? y->rule : "");
-    if (c) return c;
-    return x->score > y->score ? -1 : x->score < y->score;
-}
 
-/* Scores of every category id: a noisy-OR over distinct rules, each rule counted once
-** at its strongest weight.  O(n log n) in the number of hits (long documents have
-** thousands).  `idx` is scratch for n indices. */
-static void category_scores(const pp_hit *h, size_t n, uint32_t *idx, double out[PP_MAX_CATS]) {
+/* Scores of every category id: a noisy-OR over distinct rules, each rule counted
+** once at its strongest weight (from the call's score table). */
+static void category_scores(const scratch *s, double out[PP_MAX_CATS]) {
     double keep[PP_MAX_CATS];
     for (int c = 0; c < PP_MAX_CATS; c++) keep[c] = 1.0;
-    for (size_t i = 0; i < n; i++) idx[i] = (uint32_t)i;
-    if (n > 1) qsort_r(idx, n, sizeof *idx, by_cat_rule, (void *)h);
-    for (size_t k = 0; k < n; k++) {
-        const pp_hit *x = &h[idx[k]];
-        if (k > 0) {
-            const pp_hit *p = &h[idx[k - 1]];
-            if (p->cat == x->cat && (p->rule == x->rule ||
-                                     !strcmp(p->rule ? p->rule : "", x->rule ? x->rule : "")))
-                continue; /* same rule again: only its strongest hit (first) counts */
-        }
-        keep[x->cat] *= 1.0 - evidence_weight(x);
-    }
+    for (size_t i = 0; i < s->cap_rm; i++)
+        if (s->rm[i].used && s->rm[i].cat < PP_MAX_CATS) keep[s->rm[i].cat] *= 1.0 - s->rm[i].w;
     for (int c = 0; c < PP_MAX_CATS; c++) out[c] = 1.0 - keep[c];
 }
 
@@ -370,8 +399,8 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
     r->policy_name_off = 1;
     r->n_cats = p->n_cats;
     double scores[PP_MAX_CATS];
-    if (PP_GROW(s->idx, s->cap_idx, s->n_hits)) { parapet_result_free(r); return PARAPET_ERR_NOMEM; }
-    category_scores(s->hits, s->n_hits, s->idx, scores);
+    category_scores(s, scores);
+    r->n_hits_total = s->truncated ? s->n_seen : 0;
     for (size_t i = 0; i < p->n_cats; i++) {
         const pp_pcat *c = &p->cats[i];
         parapet_category_score *cs = &r->cats[i];
@@ -436,6 +465,12 @@ parapet_status parapet_check(parapet_engine *e, const char *text, size_t len,
     scratch *s = get_scratch(e);
     if (!s) return PARAPET_ERR_NOMEM;
     s->n_hits = 0;
+    s->n_seen = 0;
+    s->truncated = 0;
+    if (s->n_rm) {
+        memset(s->rm, 0, s->cap_rm * sizeof *s->rm);
+        s->n_rm = 0;
+    }
     uint32_t signals = len ? 0 : PP_SIG_EMPTY;
     unsigned ran = 0;
     uint64_t tier_ns[PP_TIER_COUNT] = {0};

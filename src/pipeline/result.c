@@ -135,6 +135,10 @@ parapet_status parapet_result_json(const parapet_result *r, unsigned flags, char
     }
     if (r->n_ev) nl(&b, pr, 1);
     pp_buf_putc(&b, ']');
+    if (r->n_hits_total) { /* the evidence cap was reached */
+        key(&b, pr, 1, 0, "evidence_truncated");
+        pp_buf_printf(&b, "{\"shown\":%zu,\"found\":%zu}", r->n_ev, r->n_hits_total);
+    }
     key(&b, pr, 1, 0, "signals");
     pp_buf_putc(&b, '[');
     for (size_t i = 0; i < r->n_signals; i++)

@@ -27,6 +27,7 @@ struct parapet_result {
     size_t n_cats;
     pp_ev *ev;
     size_t n_ev;
+    size_t n_hits_total;        /* hits found, when the evidence cap was reached; else 0 */
     uint32_t signals;           /* PP_SIG_* */
     const char *signal_names[32];
     size_t n_signals;

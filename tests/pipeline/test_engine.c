@@ -285,3 +285,33 @@ TEST(score_counts_each_rule_once_and_adds_distinct_rules) {
     parapet_result_free(r);
     parapet_close(e);
 }
+
+/* Regression: a 100 MB text full of matches built millions of evidence items (875 MB
+** resident).  Evidence is capped; scores still see every hit. */
+TEST(evidence_capped_scores_unchanged_on_huge_match_counts) {
+    const char *doc = "name: s\ncategories:\n  c: {terms: [alpha, beta], weight: 0.3}\n";
+    parapet_options o;
+    parapet_options_init(&o);
+    o.policy_text = doc;
+    o.policy_len = strlen(doc);
+    parapet_engine *e;
+    CHECK_OK(parapet_open(&o, &e, NULL));
+    size_t reps = 30000, n = reps * 6 + 5;
+    char *t = malloc(n + 1);
+    CHECK(t);
+    for (size_t i = 0; i < reps; i++) memcpy(t + 6 * i, "alpha ", 6);
+    memcpy(t + reps * 6, "beta.", 5); /* the only beta: after the evidence cap */
+    parapet_result *r;
+    parapet_status st = parapet_check(e, t, n, NULL, &r);
+    free(t);
+    CHECK_OK(st);
+    CHECK(parapet_result_evidence_count(r) <= 10000);
+    CHECK_NEAR(score(r, "c"), 1 - 0.7 * 0.7, 1e-6); /* beta still counts */
+    char *js;
+    size_t jn;
+    CHECK_OK(parapet_result_json(r, 0, &js, &jn));
+    CHECK(strstr(js, "\"evidence_truncated\":{\"shown\":"));
+    parapet_free(js);
+    parapet_result_free(r);
+    parapet_close(e);
+}
