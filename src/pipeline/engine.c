@@ -44,8 +44,9 @@ typedef struct scratch {
     /* Strongest weight per (category, rule) over ALL hits of the call, evidence kept
     ** or not: scores come from here, so capping the evidence never changes a score.
     ** Open addressing; cap_rm is a power of two. */
-    struct rulemax { const char *rule; uint64_t hash; float w; uint16_t cat; uint8_t used; } *rm;
+    struct rulemax { const char *rule; uint64_t hash; float w; uint16_t cat; uint32_t gen; } *rm;
     size_t n_rm, cap_rm;
+    uint32_t gen;         /* an entry is live iff its gen == this; bumped per call */
     size_t n_seen;        /* hits seen in this call, kept or not */
     int truncated;        /* MAX_EVIDENCE reached: some hits are not evidence */
 } scratch;
@@ -210,9 +211,9 @@ static int rulemax_put(scratch *s, const pp_hit *h) {
         struct rulemax *n = pp_calloc(nc, sizeof *n);
         if (!n) return -1;
         for (size_t i = 0; i < s->cap_rm; i++) {
-            if (!s->rm[i].used) continue;
+            if (s->rm[i].gen != s->gen) continue;
             size_t j = s->rm[i].hash & (nc - 1);
-            while (n[j].used) j = (j + 1) & (nc - 1);
+            while (n[j].gen == s->gen) j = (j + 1) & (nc - 1);
             n[j] = s->rm[i];
         }
         pp_free(s->rm);
@@ -224,8 +225,8 @@ static int rulemax_put(scratch *s, const pp_hit *h) {
     size_t j = hash & (s->cap_rm - 1);
     for (;; j = (j + 1) & (s->cap_rm - 1)) {
         struct rulemax *e = &s->rm[j];
-        if (!e->used) {
-            *e = (struct rulemax){rule, hash, (float)evidence_weight(h), h->cat, 1};
+        if (e->gen != s->gen) {
+            *e = (struct rulemax){rule, hash, (float)evidence_weight(h), h->cat, s->gen};
             s->n_rm++;
             return 0;
         }
@@ -355,7 +356,8 @@ static void category_scores(const scratch *s, double out[PP_MAX_CATS]) {
     double keep[PP_MAX_CATS];
     for (int c = 0; c < PP_MAX_CATS; c++) keep[c] = 1.0;
     for (size_t i = 0; i < s->cap_rm; i++)
-        if (s->rm[i].used && s->rm[i].cat < PP_MAX_CATS) keep[s->rm[i].cat] *= 1.0 - s->rm[i].w;
+        if (s->rm[i].gen == s->gen && s->rm[i].cat < PP_MAX_CATS)
+            keep[s->rm[i].cat] *= 1.0 - s->rm[i].w;
     for (int c = 0; c < PP_MAX_CATS; c++) out[c] = 1.0 - keep[c];
 }
 
@@ -467,10 +469,12 @@ parapet_status parapet_check(parapet_engine *e, const char *text, size_t len,
     s->n_hits = 0;
     s->n_seen = 0;
     s->truncated = 0;
-    if (s->n_rm) {
-        memset(s->rm, 0, s->cap_rm * sizeof *s->rm);
-        s->n_rm = 0;
+    /* a new generation empties the score table without touching it */
+    if (++s->gen == 0) {
+        if (s->rm) memset(s->rm, 0, s->cap_rm * sizeof *s->rm);
+        s->gen = 1;
     }
+    s->n_rm = 0;
     uint32_t signals = len ? 0 : PP_SIG_EMPTY;
     unsigned ran = 0;
     uint64_t tier_ns[PP_TIER_COUNT] = {0};
