@@ -57,9 +57,11 @@ struct pp_ac {
     uint32_t *child_off;  /* (n_states + 1) into labels/targets; only used for sparse states */
     uint16_t *labels;     /* (n_children) class, sorted within a state */
     uint32_t *targets;    /* (n_children) tagged target code */
-    uint32_t *out_off;    /* (n_states + 1) into outs: the patterns ending at this state */
+    /* (n_states + 1) per state: .off into outs (the patterns ending at this state run
+    ** to the next state's .off) and .olink, the nearest proper suffix state with
+    ** outputs (0 = none); side by side so a match costs one miss for both. */
+    struct ac_ost { uint32_t off, olink; } *ost;
     ac_out *outs;         /* (n_patterns) */
-    uint32_t *olink;      /* (n_states) nearest proper suffix state with outputs, 0 = none */
     uint32_t *depth_code; /* (max_depth + 2) [d]: the lowest code of a state of depth >= d
                              (codes grow with depth: states are in BFS order) */
     uint32_t max_depth;   /* longest pattern */
@@ -250,17 +252,16 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
     ac->child_off = pp_malloc((ns + 1) * 4);
     ac->labels = pp_malloc((n_children ? n_children : 1) * 2);
     ac->targets = pp_malloc((n_children ? n_children : 1) * 4);
-    ac->out_off = pp_malloc((ns + 1) * 4);
+    ac->ost = pp_malloc((ns + 1) * sizeof *ac->ost);
     ac->outs = pp_malloc((n ? n : 1) * sizeof(ac_out));
-    ac->olink = pp_malloc(ns * 4);
     uint32_t maxd = 0;
     for (size_t s = 0; s < ns; s++) maxd = odepth[s] > maxd ? odepth[s] : maxd;
     ac->max_depth = maxd;
     ac->depth_code = pp_malloc(((size_t)maxd + 2) * 4);
     if (!ac->dense || !ac->fail || !ac->child_off || !ac->labels || !ac->targets ||
-        !ac->out_off || !ac->outs || !ac->olink || !ac->depth_code)
+        !ac->ost || !ac->outs || !ac->depth_code)
         goto done;
-    ac->bytes = sizeof *ac + nd * ac->n_cls * 4 + ns * 4 * 4 + 8 + n_children * 6 +
+    ac->bytes = sizeof *ac + nd * ac->n_cls * 4 + ns * 4 * 4 + 12 + n_children * 6 +
                 ((size_t)maxd + 2) * 4 +
                 n * sizeof(ac_out);
 
@@ -268,17 +269,18 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
     for (size_t s = 0; s < ns; s++) {
         uint32_t o = order[s];
         ac->fail[s] = newid[ofail[o]];
-        ac->olink[s] = newid[oolink[o]];
-        ac->out_off[s] = n_out;
+        ac->ost[s].olink = newid[oolink[o]];
+        ac->ost[s].off = n_out;
         for (uint32_t p = t.out_head[o]; p != NONE; p = pat_next[p]) {
             ac->outs[n_out].id = pats[p].id;
             ac->outs[n_out].len = (uint32_t)pats[p].len;
             n_out++;
         }
     }
-    ac->out_off[ns] = n_out;
+    ac->ost[ns].off = n_out;
+    ac->ost[ns].olink = 0;
 #define CODE(s) ((uint32_t)((s) < nd ? (s) * ac->n_cls : ac->dense_lim + ((s) - nd)))
-#define TAG(s) (CODE(s) | ((ac->out_off[(s) + 1] > ac->out_off[s] || ac->olink[s]) ? OUT_BIT : 0))
+#define TAG(s) (CODE(s) | ((ac->ost[(s) + 1].off > ac->ost[s].off || ac->ost[s].olink) ? OUT_BIT : 0))
     for (size_t s = 0; s < ns; s++) {
         uint32_t o = order[s];
         ac->child_off[s] = n_ch;
@@ -339,7 +341,7 @@ done:
 void pp_ac_free(pp_ac *ac) {
     if (!ac) return;
     pp_free(ac->dense); pp_free(ac->fail); pp_free(ac->child_off); pp_free(ac->labels);
-    pp_free(ac->targets); pp_free(ac->out_off); pp_free(ac->outs); pp_free(ac->olink);
+    pp_free(ac->targets); pp_free(ac->ost); pp_free(ac->outs);
     pp_free(ac->depth_code);
     pp_free(ac);
 }
@@ -371,8 +373,8 @@ static uint32_t __attribute__((noinline)) step_sparse(const pp_ac *ac, uint32_t 
 ** whose start is below lim.  Returns cb's first non-zero answer, else 0. */
 static int __attribute__((noinline)) emit(const pp_ac *ac, uint32_t s, uint32_t end,
                                           size_t lim, pp_ac_cb cb, void *ctx) {
-    for (uint32_t q = code_id(ac, s); q; q = ac->olink[q])
-        for (uint32_t k = ac->out_off[q]; k < ac->out_off[q + 1]; k++) {
+    for (uint32_t q = code_id(ac, s); q; q = ac->ost[q].olink)
+        for (uint32_t k = ac->ost[q].off, ke = ac->ost[q + 1].off; k < ke; k++) {
             uint32_t start = end - ac->outs[k].len;
             if (start >= lim) continue;
             int r = cb(ctx, start, end, ac->outs[k].id);

@@ -71,6 +71,7 @@ enum {
 #define LX_TARGET_WEIGHT_PROF 0.7f /* ... with a profanity on the way ("you fucking idiot") */
 #define LX_TARGET_GAP 4            /* words allowed between the address and the insult */
 #define LX_WORD_MAX 48             /* bytes of an address / link word */
+_Static_assert(LX_WORD_MAX <= 64, "pp_lexicon.wlen keeps one bit per word length");
 enum { LX_W_ADDRESS = 1, LX_W_LINK = 2 }; /* kinds of a targeting word (bits) */
 
 typedef struct lx_chunk {
@@ -79,8 +80,19 @@ typedef struct lx_chunk {
     _Alignas(8) unsigned char data[];
 } lx_chunk;
 
+/* What the automaton callback reads of an entry, packed apart from lx_entry so the
+** raw-match filter touches 8 bytes per pattern id instead of a 64-byte entry (fewer
+** cache misses on hit-heavy texts).  Built from e[] once compiling is done. */
+typedef struct lx_hot {
+    uint32_t len;          /* = e->len */
+    uint16_t cat;          /* = e->cat */
+    uint8_t bounds;        /* = e->bounds */
+    uint8_t runs;          /* e->runs != NULL */
+} lx_hot;
+
 struct pp_lexicon {
     lx_entry *e;           /* (n) pattern id = index */
+    lx_hot *hot;           /* (n) the callback's copy of e[i]'s filter fields */
     size_t n, cap;
     pp_ac *ac;
     uint32_t max_allow;    /* longest allow-list pattern, bytes */
@@ -88,6 +100,10 @@ struct pp_lexicon {
     ** set of folded words, looked up only around candidate insults. */
     struct lx_word { const char *w; uint8_t len, kind; } *words; /* (words_cap) */
     size_t n_words, words_cap;
+    /* wlen[b] / wend[b] bit k-1: some targeting word of k bytes starts / ends with
+    ** byte b.  Most words around an insult are none, and these answer them without
+    ** hashing. */
+    uint64_t wlen[256], wend[256];
     int cat_harass, cat_prof; /* category ids of harassment and profanity */
     lx_chunk *arena;       /* strings, patterns, runs */
     /* build only: de-duplication table of entry index + 1 (0 = empty) */
@@ -126,6 +142,7 @@ void pp_lexicon_free(pp_lexicon *lx) {
     if (!lx) return;
     pp_ac_free(lx->ac);
     pp_free(lx->e);
+    pp_free(lx->hot);
     pp_free(lx->words);
     pp_free(lx->tab);
     for (lx_chunk *c = lx->arena, *nx; c; c = nx) {
@@ -344,6 +361,8 @@ static pp_status add_word(pp_lexicon *lx, const char *term, size_t n, unsigned k
     lx->words[h].w = w;
     lx->words[h].len = (uint8_t)fn;
     lx->words[h].kind = (uint8_t)kind;
+    lx->wlen[(unsigned char)f[0]] |= 1ull << (fn - 1);
+    lx->wend[(unsigned char)f[fn - 1]] |= 1ull << (fn - 1);
     lx->n_words++;
     st = PARAPET_OK;
 out:
@@ -354,6 +373,8 @@ out:
 /* LX_W_* kind of the fold-view word w[0..n), 0 when it is no targeting word. */
 static unsigned word_kind(const pp_lexicon *lx, const char *w, size_t n) {
     if (!lx->words_cap || !n || n > LX_WORD_MAX) return 0;
+    if (!((lx->wlen[(unsigned char)w[0]] & lx->wend[(unsigned char)w[n - 1]]) >> (n - 1) & 1))
+        return 0;
     size_t h = (size_t)pp_fnv1a(w, n) & (lx->words_cap - 1);
     for (; lx->words[h].w; h = (h + 1) & (lx->words_cap - 1))
         if (lx->words[h].len == n && !memcmp(lx->words[h].w, w, n)) return lx->words[h].kind;
@@ -535,6 +556,16 @@ pp_status pp_lexicon_compile(const pp_lexicon_source *src, size_t n_src,
         }
     }
     pp_free(pats);
+    if (st == PARAPET_OK) {
+        lx->hot = pp_malloc((lx->n ? lx->n : 1) * sizeof *lx->hot);
+        if (!lx->hot) st = PARAPET_ERR_NOMEM;
+        for (size_t i = 0; lx->hot && i < lx->n; i++) {
+            lx->hot[i].len = lx->e[i].len;
+            lx->hot[i].cat = lx->e[i].cat;
+            lx->hot[i].bounds = lx->e[i].bounds;
+            lx->hot[i].runs = lx->e[i].runs != NULL;
+        }
+    }
     pp_free(lx->tab);
     lx->tab = NULL;
     lx->tab_cap = 0;
@@ -551,10 +582,20 @@ size_t pp_lexicon_states(const pp_lexicon *lx) { return pp_ac_states(lx->ac); }
 
 /* -------------------------------------------------------------------- scan */
 
+/* ASCII word bytes of the fold view (letters, digits, '*'), as pp_fold_is_word_byte. */
+#define LX_W8(c) (((unsigned)(((c) | 0x20) - 'a') < 26u || (unsigned)((c) - '0') < 10u || (c) == '*'))
+#define LX_W8x8(c) LX_W8(c), LX_W8(c + 1), LX_W8(c + 2), LX_W8(c + 3), LX_W8(c + 4), \
+                   LX_W8(c + 5), LX_W8(c + 6), LX_W8(c + 7)
+static const uint8_t lx_ascii_word[128] = {
+    LX_W8x8(0),  LX_W8x8(8),  LX_W8x8(16), LX_W8x8(24), LX_W8x8(32),  LX_W8x8(40),
+    LX_W8x8(48), LX_W8x8(56), LX_W8x8(64), LX_W8x8(72), LX_W8x8(80),  LX_W8x8(88),
+    LX_W8x8(96), LX_W8x8(104), LX_W8x8(112), LX_W8x8(120),
+};
+
 /* Is fold-view byte i inside a word?  pp_fold_is_word_byte with the ASCII case inline. */
-static int view_word(const pp_view *v, size_t i) {
+static inline int view_word(const pp_view *v, size_t i) {
     unsigned char c = (unsigned char)v->s[i];
-    if (c < 0x80) return (unsigned)((c | 0x20) - 'a') < 26u || (unsigned)(c - '0') < 10u || c == '*';
+    if (c < 0x80) return lx_ascii_word[c];
     return pp_fold_is_word_byte(v->s, v->n, i);
 }
 
@@ -569,21 +610,25 @@ typedef struct lx_list {
     int heap;
 } lx_list;
 
-static int list_push(lx_list *l, uint32_t start, uint32_t end, uint32_t id) {
-    if (l->n == l->cap) {
-        size_t cap = l->cap * 2;
-        lx_span *q;
-        if (l->heap) {
-            q = pp_realloc(l->p, cap * sizeof *q);
-        } else {
-            q = pp_malloc(cap * sizeof *q);
-            if (q) memcpy(q, l->p, l->n * sizeof *q);
-        }
-        if (!q) return -1;
-        l->p = q;
-        l->cap = cap;
-        l->heap = 1;
+/* Doubles l's storage (moving it to the heap the first time).  -1 on NOMEM, l intact. */
+static int list_grow(lx_list *l) {
+    size_t cap = l->cap * 2;
+    lx_span *q;
+    if (l->heap) {
+        q = pp_realloc(l->p, cap * sizeof *q);
+    } else {
+        q = pp_malloc(cap * sizeof *q);
+        if (q) memcpy(q, l->p, l->n * sizeof *q);
     }
+    if (!q) return -1;
+    l->p = q;
+    l->cap = cap;
+    l->heap = 1;
+    return 0;
+}
+
+static inline int list_push(lx_list *l, uint32_t start, uint32_t end, uint32_t id) {
+    if (l->n == l->cap && list_grow(l)) return -1;
     l->p[l->n].start = start;
     l->p[l->n].end = end;
     l->p[l->n].id = id;
@@ -600,7 +645,7 @@ typedef struct lx_ctx {
 /* Automaton callback: boundary and run checks, then sort into allow / candidates. */
 static int on_match(void *ctx_, uint32_t start, uint32_t end, uint32_t id) {
     lx_ctx *c = ctx_;
-    const lx_entry *e = &c->lx->e[id];
+    const lx_hot *e = &c->lx->hot[id];
     const pp_view *v = c->v;
     if ((e->bounds & LX_LEFT) && start > 0 && view_word(v, start - 1)) return 0;
     if ((e->bounds & LX_RIGHT) && end < v->n && view_word(v, end)) return 0;
@@ -611,9 +656,15 @@ static int on_match(void *ctx_, uint32_t start, uint32_t end, uint32_t id) {
         ** we cover a double letter is a different spelling, not an obfuscation:
         ** "rappers" is not "rape"+rs, "cocked" ... while "fuuuck" still matches. */
         const uint8_t *tr = v->run + start;
-        for (uint32_t i = 0; i < e->len; i++) {
-            unsigned want = e->runs ? e->runs[i] : 1, have = tr[i];
-            if (have != want && (have < want || have < 3)) return 0;
+        if (!e->runs) {
+            for (uint32_t i = 0; i < e->len; i++)
+                if (tr[i] != 1 && tr[i] < 3) return 0; /* want 1: 1 or 3+ */
+        } else {
+            const uint8_t *er = c->lx->e[id].runs;
+            for (uint32_t i = 0; i < e->len; i++) {
+                unsigned want = er[i], have = tr[i];
+                if (have != want && (have < want || have < 3)) return 0;
+            }
         }
     }
     lx_list *l = e->cat == LX_ALLOW ? &c->allow : &c->cand;
@@ -635,6 +686,9 @@ static int span_cmp(const void *a, const void *b) {
 }
 
 static void list_sort(lx_list *l) {
+    size_t k = 1;
+    while (k < l->n && !span_before(&l->p[k], &l->p[k - 1])) k++;
+    if (k >= l->n) return; /* already in order (one stream, or matches far apart) */
     if (l->n > 32) {
         qsort(l->p, l->n, sizeof *l->p, span_cmp);
         return;
@@ -713,6 +767,24 @@ static size_t word_start(const pp_view *v, size_t pos) {
 
 /* Kind of the fold-view word [a,b), with U+2019 read as an apostrophe. */
 static unsigned token_kind(const pp_lexicon *lx, const pp_view *v, size_t a, size_t b) {
+    if (a >= b) return 0;
+    /* Most words here are no targeting word: answer those from the first byte and the
+    ** possible lengths (b-a bytes, or down to a third when every character is a
+    ** 3-byte U+2019) before copying anything.  Without a U+2019 the word is looked up
+    ** in place. */
+    const char *p = v->s + a;
+    size_t span = b - a;
+    int curly = 0;
+    for (size_t i = 0; i < span; i++) curly |= p[i] == '\xE2';
+    unsigned char f = (unsigned char)p[0], l = (unsigned char)p[span - 1];
+    if (curly && span >= 3 && !memcmp(p, "\xE2\x80\x99", 3)) f = '\'';
+    if (curly && span >= 3 && !memcmp(p + span - 3, "\xE2\x80\x99", 3)) l = '\'';
+    size_t lo = curly ? (span + 2) / 3 : span, hi = span < LX_WORD_MAX ? span : LX_WORD_MAX;
+    if (lo > hi) return 0;
+    uint64_t lens = (lx->wlen[f] & lx->wend[l]) >> (lo - 1);
+    if (hi - lo + 1 < 64) lens &= (1ull << (hi - lo + 1)) - 1;
+    if (!lens) return 0;
+    if (!curly) return word_kind(lx, p, span);
     char buf[LX_WORD_MAX];
     size_t n = 0;
     for (size_t i = a; i < b; i++) {
@@ -765,12 +837,24 @@ static unsigned unspaced_word(const pp_lexicon *lx, const pp_view *v, size_t pos
     return best;
 }
 
-/* The accepted hit lying inside [a,b) that ends last, or NULL. */
+/* The accepted hit lying inside [a,b) that ends last (the first such in acc's order
+** when several end there), or NULL.  acc is ordered by end and every span is
+** non-empty, so a binary search finds the last span ending by b and a walk back stops
+** at the first span ending by a: O(log n + spans in the word), which keeps long texts
+** with many insults linear. */
 static const lx_span *hit_inside(const lx_list *acc, size_t a, size_t b) {
+    size_t lo = 0, hi = acc->n;
+    while (lo < hi) { /* first span with end > b */
+        size_t mid = (lo + hi) / 2;
+        if (acc->p[mid].end <= b) lo = mid + 1;
+        else hi = mid;
+    }
     const lx_span *best = NULL;
-    for (size_t i = 0; i < acc->n; i++)
-        if (acc->p[i].start >= a && acc->p[i].end <= b && (!best || acc->p[i].end > best->end))
-            best = &acc->p[i];
+    for (size_t i = lo; i-- > 0;) {
+        const lx_span *h = &acc->p[i];
+        if (h->end <= a || (best && h->end != best->end)) break;
+        if (h->start >= a) best = h;
+    }
     return best;
 }
 
@@ -892,7 +976,8 @@ pp_status pp_lexicon_scan(const pp_lexicon *lx, pp_scan *s) {
         if (e->extend & LX_LEFT)
             while (a > 0 && view_word(v, a - 1)) a--;
         pp_view_span(v, a, b, &os, &oe);
-        unsigned xf = pp_view_xf(v, a, b) | (e->masked ? PARAPET_XF_MASK : 0);
+        unsigned xf = e->masked ? PARAPET_XF_MASK : 0;
+        for (size_t i = a; i < b; i++) xf |= v->xf[i]; /* pp_view_xf, inline */
         pp_scan_add(s, e->cat, w, os, oe, PP_DET_LEXICON, 0, rule, xf);
     }
     if (s->oom) st = PARAPET_ERR_NOMEM;

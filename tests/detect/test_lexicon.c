@@ -522,6 +522,48 @@ TEST(lexicon_targeted_insults) {
     fx_close(&f);
 }
 
+/* Targeting in a text with hundreds of hits (the accepted list on the heap, searched
+** by end): each insult is judged by its own words only, the profanity before an
+** aimed one still raises it, and U+2019 inside an address word still reads as "'". */
+TEST(lexicon_targeting_many_hits) {
+    lx_fixture f;
+    CHECK_OK(fx_open(&f, "idiot\tharassment\t0.4\tp\n"
+                         "fuck\tprofanity\t0.7\tp\n"
+                         "you're\taddress\n"
+                         "you\taddress\n"
+                         "are\tlink\n"));
+    static char text[200 * 24 + 1];
+    size_t n = 0;
+    for (int i = 0; i < 200; i++) {
+        const char *part = i % 4 == 0 ? "you fucking idiot. "
+                         : i % 4 == 1 ? "the idiot. "
+                         : i % 4 == 2 ? "you\xE2\x80\x99re idiot. " : "idiot you are! ";
+        memcpy(text + n, part, strlen(part));
+        n += strlen(part);
+    }
+    text[n] = 0;
+    CHECK_EQ(fx_scan(&f, text), 0);
+    size_t aimed = 0, plain = 0, prof = 0, raised = 0;
+    for (size_t h = 0; h < f.s.n_hits; h++) {
+        const pp_hit *x = &f.s.hits[h];
+        if (!strcmp(x->rule, "targeted:idiot")) {
+            aimed++;
+            raised += x->score > 0.65f; /* 0.7 with "fucking" on the way, else 0.6 */
+            CHECK(x->score >= 0.6f - 1e-6f);
+        } else if (!strcmp(x->rule, "idiot")) {
+            plain++;
+            CHECK_NEAR(x->score, 0.4, 1e-6);
+        } else if (!strcmp(x->rule, "fuck")) {
+            prof++;
+        }
+    }
+    CHECK_EQ(aimed, 150);
+    CHECK_EQ(plain, 50);
+    CHECK_EQ(raised, 50);
+    CHECK_EQ(prof, 50);
+    fx_close(&f);
+}
+
 /* The rule, span and weight of a targeted hit; a profanity on the way raises it. */
 TEST(lexicon_targeted_hit_fields) {
     lx_fixture f;
