@@ -47,6 +47,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#define FOLD_SLACK 16   /* spare entries past the end of both views; see build_fold */
 #define CLUSTER_MAX 32 /* code points per NFKC cluster; more marks start a new one */
 #define NFKC_MAX 1024  /* CLUSTER_MAX * 18 (the longest NFKC expansion) fits */
 #define FOLD_MAX 32    /* code points from case-folding + decomposing one char */
@@ -307,6 +308,26 @@ static size_t ascii_run(const unsigned char *s, size_t n) {
     return i;
 }
 
+/* Fills the maps of r bytes copied unchanged from source offset `base`: byte q maps to
+** [base + q, base + q + 1) with no xf bits.  The arrays are the caller's and do not
+** overlap.  Blocks of a fixed 8 entries, so that the compiler vectorizes them at -O2
+** (its cheapest cost model leaves loops of unknown count scalar). */
+static inline void fill_identity(uint32_t *restrict ss, uint32_t *restrict se,
+                                 uint16_t *restrict xf, uint32_t base, size_t r) {
+    size_t q = 0;
+    for (; q + 8 <= r; q += 8)
+        for (uint32_t l = 0; l < 8; l++) {
+            ss[q + l] = base + (uint32_t)q + l;
+            se[q + l] = base + (uint32_t)q + l + 1;
+            xf[q + l] = 0;
+        }
+    for (; q < r; q++) {
+        ss[q] = base + (uint32_t)q;
+        se[q] = base + (uint32_t)q + 1;
+        xf[q] = 0;
+    }
+}
+
 /* Builds t->base from s[0..n).  Invariant of the loop: base capacity >= bytes written
 ** + input bytes left + 1, since an ASCII byte never grows; only clusters and
 ** replacement characters, which can grow, reserve more. */
@@ -331,13 +352,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
         if (run) {
             size_t r = run;
             memcpy(v->s + o, s + i, r);
-            uint32_t *ss = v->src_start + o, *se = v->src_end + o;
-            uint32_t base = (uint32_t)i;
-            for (size_t q = 0; q < r; q++) {
-                ss[q] = base + (uint32_t)q;
-                se[q] = base + (uint32_t)q + 1;
-            }
-            memset(v->xf + o, 0, r * sizeof *v->xf);
+            fill_identity(v->src_start + o, v->src_end + o, v->xf + o, (uint32_t)i, r);
             if (pending) {
                 v->xf[o] |= PARAPET_XF_INVISIBLE;
                 pending = 0;
@@ -541,6 +556,8 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
         }
         i = e;
     }
+    /* FOLD_SLACK bytes past the end stay readable for build_fold's word path */
+    if (view_reserve(v, o + FOLD_SLACK)) return PARAPET_ERR_NOMEM;
     v->s[o] = 0;
     v->n = o;
     memset(v->run, 1, o);
@@ -1136,6 +1153,29 @@ static inline int letter_pair(uint64_t w, size_t len) {
     return (~nonzero & SWAR_H & first) != 0;
 }
 
+/* dst[q] = src[q] | XF_CASE where byte q of w (8 bytes read from memory with memcpy,
+** letters where it matters) has bit 5 clear, a capital; q < 8.  No overlap. */
+static inline void xf_case_8(uint16_t *restrict dst, const uint16_t *restrict src,
+                             uint64_t w) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && PARAPET_XF_CASE == 1
+    /* the bits spread from bytes to 16-bit lanes four at a time */
+    uint64_t up = (~w >> 5) & SWAR_1;
+    for (int h = 0; h < 2; h++) {
+        uint64_t l = (up >> (32 * h)) & 0xFFFFFFFFull, b4;
+        l = (l | (l << 16)) & 0x0000FFFF0000FFFFull;
+        l = (l | (l << 8)) & 0x00FF00FF00FF00FFull;
+        memcpy(&b4, src + 4 * h, 8);
+        b4 |= l;
+        memcpy(dst + 4 * h, &b4, 8);
+    }
+#else
+    unsigned char b[8];
+    memcpy(b, &w, 8);
+    for (size_t q = 0; q < 8; q++)
+        dst[q] = (uint16_t)(src[q] | ((~(unsigned)b[q] >> 5) & 1) * PARAPET_XF_CASE);
+#endif
+}
+
 /* FK_* kind of the character at s[j] (FK_SLOW for ASCII and 4-byte characters), its
 ** code point in *cp and its length in *k. */
 static inline int fkind_at(const unsigned char *s, size_t n, size_t j, uint32_t *cp,
@@ -1258,14 +1298,15 @@ static size_t slow_segment_end(const unsigned char *s, size_t n, size_t i) {
 /* Builds t->fold from t->base.  Plain ASCII (whitespace, plain punctuation, tokens
 ** that no word rule touches) is folded inline; everything else is cut into segments
 ** for the unit pipeline.  `slow` sends the whole text through the pipeline (tests
-** compare the two).  Invariant: capacity >= bytes written + base bytes left + 1 on the
-** fast path; segments reserve for themselves. */
+** compare the two).  Invariant: capacity >= bytes written + base bytes left +
+** FOLD_SLACK + 1 on the fast path (the word path writes up to 16 entries at once);
+** segments reserve for themselves. */
 static pp_status build_fold(pp_text *t, int slow) {
     const pp_view *b = &t->base;
     pp_view *f = &t->fold;
     const unsigned char *s = (const unsigned char *)b->s;
     size_t n = b->n, i = 0, o = 0;
-    if (view_reserve(f, n)) return PARAPET_ERR_NOMEM;
+    if (view_reserve(f, n + FOLD_SLACK)) return PARAPET_ERR_NOMEM;
     const uint32_t *restrict bss = b->src_start, *restrict bse = b->src_end;
     const uint16_t *restrict bxf = b->xf;
     char *restrict fs = f->s;
@@ -1415,48 +1456,82 @@ static pp_status build_fold(pp_text *t, int slow) {
             ** a boundary.  Its bytes map one to one, so the maps are copied. */
             size_t e = i + 1;
             int twice = 0, eight = 0;
-            uint64_t w = 0;
-            if (cls == FF_LETTER && i + 8 <= n && (memcpy(&w, s + i, 8), letter_end(w))) {
+            uint64_t w = 0, w2 = 0;
+            /* s[i..i+16) is readable (FOLD_SLACK) and s[n] is NUL, not a letter, so a
+            ** word found 8 bytes at a time ends by n. */
+            if (cls == FF_LETTER && (memcpy(&w, s + i, 8), letter_end(w))) {
                 e = i + letter_end(w);
                 twice = letter_pair(w, e - i);
                 eight = 1;
+            } else if (cls == FF_LETTER && s[i] < 0x80 &&
+                       (memcpy(&w2, s + i + 8, 8), letter_end(w2))) {
+                /* letter_end(w) is 0 and s[i] a letter: 8 to 15 letters (an accented
+                ** letter at s[i] takes the loops below) */
+                size_t e2 = letter_end(w2);
+                e = i + 8 + e2;
+                twice = letter_pair(w, 8) || ((s[i + 7] ^ s[i + 8]) | 0x20) == 0x20 ||
+                        letter_pair(w2, e2);
+                eight = 2;
             } else if (cls == FF_LETTER) {
                 for (; e < n && k_fast_class[s[e]] == FF_LETTER; e++)
                     twice |= ((s[e] ^ s[e - 1]) | 0x20) == 0x20;
             } else {
                 while (e < n && k_fast_class[s[e]] == FF_DIGIT) e++;
             }
-            if (!twice && e < n && s[e] == '!') twice = 1; /* rare: the loop below */
-            if (!twice && boundary_at(s, n, e) && !(e == i + 1 && may_chain(s, n, e))) {
+            if (e < n && s[e] == '!') twice = 2; /* rare: the loop below */
+            if ((!twice || (twice == 1 && eight)) && boundary_at(s, n, e) &&
+                !(e == i + 1 && may_chain(s, n, e))) {
                 size_t len_ = e - i;
                 char *restrict d = fs + o;
                 uint32_t *restrict a = fss + o, *restrict z = fse + o;
                 uint16_t *restrict x = fxf + o;
-                if (eight) {
-                    /* Fewer than 8 letters: write 8 entries, no loop to mispredict.
-                    ** Room: i + 8 <= n and the fold has room for n - i more. */
+                if (twice) {
+                    /* Up to 15 letters with a letter pair ("all", "good"): runs collapse
+                    ** to one byte that maps to the whole run, as the loop below does. */
+                    unsigned prev = 256, count = 0;
+                    size_t m = 0;
+                    for (size_t q = i; q < e; q++) {
+                        unsigned c = s[q], lower = c | 0x20;
+                        uint16_t xf = (uint16_t)(bxf[q] | (c & 0x20 ? 0 : PARAPET_XF_CASE));
+                        if (lower == prev) {
+                            count++;
+                            z[m - 1] = bse[q];
+                            x[m - 1] |= xf;
+                            frun[o + m - 1] = (uint8_t)(count > 255 ? 255 : count);
+                            if (count == 3) {
+                                x[m - 1] |= PARAPET_XF_REPEAT;
+                                sigs |= PP_SIG_REPEAT;
+                            }
+                            continue;
+                        }
+                        prev = lower;
+                        count = 1;
+                        d[m] = (char)lower;
+                        a[m] = bss[q];
+                        z[m] = bse[q];
+                        x[m] = xf;
+                        frun[o + m] = 1;
+                        m++;
+                    }
+                    len_ = m;
+                } else if (eight) {
+                    /* Fewer than 8 (or 16) letters: write 8 (or 16) entries, no loop to
+                    ** mispredict.  Room: the fold has room for n - i + FOLD_SLACK more,
+                    ** the base maps are readable as far (build_base). */
                     uint64_t lw = w | 0x20 * SWAR_1;
                     memcpy(d, &lw, 8);
                     memcpy(a, bss + i, 8 * sizeof *a);
                     memcpy(z, bse + i, 8 * sizeof *z);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && PARAPET_XF_CASE == 1
-                    /* xf: the base bits, plus XF_CASE (bit 0) where bit 5 of the byte is
-                    ** clear (upper case), spread from bytes to 16-bit lanes four at a time */
-                    uint64_t up = (~w >> 5) & SWAR_1;
-                    for (int h = 0; h < 2; h++) {
-                        uint64_t l = (up >> (32 * h)) & 0xFFFFFFFFull, b4;
-                        l = (l | (l << 16)) & 0x0000FFFF0000FFFFull;
-                        l = (l | (l << 8)) & 0x00FF00FF00FF00FFull;
-                        memcpy(&b4, bxf + i + 4 * h, 8);
-                        b4 |= l;
-                        memcpy(x + 4 * h, &b4, 8);
-                    }
-#else
-                    for (size_t q = 0; q < 8; q++)
-                        x[q] = (uint16_t)(bxf[i + q] |
-                                          ((~(unsigned)s[i + q] >> 5) & 1) * PARAPET_XF_CASE);
-#endif
+                    xf_case_8(x, bxf + i, w);
                     memset(frun + o, 1, 8);
+                    if (eight == 2) {
+                        lw = w2 | 0x20 * SWAR_1;
+                        memcpy(d + 8, &lw, 8);
+                        memcpy(a + 8, bss + i + 8, 8 * sizeof *a);
+                        memcpy(z + 8, bse + i + 8, 8 * sizeof *z);
+                        xf_case_8(x + 8, bxf + i + 8, w2);
+                        memset(frun + o + 8, 1, 8);
+                    }
                 } else {
                     for (size_t q = 0; q < len_; q++) {
                         unsigned c = s[i + q];
@@ -1600,7 +1675,7 @@ static pp_status build_fold(pp_text *t, int slow) {
         fold_words(t, u, m);
         st = emit_fold(t, u, m, &o);
         if (st) return st;
-        if (view_reserve(f, o + (n - e))) return PARAPET_ERR_NOMEM;
+        if (view_reserve(f, o + (n - e) + FOLD_SLACK)) return PARAPET_ERR_NOMEM;
         fs = f->s; /* the arrays may have moved */
         fss = f->src_start;
         fse = f->src_end;

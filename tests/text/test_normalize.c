@@ -699,6 +699,49 @@ static const char *fast_vs_slow(pp_text *fast, pp_text *slow, const char *s, siz
     return views_differ(fast, slow, at);
 }
 
+/* ASCII words of every length from 1 to 20 letters (the word path reads 8 and 16 bytes
+** at a time, past the end of the text too), in random case, with or without a letter
+** pair, alone, at the end or the start of a text, and before each kind of boundary,
+** fold exactly as through the unit pipeline. */
+TEST(property_words_of_every_length_fast_path_equals_general_path) {
+    pp_text fast, slow;
+    pp_text_init(&fast);
+    pp_text_init(&slow);
+    static const char *const after[] = {"", " ", "  ", "\t", ".", "!", "!x", "1", "#a",
+                                        " b c", " \xC3\xA9", "\xC3\xA9", " xy", "@"};
+    static const char *const before[] = {"", " ", "(", "ab ", "\xC3\xA9"};
+    char s[96];
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t len = 1 + (size_t)(iter % 20), n = 0;
+        const char *pre = before[rnd() % PP_ARRAY_LEN(before)];
+        memcpy(s, pre, strlen(pre));
+        n = strlen(pre);
+        for (size_t q = 0; q < len; q++) {
+            char c = (char)('a' + rnd() % 26);
+            if (q && rnd() % 4 == 0) c = s[n - 1] | 0x20; /* a pair, "ll" */
+            if (rnd() % 3 == 0) c = (char)(c & ~0x20);    /* a capital */
+            s[n++] = c;
+        }
+        const char *post = after[rnd() % PP_ARRAY_LEN(after)];
+        memcpy(s + n, post, strlen(post));
+        n += strlen(post);
+        size_t at;
+        const char *why = fast_vs_slow(&fast, &slow, s, n, &at);
+        CHECK_MSG(!why, "\"%.*s\": %s differs at %zu", (int)n, s, why, at);
+        /* and the same text at the start of a longer one */
+        memcpy(s + n, " then more words", 16);
+        why = fast_vs_slow(&fast, &slow, s, n + 16, &at);
+        CHECK_MSG(!why, "\"%.*s\": %s differs at %zu", (int)(n + 16), s, why, at);
+    }
+    /* a case that could not fail would prove nothing: check one fold by hand */
+    CHECK_OK(pp_text_normalize(&fast, "Internationally ABCDEFGHIJKLM", 29, 0, NULL));
+    CHECK_STR(fast.fold.s, "internationaly abcdefghijklm");
+    CHECK_EQ(fast.fold.src_start[14], 15u); /* the ' ' after the collapsed "ll" */
+    CHECK_EQ(fast.fold.xf[15] & PARAPET_XF_CASE, PARAPET_XF_CASE);
+    pp_text_free(&fast);
+    pp_text_free(&slow);
+}
+
 /* Every BMP character and every emoji-block character (U+1F000..1FAFF), in a few
 ** contexts (alone, doubled, between ASCII letters,
 ** before '!', after a space...), goes through the non-ASCII fast paths (base copy,
