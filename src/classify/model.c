@@ -20,13 +20,9 @@
 */
 #include "classify.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -173,38 +169,24 @@ pp_status pp_cls_from_memory(const void *data, size_t len, int take_heap, pp_cls
 }
 
 pp_status pp_cls_open_file(const char *path, pp_cls_model **out, char **detail) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        if (detail) *detail = pp_asprintf("%s: %s", path, strerror(e));
-        return e == ENOENT ? PARAPET_ERR_NOT_FOUND : PARAPET_ERR_IO;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        if (detail) *detail = pp_asprintf("%s: not a regular file", path);
-        return PARAPET_ERR_IO;
-    }
-    size_t len = (size_t)sb.st_size;
+    const void *cmap;
+    size_t len;
+    pp_status mst = pp_map_file(path, &cmap, &len, detail);
+    if (mst) return mst;
+    void *map = (void *)cmap;
     if (len < PP_CLS_PREAMBLE) {
-        close(fd);
+        pp_unmap_file(map, len);
         if (detail) *detail = pp_asprintf("%s: classifier model: file truncated (%zu bytes)", path, len);
         return PARAPET_ERR_FORMAT;
     }
-    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) {
-        if (detail) *detail = pp_asprintf("%s: mmap: %s", path, strerror(errno));
-        return PARAPET_ERR_IO;
-    }
     pp_cls_model *m = pp_calloc(1, sizeof *m);
-    if (!m) { munmap(map, len); return PARAPET_ERR_NOMEM; }
+    if (!m) { pp_unmap_file(map, len); return PARAPET_ERR_NOMEM; }
     char *d2 = NULL;
     pp_status st = parse(map, len, m, 1, &d2);
     if (st) {
         if (detail) *detail = pp_asprintf("%s: %s", path, d2 ? d2 : parapet_strerror(st));
         pp_free(d2);
-        munmap(map, len);
+        pp_unmap_file(map, len);
         pp_free(m);
         return st;
     }
@@ -239,7 +221,7 @@ pp_status pp_cls_open_default(pp_cls_model **out, char **detail) {
 
 void pp_cls_close(pp_cls_model *m) {
     if (!m) return;
-    if (m->map) munmap(m->map, m->map_len);
+    if (m->map) pp_unmap_file(m->map, m->map_len);
     pp_free(m->heap);
     pp_free(m);
 }

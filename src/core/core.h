@@ -99,6 +99,13 @@ static inline uint64_t pp_fnv1a(const void *data, size_t n) {
 ** max_bytes (PARAPET_ERR_TOO_LARGE).  errno-style detail in *detail on failure. */
 pp_status pp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
                        char **detail);
+/* Maps a regular file read-only (model files: zero-copy, validated by the caller).
+** On success *data and *len describe the mapping; an empty file gives len 0 and a
+** non-NULL pointer to nothing.  Errors name the path in *detail (caller frees). */
+pp_status pp_map_file(const char *path, const void **data, size_t *len, char **detail);
+/* Releases a mapping from pp_map_file (len 0: nothing to release). */
+void pp_unmap_file(const void *data, size_t len);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t pp_now_ns(void);
 

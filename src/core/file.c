@@ -1,11 +1,15 @@
 /*
-** file.c -- whole-file reads with a size cap, and the monotonic clock.
+** file.c -- whole-file reads with a size cap, read-only file mappings (the model
+** files), and the monotonic clock.
 */
 #include "core.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 pp_status pp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
@@ -40,6 +44,42 @@ pp_status pp_read_file(const char *path, size_t max_bytes, char **out, size_t *l
     if (!p) return PARAPET_ERR_NOMEM;
     *out = p;
     return PARAPET_OK;
+}
+
+pp_status pp_map_file(const char *path, const void **data, size_t *len, char **detail) {
+    static const unsigned char empty[1];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        if (detail) *detail = pp_asprintf("%s: %s", path, strerror(e));
+        return e == ENOENT ? PARAPET_ERR_NOT_FOUND : PARAPET_ERR_IO;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        if (detail) *detail = pp_asprintf("%s: not a regular file", path);
+        return PARAPET_ERR_IO;
+    }
+    size_t n = (size_t)sb.st_size;
+    const void *m = empty;
+    if (n > 0) {
+        void *p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            int e = errno;
+            close(fd);
+            if (detail) *detail = pp_asprintf("%s: mmap: %s", path, strerror(e));
+            return PARAPET_ERR_IO;
+        }
+        m = p;
+    }
+    close(fd);
+    *data = m;
+    *len = n;
+    return PARAPET_OK;
+}
+
+void pp_unmap_file(const void *data, size_t len) {
+    if (data && len) munmap((void *)data, len);
 }
 
 uint64_t pp_now_ns(void) {

@@ -26,12 +26,8 @@
 */
 #include "llm/gguf.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* ------------------------------------------------------------ value types ---- */
 
@@ -510,43 +506,21 @@ pp_status pp_gguf_open_mem(const void *data, size_t len, pp_gguf **out, char **d
 pp_status pp_gguf_open_file(const char *path, pp_gguf **out, char **detail) {
     if (detail) *detail = NULL;
     if (!path || !out) return PARAPET_ERR_ARG;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        if (detail) *detail = pp_asprintf("%s: %s", path, strerror(e));
-        return e == ENOENT ? PARAPET_ERR_NOT_FOUND : PARAPET_ERR_IO;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        if (detail) *detail = pp_asprintf("%s: not a regular file", path);
-        return PARAPET_ERR_IO;
-    }
+    const void *map;
+    size_t len;
+    pp_status st = pp_map_file(path, &map, &len, detail);
+    if (st) return st;
     pp_gguf *g = pp_calloc(1, sizeof *g);
-    if (!g) { close(fd); return PARAPET_ERR_NOMEM; }
-    if (sb.st_size > 0) {
-        void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m == MAP_FAILED) {
-            int e = errno;
-            close(fd);
-            pp_free(g);
-            if (detail) *detail = pp_asprintf("%s: mmap: %s", path, strerror(e));
-            return PARAPET_ERR_IO;
-        }
-        g->base = m;
-        g->size = (uint64_t)sb.st_size;
-        g->mapped = 1;
-    } else {
-        static const uint8_t empty[1];
-        g->base = empty;
-    }
-    close(fd);
+    if (!g) { pp_unmap_file(map, len); return PARAPET_ERR_NOMEM; }
+    g->base = map;
+    g->size = (uint64_t)len;
+    g->mapped = len > 0;
     return open_common(g, path, out, detail);
 }
 
 void pp_gguf_close(pp_gguf *g) {
     if (!g) return;
-    if (g->mapped) munmap((void *)g->base, (size_t)g->size);
+    if (g->mapped) pp_unmap_file(g->base, (size_t)g->size);
     pp_free(g->kv);
     pp_free(g->t);
     pp_free(g->names);

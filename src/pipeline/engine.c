@@ -428,9 +428,10 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
         e->pub.start = h->start;
         e->pub.end = h->end;
         /* hits are sorted by start, so code points are counted incrementally */
-        if (h->start >= pos) { cp += count(text + pos, h->start - pos); pos = h->start; }
-        else if (h->start == 0) { cp = 0; pos = 0; }
-        else { cp = count(text, h->start); pos = h->start; }
+        /* hits are sorted by start (document-level ones, at 0, last): count onwards */
+        if (h->start >= pos) cp += count(text + pos, h->start - pos);
+        else cp = count(text, h->start);
+        pos = h->start;
         e->pub.cp_start = cp;
         e->pub.cp_end = cp + count(text + h->start, h->end - h->start);
         e->pub.detector = pp_detectors[h->detector]->name;
