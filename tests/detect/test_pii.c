@@ -3,6 +3,7 @@
 ** zero-width characters inside a number). */
 #include "test.h"
 #include "detect/detector.h"
+#include "scan_helper.h"
 
 /* Hits of the last scan, copied out, and the text they point into. */
 static pp_hit hits[64];
@@ -13,28 +14,14 @@ static float pii_score;
 /* Normalizes and scans `txt` with the PII detector; returns the number of hits or
 ** -1 on an error. */
 static int scan(const char *txt) {
-    pp_text t;
-    pp_scan s;
-    void *self = NULL;
-    char *detail = NULL;
-    int n = -1;
     last_text = txt;
-    n_hits = 0;
-    pp_text_init(&t);
-    if (pp_text_normalize(&t, txt, strlen(txt), PP_NORM_REPLACE_INVALID, NULL) != PARAPET_OK) goto out;
-    if (pp_pii_detector.open(NULL, &self, &detail) != PARAPET_OK) goto out;
-    pp_scan_init(&s, &t);
-    if (pp_pii_detector.scan(self, &s) == PARAPET_OK) {
-        n = 0;
-        for (size_t i = 0; i < s.n_hits && n < 64; i++) hits[n++] = s.hits[i];
-        n_hits = n;
-        pii_score = s.scores[PP_CAT_PII];
+    n_hits = pt_detector_scan(&pp_pii_detector, txt, hits, 64, PP_CAT_PII, &pii_score);
+    if (n_hits < 0) {
+        int e = n_hits;
+        n_hits = 0;
+        return e;
     }
-    pp_scan_free(&s);
-    pp_pii_detector.close(self);
-out:
-    pp_text_free(&t);
-    return n;
+    return n_hits;
 }
 
 /* The original text of hit h (static buffer). */

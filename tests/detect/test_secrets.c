@@ -3,6 +3,7 @@
 ** and spans in the original text. */
 #include "test.h"
 #include "detect/detector.h"
+#include "scan_helper.h"
 
 static pp_hit hits[64];
 static int n_hits;
@@ -11,27 +12,14 @@ static const char *last_text;
 /* Normalizes and scans `txt` with the secrets detector; returns the number of hits
 ** or -1 on an error. */
 static int scan(const char *txt) {
-    pp_text t;
-    pp_scan s;
-    void *self = NULL;
-    char *detail = NULL;
-    int n = -1;
     last_text = txt;
-    n_hits = 0;
-    pp_text_init(&t);
-    if (pp_text_normalize(&t, txt, strlen(txt), PP_NORM_REPLACE_INVALID, NULL) != PARAPET_OK) goto out;
-    if (pp_secrets_detector.open(NULL, &self, &detail) != PARAPET_OK) goto out;
-    pp_scan_init(&s, &t);
-    if (pp_secrets_detector.scan(self, &s) == PARAPET_OK) {
-        n = 0;
-        for (size_t i = 0; i < s.n_hits && n < 64; i++) hits[n++] = s.hits[i];
-        n_hits = n;
+    n_hits = pt_detector_scan(&pp_secrets_detector, txt, hits, 64, -1, NULL);
+    if (n_hits < 0) {
+        int e = n_hits;
+        n_hits = 0;
+        return e;
     }
-    pp_scan_free(&s);
-    pp_secrets_detector.close(self);
-out:
-    pp_text_free(&t);
-    return n;
+    return n_hits;
 }
 
 static const char *hit_text(int h) {
