@@ -1,7 +1,7 @@
 /*
 ** matmul_bench.c -- throughput of pp_gemm on the Llama Guard 3 1B matmul shapes.
 **
-**   matmul_bench [--threads N] [--n TOKENS] [--isa scalar|avx2|avx512] [--reps R]
+**   matmul_bench [--threads N] [--n TOKENS] [--isa scalar|avx2|avx512] [--reps R] [--unpacked]
 **
 ** For Q8_0 and Q4_K_M it times every distinct matmul of one LG3-1B layer (k=2048:
 ** q/o m=2048, k/v m=512, gate/up m=8192; ffn_down k=8192 m=2048) on random weights,
@@ -25,6 +25,8 @@ static double now(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static int g_unpacked;
+
 /* Median seconds of one pp_gemm of type t, m x k, n tokens. */
 static double time_gemm(int t, size_t m, size_t k, size_t n, pp_pool *pool, int reps) {
     uint64_t rb;
@@ -45,12 +47,17 @@ static double time_gemm(int t, size_t m, size_t k, size_t n, pp_pool *pool, int 
     void *work = aligned_alloc(64, (ws + 63) & ~(size_t)63);
     double best[64];
     if (reps > 64) reps = 64;
-    pp_gemm(t, W, rb, m, k, X, k, n, Y, m, work, pool);   /* warm up */
+    /* packed once, as the forward pass does (weights.c); --unpacked: per-call packing */
+    size_t pb = g_unpacked ? 0 : pp_packed_bytes(t, m, k);
+    void *P = pb ? aligned_alloc(64, pb) : NULL;
+    if (P) pp_pack_matrix(t, W, rb, m, k, P, pool);
+    pp_gemm_packed(t, P, W, rb, m, k, X, k, n, Y, m, work, pool);   /* warm up */
     for (int r = 0; r < reps; r++) {
         double t0 = now();
-        pp_gemm(t, W, rb, m, k, X, k, n, Y, m, work, pool);
+        pp_gemm_packed(t, P, W, rb, m, k, X, k, n, Y, m, work, pool);
         best[r] = now() - t0;
     }
+    free(P);
     for (int i = 1; i < reps; i++)   /* insertion sort for the median */
         for (int j = i; j > 0 && best[j] < best[j - 1]; j--) { double x = best[j]; best[j] = best[j - 1]; best[j - 1] = x; }
     free(work); free(Y); free(X); free(row); free(W);
@@ -66,6 +73,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--n") && i + 1 < argc) n = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--quant") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "--unpacked")) g_unpacked = 1;
         else if (!strcmp(argv[i], "--isa") && i + 1 < argc) {
             const char *want = argv[++i];
             int ok = -1;
@@ -73,7 +81,7 @@ int main(int argc, char **argv) {
                 if (!strcmp(want, pp_isa_name((pp_isa)isa))) ok = pp_kernels_set_isa((pp_isa)isa);
             if (ok) { fprintf(stderr, "isa %s not available\n", want); return 2; }
         } else {
-            fprintf(stderr, "usage: %s [--threads N] [--n TOKENS] [--isa NAME] [--reps R] [--quant q8_0|q4_k_m]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--threads N] [--n TOKENS] [--isa NAME] [--reps R] [--quant q8_0|q4_k_m] [--unpacked]\n", argv[0]);
             return 2;
         }
     }

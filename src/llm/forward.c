@@ -104,8 +104,8 @@ static void mm_range(void *arg, size_t r0, size_t r1, int thread) {
 
 static void matmul(pp_llm_ctx *c, const pp_llm_weight *w, const float *x, size_t n, float *y) {
     if (!c->ref_matmul) {
-        pp_gemm((int)w->type, w->data, w->row_bytes, (size_t)w->ne1, (size_t)w->ne0, x,
-                (size_t)w->ne0, n, y, (size_t)w->ne1, c->work, c->pool);
+        pp_gemm_packed((int)w->type, w->packed, w->data, w->row_bytes, (size_t)w->ne1,
+                       (size_t)w->ne0, x, (size_t)w->ne0, n, y, (size_t)w->ne1, c->work, c->pool);
         return;
     }
     mm_job j = {w, x, y, n, NULL, 0, c->wrow, 0};

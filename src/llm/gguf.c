@@ -533,6 +533,7 @@ uint32_t pp_gguf_version(const pp_gguf *g) { return g->version; }
 uint64_t pp_gguf_file_size(const pp_gguf *g) { return g->size; }
 uint64_t pp_gguf_data_offset(const pp_gguf *g) { return g->data_off; }
 uint32_t pp_gguf_alignment(const pp_gguf *g) { return g->alignment; }
+int pp_gguf_is_mapped(const pp_gguf *g) { return g && g->mapped; }
 const void *pp_gguf_base(const pp_gguf *g) { return g->base; }
 
 /* -------------------------------------------------------------- metadata ---- */

@@ -82,6 +82,7 @@ uint64_t pp_gguf_file_size(const pp_gguf *g);
 uint64_t pp_gguf_data_offset(const pp_gguf *g);   /* start of the tensor data section */
 uint32_t pp_gguf_alignment(const pp_gguf *g);
 const void *pp_gguf_base(const pp_gguf *g);       /* the mapping / buffer */
+int pp_gguf_is_mapped(const pp_gguf *g);          /* 1: a read-only file mapping */
 
 /* ------------------------------------------------------------- metadata ---- */
 

@@ -353,5 +353,6 @@ void pp_llm_model_free(pp_llm_model *m) {
     pp_gguf_close(m->g);
     pp_free(m->layers);
     pp_free(m->vecs);
+    pp_free(m->packed_mem);
     pp_free(m);
 }

@@ -51,6 +51,7 @@ typedef struct pp_llm_weight {
     int64_t ne0, ne1;        /* elements per row (input dim), rows (output dim) */
     size_t row_bytes;
     const char *name;        /* the tensor's name, for messages */
+    const void *packed;      /* NULL, or the matrix packed for the kernels (weights.c) */
 } pp_llm_weight;
 
 typedef struct pp_llm_layer {
@@ -83,6 +84,8 @@ typedef struct pp_llm_model {
     pp_llm_layer *layers;    /* (n_layer) */
     float *vecs;             /* owned: all 1-D vectors above, converted to f32 */
     uint64_t weight_bytes;   /* bytes of all tensors, for reports */
+    void *packed_mem;        /* owned: the packed layer matrices (pp_llm_model_pack) */
+    uint64_t packed_bytes;
 } pp_llm_model;
 
 /* Loads a llama-architecture model from `path` (mmap).  On success *out owns the
@@ -97,6 +100,13 @@ pp_status pp_llm_model_load(const char *path, pp_llm_model **out, char **detail)
 pp_status pp_llm_model_from_gguf(pp_gguf *g, pp_llm_model **out, char **detail);
 
 void pp_llm_model_free(pp_llm_model *m);   /* NULL is fine; closes the mapping */
+
+/* Packs every layer matrix once for the active kernel set (weights.c), using n_threads
+** threads, and hands the mapped file pages of the packed matrices back to the OS.
+** Call after loading, before any context runs (it changes the weights' `packed`
+** pointers).  A second call does nothing; with the scalar kernels nothing is packed.
+** Errors: _NOMEM (the model stays usable, unpacked). */
+pp_status pp_llm_model_pack(pp_llm_model *m, int n_threads);
 
 /* Whether the forward pass can multiply weights of type t. */
 int pp_llm_weight_type_ok(uint32_t t);

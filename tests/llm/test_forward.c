@@ -25,6 +25,7 @@
 #include "core/core.h"
 #include "llm/gguf.h"
 #include "llm/model.h"
+#include "llm/kernels/kernels.h"
 #include "llm/quant.h"
 
 /* ---------------------------------------------------------- the test model ---- */
@@ -271,6 +272,33 @@ TEST(forward_matches_naive_reference) {
     CHECK_MSG(spread > 0.5, "logits too flat to test anything: max |logit| %g", spread);
     CHECK_MSG(d < 1e-3, "reference path vs naive: max |diff| %g", d);
     CHECK_MSG(d2 < 0.05 * spread, "pp_gemm path vs naive: max |diff| %g (max |logit| %g)", d2, spread);
+}
+
+/* Packing the layer matrices once (weights.c) changes no bits of the logits. */
+TEST(forward_packed_weights_same_bits) {
+    void *bytes;
+    pp_llm_model *m = NULL;
+    CHECK_OK(load(&good, &bytes, &m, NULL));
+    pp_llm_ctx_params p = {64, 0, 2, 0, 0};
+    pp_llm_ctx *c;
+    float plain[V], packed[V];
+    CHECK_OK(pp_llm_ctx_new(m, &p, &c, NULL));
+    CHECK_OK(pp_llm_ctx_eval(c, prompt, NP, 0, PP_LLM_OUT_LOGITS));
+    memcpy(plain, pp_llm_ctx_logits(c), sizeof plain);
+    pp_llm_ctx_free(c);
+    CHECK_OK(pp_llm_model_pack(m, 2));
+    int want_packed = pp_kernels_isa() != PP_ISA_SCALAR;
+    CHECK_EQ(m->layers[0].wq.packed != NULL, want_packed);
+    CHECK_EQ(m->packed_bytes > 0, want_packed);
+    CHECK_OK(pp_llm_model_pack(m, 2));   /* a second call is a no-op */
+    CHECK_OK(pp_llm_ctx_new(m, &p, &c, NULL));
+    CHECK_OK(pp_llm_ctx_eval(c, prompt, NP, 0, PP_LLM_OUT_LOGITS));
+    memcpy(packed, pp_llm_ctx_logits(c), sizeof packed);
+    pp_llm_ctx_free(c);
+    pp_llm_model_free(m);
+    pp_free(bytes);
+    CHECK_MSG(!memcmp(plain, packed, sizeof plain), "packed weights changed the logits: %g",
+              max_abs_diff(plain, packed, V));
 }
 
 /* The naive model must be able to disagree: a different prompt gives other logits. */

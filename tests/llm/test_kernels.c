@@ -280,6 +280,48 @@ TEST(kernels_gemm_rows_equals_gemm_columns) {
     CHECK(for_each_isa(rows_isa, NULL));
 }
 
+/* A matrix packed once gives pp_gemm's bits on every ISA, for every type, with m that
+** leaves a partial last panel; and a matrix packed under one set stays valid when the
+** set changes (the layout is shared), including a switch to the reference. */
+static int packed_isa(pp_pool *pool) {
+    pp_isa isa = pp_kernels_isa();
+    for (size_t ti = 0; ti < PP_ARRAY_LEN(kTypes); ti++) {
+        int t = kTypes[ti];
+        size_t blk = pp_ggml_type_get((uint32_t)t)->blck;
+        size_t k = blk == 1 ? 74 : 2 * blk, m = 37, n = 11, rb;
+        uint8_t *W = make_weights(t, m, k, &rb);
+        float *X = malloc(n * k * sizeof(float)), *Y1 = malloc(n * m * sizeof(float)),
+              *Y2 = malloc(n * m * sizeof(float));
+        for (size_t i = 0; i < n * k; i++) X[i] = frand();
+        void *work = aligned_alloc(64, (pp_gemm_work_size(t, k, n, pp_pool_size(pool)) + 63) & ~(size_t)63);
+        pp_gemm(t, W, rb, m, k, X, k, n, Y1, m, work, pool);
+        /* pack under the best set (the one a model load sees), multiply under this one */
+        pp_kernels_set_isa(pp_kernels_isa_available(PP_ISA_AVX512) ? PP_ISA_AVX512
+                           : pp_kernels_isa_available(PP_ISA_AVX2) ? PP_ISA_AVX2 : PP_ISA_SCALAR);
+        size_t pb = pp_packed_bytes(t, m, k);
+        void *P = pb ? aligned_alloc(64, pb) : NULL;
+        if (P) pp_pack_matrix(t, W, rb, m, k, P, pool);
+        pp_kernels_set_isa(isa);
+        pp_gemm_packed(t, P, W, rb, m, k, X, k, n, Y2, m, work, pool);
+        int same = !memcmp(Y1, Y2, n * m * sizeof(float));
+        free(P); free(work); free(Y2); free(Y1); free(X); free(W);
+        if (!same) {
+            pt_fail(__FILE__, __LINE__, "packed gemm differs from gemm (%s, %s)",
+                    pp_ggml_type_name((uint32_t)t), pp_isa_name(isa));
+            return 0;
+        }
+    }
+    return 1;
+}
+
+TEST(kernels_packed_gemm_equals_gemm) {
+    pp_pool *pool = NULL;
+    CHECK_OK(pp_pool_create(2, &pool));
+    int ok = for_each_isa(packed_isa, NULL) && for_each_isa(packed_isa, pool);
+    pp_pool_destroy(pool);
+    CHECK(ok);
+}
+
 TEST(kernels_get_rows_dequantizes) {
     size_t k = 256, rb;
     uint8_t *W = make_weights(PP_GGML_Q4_K, 6, k, &rb);

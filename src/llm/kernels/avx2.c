@@ -49,9 +49,10 @@ TGT INLINE void tile_q8(const uint8_t *panel, size_t nb, const uint8_t *act, siz
     __m256 f[NT2][2];
 #pragma GCC unroll 4
     for (int t = 0; t < nt; t++) f[t][0] = f[t][1] = _mm256_setzero_ps();
-    const __m256i x80 = _mm256_set1_epi8((char)0x80);
+    const __m256i x80 = _mm256_set1_epi8((char)0x80), m4 = _mm256_set1_epi8(0x0f);
+    const size_t qb = off == 8 ? 4 * 64 : 8 * 64;   /* Q4_0: nibble pairs */
     for (size_t b = 0; b < nb; b++) {
-        const uint8_t *pb = panel + b * (8 * 64 + 64);
+        const uint8_t *pb = panel + b * (qb + 64);
         const pp_act_q8_0 *a[NT2];
         __m256i acc[NT2][2];
 #pragma GCC unroll 4
@@ -63,19 +64,22 @@ TGT INLINE void tile_q8(const uint8_t *panel, size_t nb, const uint8_t *act, siz
         for (int i = 0; i < 8; i++)
 #pragma GCC unroll 2
             for (int h = 0; h < 2; h++) {
-                __m256i w = _mm256_load_si256((const void *)(pb + 64 * i + 32 * h));
+                __m256i w;
                 if (off == 128) {   /* back to s8, then the sign trick */
+                    w = _mm256_load_si256((const void *)(pb + 64 * i + 32 * h));
                     __m256i ws = _mm256_xor_si256(w, x80), wa = _mm256_abs_epi8(ws);
 #pragma GCC unroll 4
                     for (int t = 0; t < nt; t++)
                         acc[t][h] = dot_us(acc[t][h], wa, _mm256_sign_epi8(_mm256_set1_epi32(ld32(a[t]->qs + 4 * i)), ws));
                 } else {
+                    w = _mm256_load_si256((const void *)(pb + 64 * (i & 3) + 32 * h));
+                    w = _mm256_and_si256(i < 4 ? w : _mm256_srli_epi32(w, 4), m4);
 #pragma GCC unroll 4
                     for (int t = 0; t < nt; t++)
                         acc[t][h] = dot_us(acc[t][h], w, _mm256_set1_epi32(ld32(a[t]->qs + 4 * i)));
                 }
             }
-        const float *dw = (const float *)(const void *)(pb + 512);
+        const float *dw = (const float *)(const void *)(pb + qb);
 #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
             __m256 d = _mm256_load_ps(dw + 8 * h);
@@ -110,17 +114,21 @@ DEFINE_PANEL(panel_q4_0, tile_q4_0, 0)
 
 /* ------------------------------------------------------ Q4_K, Q5_K, Q6_K ---- */
 
+/* kind 4 (Q4_K: nibble pairs), 5 (Q5_K) or 6 (Q6_K), as in avx512.c. */
 TGT INLINE void tile_k(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
-                       const int nt, const int ns, float *Y, size_t ldy, int nr) {
-    const size_t bb = ns == 8 ? 64 * 64 + 8 * 64 + 4 * 64 + 2 * 64 : 64 * 64 + 16 * 64 + 8 * 64 + 64;
+                       const int nt, const int kind, float *Y, size_t ldy, int nr) {
+    const int ns = kind == 6 ? 16 : 8;
+    const size_t qsb = kind == 4 ? PP_PANEL_Q4K_QS : 4096;
+    const size_t bb = qsb + (size_t)ns * 64 + (size_t)ns / 2 * 64 + (ns == 8 ? 2 * 64 : 64);
     const int qps = 64 / ns;
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
     __m256 f[NT2][2];
 #pragma GCC unroll 4
     for (int t = 0; t < nt; t++) f[t][0] = f[t][1] = _mm256_setzero_ps();
     for (size_t b = 0; b < k / 256; b++) {
         const uint8_t *pb = panel + b * bb;
-        const int32_t *sc = (const int32_t *)(const void *)(pb + 4096);
-        const uint8_t *mn = pb + 4096 + (size_t)ns * 64;
+        const int32_t *sc = (const int32_t *)(const void *)(pb + qsb);
+        const uint8_t *mn = pb + qsb + (size_t)ns * 64;
         const float *dv = (const float *)(const void *)(mn + (size_t)ns / 2 * 64);
         const pp_act_q8_K *a[NT2];
         __m256i isum[NT2][2], imin[NT2][2];
@@ -138,7 +146,13 @@ TGT INLINE void tile_k(const uint8_t *panel, size_t k, const uint8_t *act, size_
 #pragma GCC unroll 8
                 for (int i = 0; i < qps; i++) {
                     int qd = s * qps + i;
-                    __m256i w = _mm256_load_si256((const void *)(pb + 64 * qd + 32 * h));
+                    __m256i w;
+                    if (kind == 4) {
+                        w = _mm256_load_si256((const void *)(pb + 64 * (8 * (s >> 1) + i) + 32 * h));
+                        w = _mm256_and_si256((s & 1) ? _mm256_srli_epi32(w, 4) : w, m4);
+                    } else {
+                        w = _mm256_load_si256((const void *)(pb + 64 * qd + 32 * h));
+                    }
 #pragma GCC unroll 4
                     for (int t = 0; t < nt; t++)
                         acc[t] = dot_us(acc[t], w, _mm256_set1_epi32(ld32(a[t]->qs + 4 * qd)));
@@ -179,8 +193,9 @@ TGT INLINE void tile_k(const uint8_t *panel, size_t k, const uint8_t *act, size_
 #pragma GCC unroll 4
     for (int t = 0; t < nt; t++) store_rows(Y + t * ldy, f[t][0], f[t][1], nr);
 }
-DEFINE_PANEL(panel_q45_K, tile_k, 8)
-DEFINE_PANEL(panel_q6_K, tile_k, 16)
+DEFINE_PANEL(panel_q4_K, tile_k, 4)
+DEFINE_PANEL(panel_q5_K, tile_k, 5)
+DEFINE_PANEL(panel_q6_K, tile_k, 6)
 
 /* ----------------------------------------------------------- float types ---- */
 
@@ -197,6 +212,30 @@ TGT INLINE void tile_f32(const uint8_t *panel, size_t k, const uint8_t *act, siz
     const float *w = (const float *)(const void *)panel;
     for (size_t j = 0; j < k; j++) {
         __m256 w0 = _mm256_load_ps(w + 16 * j), w1 = _mm256_load_ps(w + 16 * j + 8);
+#pragma GCC unroll 4
+        for (int t = 0; t < nt; t++) {
+            __m256 xv = _mm256_broadcast_ss(x[t] + j);
+            f[t][0] = _mm256_fmadd_ps(w0, xv, f[t][0]);
+            f[t][1] = _mm256_fmadd_ps(w1, xv, f[t][1]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < nt; t++) store_rows(Y + t * ldy, f[t][0], f[t][1], nr);
+}
+
+/* F16 panel f16[k][16]: converted as loaded. */
+TGT INLINE void tile_f16(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
+                         const int nt, int unused, float *Y, size_t ldy, int nr) {
+    __m256 f[NTF][2];
+    const float *x[NTF];
+#pragma GCC unroll 4
+    for (int t = 0; t < nt; t++) {
+        f[t][0] = f[t][1] = _mm256_setzero_ps();
+        x[t] = (const float *)(const void *)(act + t * as);
+    }
+    for (size_t j = 0; j < k; j++) {
+        __m256 w0 = _mm256_cvtph_ps(_mm_load_si128((const void *)(panel + 32 * j)));
+        __m256 w1 = _mm256_cvtph_ps(_mm_load_si128((const void *)(panel + 32 * j + 16)));
 #pragma GCC unroll 4
         for (int t = 0; t < nt; t++) {
             __m256 xv = _mm256_broadcast_ss(x[t] + j);
@@ -247,16 +286,17 @@ TGT INLINE void tile_bf16(const uint8_t *panel, size_t k, const uint8_t *act, si
         }                                                                                      \
     }
 DEFINE_PANEL_F(panel_f32, tile_f32)
+DEFINE_PANEL_F(panel_f16, tile_f16)
 DEFINE_PANEL_F(panel_bf16, tile_bf16)
 
 void pp_kernels_avx2_init(pp_kernel_set *ks) {
     ks->panel[PP_GGML_Q8_0] = panel_q8_0;
     ks->panel[PP_GGML_Q4_0] = panel_q4_0;
-    ks->panel[PP_GGML_Q4_K] = panel_q45_K;
-    ks->panel[PP_GGML_Q5_K] = panel_q45_K;
+    ks->panel[PP_GGML_Q4_K] = panel_q4_K;
+    ks->panel[PP_GGML_Q5_K] = panel_q5_K;
     ks->panel[PP_GGML_Q6_K] = panel_q6_K;
     ks->panel[PP_GGML_F32] = panel_f32;
-    ks->panel[PP_GGML_F16] = panel_f32;
+    ks->panel[PP_GGML_F16] = panel_f16;
     ks->panel[PP_GGML_BF16] = panel_bf16;
 }
 

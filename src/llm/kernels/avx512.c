@@ -35,13 +35,16 @@ static inline int32_t ld32(const void *p) { int32_t v; memcpy(&v, p, 4); return 
 
 /* ------------------------------------------------------------ Q8_0, Q4_0 ---- */
 
+/* off 128: Q8_0 (one byte per quant); off 8: Q4_0 (nibble pairs, 4 dwords a block) */
 TGT INLINE void tile_q8(const uint8_t *panel, size_t nb, const uint8_t *act, size_t as,
                         const int nt, const int off, float *Y, size_t ldy, __mmask16 mask) {
+    const size_t qb = off == 8 ? 4 * 64 : 8 * 64;
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
     __m512 f[NT];
 #pragma GCC unroll 8
     for (int t = 0; t < nt; t++) f[t] = _mm512_setzero_ps();
     for (size_t b = 0; b < nb; b++) {
-        const uint8_t *pb = panel + b * (8 * 64 + 64);
+        const uint8_t *pb = panel + b * (qb + 64);
         const pp_act_q8_0 *a[NT];
         __m512i acc[NT];
 #pragma GCC unroll 8
@@ -51,12 +54,18 @@ TGT INLINE void tile_q8(const uint8_t *panel, size_t nb, const uint8_t *act, siz
         }
 #pragma GCC unroll 8
         for (int i = 0; i < 8; i++) {
-            __m512i w = _mm512_load_si512((const void *)(pb + 64 * i));
+            __m512i w;
+            if (off == 8) {
+                w = _mm512_load_si512((const void *)(pb + 64 * (i & 3)));
+                w = _mm512_and_si512(i < 4 ? w : _mm512_srli_epi32(w, 4), m4);
+            } else {
+                w = _mm512_load_si512((const void *)(pb + 64 * i));
+            }
 #pragma GCC unroll 8
             for (int t = 0; t < nt; t++)
                 acc[t] = _mm512_dpbusd_epi32(acc[t], w, _mm512_set1_epi32(ld32(a[t]->qs + 4 * i)));
         }
-        __m512 dw = _mm512_load_ps((const void *)(pb + 512));
+        __m512 dw = _mm512_load_ps((const void *)(pb + qb));
 #pragma GCC unroll 8
         for (int t = 0; t < nt; t++)
             f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]), _mm512_mul_ps(dw, _mm512_set1_ps(a[t]->d)), f[t]);
@@ -97,19 +106,23 @@ DEFINE_PANEL(panel_q4_0, tile_q4_0, 0)
 
 /* ------------------------------------------------------ Q4_K, Q5_K, Q6_K ---- */
 
-/* ns = 8 (Q4_K/Q5_K, sub-blocks of 32, separate dmin) or 16 (Q6_K, sub-blocks of 16,
-** offset folded into the integer sum). */
+/* kind 4 (Q4_K: nibble pairs), 5 (Q5_K) or 6 (Q6_K).  ns = 8 (Q4_K/Q5_K, sub-blocks
+** of 32, separate dmin) or 16 (Q6_K, sub-blocks of 16, offset folded into the integer
+** sum). */
 TGT INLINE void tile_k(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
-                       const int nt, const int ns, float *Y, size_t ldy, __mmask16 mask) {
-    const size_t bb = ns == 8 ? 64 * 64 + 8 * 64 + 4 * 64 + 2 * 64 : 64 * 64 + 16 * 64 + 8 * 64 + 64;
+                       const int nt, const int kind, float *Y, size_t ldy, __mmask16 mask) {
+    const int ns = kind == 6 ? 16 : 8;
+    const size_t qsb = kind == 4 ? PP_PANEL_Q4K_QS : 4096;
+    const size_t bb = qsb + (size_t)ns * 64 + (size_t)ns / 2 * 64 + (ns == 8 ? 2 * 64 : 64);
     const int qps = 64 / ns;   /* quads per sub-block */
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
     __m512 f[NT];
 #pragma GCC unroll 8
     for (int t = 0; t < nt; t++) f[t] = _mm512_setzero_ps();
     for (size_t b = 0; b < k / 256; b++) {
         const uint8_t *pb = panel + b * bb;
-        const int32_t *sc = (const int32_t *)(const void *)(pb + 4096);
-        const uint8_t *mn = pb + 4096 + (size_t)ns * 64;
+        const int32_t *sc = (const int32_t *)(const void *)(pb + qsb);
+        const uint8_t *mn = pb + qsb + (size_t)ns * 64;
         const float *dv = (const float *)(const void *)(mn + (size_t)ns / 2 * 64);
         const pp_act_q8_K *a[NT];
         __m512i isum[NT];
@@ -125,7 +138,13 @@ TGT INLINE void tile_k(const uint8_t *panel, size_t k, const uint8_t *act, size_
 #pragma GCC unroll 8
             for (int i = 0; i < qps; i++) {
                 int qd = s * qps + i;
-                __m512i w = _mm512_load_si512((const void *)(pb + 64 * qd));
+                __m512i w;
+                if (kind == 4) {   /* sub-block s: nibble (s & 1) of dword 8*(s/2) + i */
+                    w = _mm512_load_si512((const void *)(pb + 64 * (8 * (s >> 1) + i)));
+                    w = _mm512_and_si512((s & 1) ? _mm512_srli_epi32(w, 4) : w, m4);
+                } else {
+                    w = _mm512_load_si512((const void *)(pb + 64 * qd));
+                }
 #pragma GCC unroll 8
                 for (int t = 0; t < nt; t++)
                     acc[t] = _mm512_dpbusd_epi32(acc[t], w, _mm512_set1_epi32(ld32(a[t]->qs + 4 * qd)));
@@ -166,8 +185,9 @@ TGT INLINE void tile_k(const uint8_t *panel, size_t k, const uint8_t *act, size_
     for (int t = 0; t < nt; t++) _mm512_mask_storeu_ps(Y + t * ldy, mask, f[t]);
 }
 
-DEFINE_PANEL(panel_q45_K, tile_k, 8)
-DEFINE_PANEL(panel_q6_K, tile_k, 16)
+DEFINE_PANEL(panel_q4_K, tile_k, 4)
+DEFINE_PANEL(panel_q5_K, tile_k, 5)
+DEFINE_PANEL(panel_q6_K, tile_k, 6)
 
 /* ----------------------------------------------------------- float types ---- */
 
@@ -191,6 +211,26 @@ TGT INLINE void tile_f32(const uint8_t *panel, size_t k, const uint8_t *act, siz
     for (int t = 0; t < nt; t++) _mm512_mask_storeu_ps(Y + t * ldy, mask, f[t]);
 }
 DEFINE_PANEL(panel_f32, tile_f32, 0)
+
+/* F16 weights (panel f16[k][16], converted as loaded) times f32 activations. */
+TGT INLINE void tile_f16(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
+                         const int nt, int unused, float *Y, size_t ldy, __mmask16 mask) {
+    __m512 f[NT];
+    const float *x[NT];
+#pragma GCC unroll 8
+    for (int t = 0; t < nt; t++) {
+        f[t] = _mm512_setzero_ps();
+        x[t] = (const float *)(const void *)(act + t * as);
+    }
+    for (size_t j = 0; j < k; j++) {
+        __m512 wv = _mm512_cvtph_ps(_mm256_load_si256((const void *)(panel + 32 * j)));
+#pragma GCC unroll 8
+        for (int t = 0; t < nt; t++) f[t] = _mm512_fmadd_ps(wv, _mm512_set1_ps(x[t][j]), f[t]);
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < nt; t++) _mm512_mask_storeu_ps(Y + t * ldy, mask, f[t]);
+}
+DEFINE_PANEL(panel_f16, tile_f16, 0)
 
 /* BF16 pairs times bf16 activation pairs with vdpbf16ps. */
 TGT_BF16 INLINE void tile_bf16(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
@@ -267,11 +307,11 @@ TGT static void quant_q8_K(const float *x, size_t k, pp_act_q8_K *dst) {
 void pp_kernels_avx512_init(pp_kernel_set *ks) {
     ks->panel[PP_GGML_Q8_0] = panel_q8_0;
     ks->panel[PP_GGML_Q4_0] = panel_q4_0;
-    ks->panel[PP_GGML_Q4_K] = panel_q45_K;
-    ks->panel[PP_GGML_Q5_K] = panel_q45_K;
+    ks->panel[PP_GGML_Q4_K] = panel_q4_K;
+    ks->panel[PP_GGML_Q5_K] = panel_q5_K;
     ks->panel[PP_GGML_Q6_K] = panel_q6_K;
     ks->panel[PP_GGML_F32] = panel_f32;
-    ks->panel[PP_GGML_F16] = panel_f32;
+    ks->panel[PP_GGML_F16] = panel_f16;
     if (pp_cpu()->avx512bf16) ks->panel[PP_GGML_BF16] = panel_bf16;
     ks->quant_q8_0 = quant_q8_0;
     ks->quant_q8_K = quant_q8_K;

@@ -106,6 +106,7 @@ typedef struct gemm_ctx {
     size_t ldx, n;
     float *Y;
     size_t ldy;
+    const uint8_t *packed;   /* NULL, or every panel of W packed (pp_pack_matrix) */
     const uint8_t *act;      /* quantized activations (or X) */
     size_t act_stride;       /* bytes between activation rows */
     uint8_t *scratch;        /* per-thread panels */
@@ -142,10 +143,14 @@ static void rows_job(void *arg, size_t i0, size_t i1, int thread) {
     }
     void *panel = c->scratch + (size_t)thread * c->scratch_stride;
     for (size_t p = i0; p < i1; p += PP_PANEL) {
-        const void *rows[PP_PANEL];
         int nr = (int)PP_MIN((size_t)PP_PANEL, i1 - p);
-        for (int r = 0; r < PP_PANEL; r++) rows[r] = r < nr ? row_ptr(c, p + (size_t)r) : NULL;
-        pp_pack_panel(c->wtype, rows, c->k, panel);
+        if (c->packed) {
+            panel = (void *)(c->packed + p / PP_PANEL * c->scratch_stride);
+        } else {
+            const void *rows[PP_PANEL];
+            for (int r = 0; r < PP_PANEL; r++) rows[r] = r < nr ? row_ptr(c, p + (size_t)r) : NULL;
+            pp_pack_panel(c->wtype, rows, c->k, panel);
+        }
         fn(panel, c->k, c->act, c->act_stride, c->n, c->Y + p, c->ldy, nr);
     }
 }
@@ -163,6 +168,7 @@ static void gemm_common(gemm_ctx *c, void *work, pp_pool *pool) {
     }
     c->scratch = (uint8_t *)work + round64(c->n * arb);
     c->scratch_stride = round64(pp_panel_bytes(c->wtype, c->k));
+    if (!c->ks->panel[c->wtype]) c->packed = NULL;   /* the reference reads W itself */
     pp_pool_for(pool, c->m, PP_PANEL, rows_job, c);
 }
 
@@ -171,6 +177,48 @@ void pp_gemm(int wtype, const void *W, size_t w_row_bytes, size_t m, size_t k,
              void *work, pp_pool *pool) {
     if (!m || !n) return;
     gemm_ctx c = { .wtype = wtype, .W = W, .wrb = w_row_bytes, .m = m, .k = k,
+                   .X = X, .ldx = ldx, .n = n, .Y = Y, .ldy = ldy };
+    gemm_common(&c, work, pool);
+}
+
+/* ------------------------------------------------------- packed matrices ---- */
+
+size_t pp_packed_bytes(int wtype, size_t m, size_t k) {
+    if (!pp_gemm_supported(wtype) || !pp_kernels_active()->panel[wtype]) return 0;
+    return (m + PP_PANEL - 1) / PP_PANEL * round64(pp_panel_bytes(wtype, k));
+}
+
+typedef struct pack_ctx {
+    int wtype;
+    const uint8_t *W;
+    size_t wrb, m, k, stride;
+    uint8_t *dst;
+} pack_ctx;
+
+static void pack_job(void *arg, size_t p0, size_t p1, int thread) {
+    const pack_ctx *c = arg;
+    (void)thread;
+    for (size_t p = p0; p < p1; p++) {
+        const void *rows[PP_PANEL];
+        for (size_t r = 0; r < PP_PANEL; r++) {
+            size_t i = p * PP_PANEL + r;
+            rows[r] = i < c->m ? c->W + i * c->wrb : NULL;
+        }
+        pp_pack_panel(c->wtype, rows, c->k, c->dst + p * c->stride);
+    }
+}
+
+void pp_pack_matrix(int wtype, const void *W, size_t w_row_bytes, size_t m, size_t k,
+                    void *dst, pp_pool *pool) {
+    pack_ctx c = { wtype, W, w_row_bytes, m, k, round64(pp_panel_bytes(wtype, k)), dst };
+    pp_pool_for(pool, (m + PP_PANEL - 1) / PP_PANEL, 1, pack_job, &c);
+}
+
+void pp_gemm_packed(int wtype, const void *packed, const void *W, size_t w_row_bytes, size_t m,
+                    size_t k, const float *X, size_t ldx, size_t n, float *Y, size_t ldy,
+                    void *work, pp_pool *pool) {
+    if (!m || !n) return;
+    gemm_ctx c = { .wtype = wtype, .W = W, .wrb = w_row_bytes, .m = m, .k = k, .packed = packed,
                    .X = X, .ldx = ldx, .n = n, .Y = Y, .ldy = ldy };
     gemm_common(&c, work, pool);
 }

@@ -18,14 +18,24 @@
 ** few dword shuffles per block, paid once per 16 rows and shared by all n tokens):
 **
 **   integer types, per weight block b:
-**     u8  q[QB/4][16][4]   unsigned quants: Q8_0 q+128, Q4_0 0..15, Q4_K 0..15,
-**                          Q5_K 0..31, Q6_K 0..63 (QB = block size)
+**     u8  q[QB/4][16][4]   unsigned quants, one per byte: Q8_0 q+128, Q5_K 0..31,
+**                          Q6_K 0..63 (QB = block size)
+**     u8  q[QB/8][16][4]   Q4_0 and Q4_K: the file's nibble pairs as they are (dword i
+**                          of a row; the kernels split low and high nibbles: Q4_0
+**                          dword i = elements 4i.. low, 16+4i.. high; Q4_K dword 8g+i =
+**                          64g+4i.. low, 64g+32+4i.. high), half the bytes
 **     i32 sc[NS][16]       K types: sub-block scales (NS = 8 for Q4/5_K, 16 for Q6_K)
 **     i16 mn[NS/2][16][2]  K types: min terms, pairs of sub-blocks (Q4/5_K: m_j,
 **                          Q6_K: 32*sc_j, the -32 offset), for vpdpwssd with sums
 **     f32 d[16], dmin[16]  scales (dmin only for Q4/5_K; Q8_0/Q4_0 only d)
-**   float types: f32 w[k][16] (F32, F16) or bf16 pairs u16 w[k/2][16][2] (BF16).
+**   float types: f32 w[k][16] (F32), f16 w[k][16] (F16), or bf16 pairs
+**   u16 w[k/2][16][2] (BF16).
 ** Rows past the end of the matrix are packed as zeros.
+**
+** A panel depends on the weights only, so a matrix can be packed once (pp_pack_matrix,
+** at model load) and multiplied many times (pp_gemm_packed); the per-call path packs
+** each panel into scratch just before using it.  The layout is the same for every
+** SIMD set, so a packed matrix serves whichever one is active.
 */
 #ifndef PP_KERNELS_INTERNAL_H
 #define PP_KERNELS_INTERNAL_H
@@ -33,6 +43,7 @@
 #include "llm/kernels/kernels.h"
 
 #define PP_PANEL 16   /* weight rows per panel */
+#define PP_PANEL_Q4K_QS 2048   /* quant bytes of a Q4_K panel block (16 rows x 128) */
 
 typedef struct pp_act_q8_0 {
     float d;          /* fp16-rounded scale, as llama.cpp's block_q8_0 */

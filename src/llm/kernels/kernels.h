@@ -85,6 +85,23 @@ void pp_gemm(int wtype, const void *W, size_t w_row_bytes, size_t m, size_t k,
              const float *X, size_t ldx, size_t n, float *Y, size_t ldy,
              void *work, pp_pool *pool);
 
+/* Packing once.  pp_gemm repacks every 16 weight rows into a panel (internal.h) before
+** multiplying them; a matrix used many times can be packed once instead:
+**   pp_packed_bytes   bytes the packed form of an m x k matrix of wtype takes with the
+**                     active kernel set, or 0 when that set multiplies W as it is (the
+**                     scalar reference) -- then there is nothing to pack;
+**   pp_pack_matrix    writes it into dst (64-byte aligned), panels split over the pool;
+**   pp_gemm_packed    pp_gemm reading the panels from `packed` (W is still needed: a
+**                     kernel set switched to the reference afterwards reads W).
+** Results are bit-identical to pp_gemm's.  The panel layout is the same for every SIMD
+** set, so a packed matrix stays valid when the set changes. */
+size_t pp_packed_bytes(int wtype, size_t m, size_t k);
+void pp_pack_matrix(int wtype, const void *W, size_t w_row_bytes, size_t m, size_t k,
+                    void *dst, pp_pool *pool);
+void pp_gemm_packed(int wtype, const void *packed, const void *W, size_t w_row_bytes, size_t m,
+                    size_t k, const float *X, size_t ldx, size_t n, float *Y, size_t ldy,
+                    void *work, pp_pool *pool);
+
 /* As pp_gemm for the weight rows rows[0..n_rows) only (the LM head in scoring mode):
 ** Y[t][r] = sum_j W[rows[r]][j] * X[t][j].  The caller checked the ids are < m. */
 void pp_gemm_rows(int wtype, const void *W, size_t w_row_bytes, const int32_t *rows,

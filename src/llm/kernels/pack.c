@@ -17,10 +17,13 @@ static uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v;
 
 size_t pp_panel_block_bytes(int wtype) {
     switch (wtype) {
-    case PP_GGML_Q8_0: case PP_GGML_Q4_0: return 8 * 64 + 64;
-    case PP_GGML_Q4_K: case PP_GGML_Q5_K: return 64 * 64 + 8 * 64 + 4 * 64 + 2 * 64;
+    case PP_GGML_Q8_0: return 8 * 64 + 64;
+    case PP_GGML_Q4_0: return 4 * 64 + 64;            /* nibble pairs */
+    case PP_GGML_Q4_K: return PP_PANEL_Q4K_QS + 8 * 64 + 4 * 64 + 2 * 64;
+    case PP_GGML_Q5_K: return 64 * 64 + 8 * 64 + 4 * 64 + 2 * 64;
     case PP_GGML_Q6_K: return 64 * 64 + 16 * 64 + 8 * 64 + 64;
-    case PP_GGML_F32: case PP_GGML_F16: return 64;   /* per k */
+    case PP_GGML_F32: return 64;                      /* per k */
+    case PP_GGML_F16: return 32;                      /* per k */
     case PP_GGML_BF16: return 64;                     /* per pair of k */
     default: return 0;
     }
@@ -31,7 +34,8 @@ size_t pp_panel_bytes(int wtype, size_t k) {
     case PP_GGML_Q8_0: case PP_GGML_Q4_0: return k / 32 * pp_panel_block_bytes(wtype);
     case PP_GGML_Q4_K: case PP_GGML_Q5_K: case PP_GGML_Q6_K:
         return k / 256 * pp_panel_block_bytes(wtype);
-    case PP_GGML_F32: case PP_GGML_F16: return k * 64;
+    case PP_GGML_F32: return k * 64;
+    case PP_GGML_F16: return (k * 32 + 63) & ~(size_t)63;
     case PP_GGML_BF16: return (k + 1) / 2 * 64;
     default: return 0;
     }
@@ -48,41 +52,44 @@ static void pack_q8_0(const uint8_t *src, size_t nb, uint8_t *dst, int r) {
     }
 }
 
+/* Q4_0: the block's bytes as they are (nibble pairs): low nibbles are elements
+** 4i..4i+3, high nibbles 16+4i..16+4i+3. */
 static void pack_q4_0(const uint8_t *src, size_t nb, uint8_t *dst, int r) {
     size_t bb = pp_panel_block_bytes(PP_GGML_Q4_0);
     for (size_t b = 0; b < nb; b++, src += sizeof(pp_block_q4_0), dst += bb) {
-        for (int i = 0; i < 4; i++) {
-            uint32_t x = rd32(src + 2 + 4 * i);
-            *QUAD(dst, i, r) = x & 0x0f0f0f0fu;
-            *QUAD(dst, 4 + i, r) = (x >> 4) & 0x0f0f0f0fu;
-        }
-        ((float *)(void *)(dst + 512))[r] = pp_fp16_to_f32(rd16(src));
+        for (int i = 0; i < 4; i++) *QUAD(dst, i, r) = rd32(src + 2 + 4 * i);
+        ((float *)(void *)(dst + 256))[r] = pp_fp16_to_f32(rd16(src));
     }
 }
 
-/* Q4_K and Q5_K: quads in element order; element 64g+l is the low nibble of
-** qs[32g+l], 64g+32+l the high one; Q5_K's fifth bits come from qh[l]. */
+/* Q4_K: the quant bytes as they are: dword 8g+i of a row holds elements 64g+4i..+3
+** in its low nibbles and 64g+32+4i..+3 in its high ones (sub-blocks 2g and 2g+1).
+** Q5_K: one byte per quant in element order; element 64g+l is the low nibble of
+** qs[32g+l], 64g+32+l the high one, and the fifth bits come from qh[l]. */
 static void pack_q45_K(int t, const uint8_t *src, size_t nb, uint8_t *dst, int r) {
     size_t bb = pp_panel_block_bytes(t);
     size_t wb = t == PP_GGML_Q5_K ? sizeof(pp_block_q5_K) : sizeof(pp_block_q4_K);
+    size_t qsb = t == PP_GGML_Q5_K ? 4096 : PP_PANEL_Q4K_QS;
     for (size_t b = 0; b < nb; b++, src += wb, dst += bb) {
-        const uint8_t *scales = src + 4, *qh = t == PP_GGML_Q5_K ? src + 16 : NULL;
-        const uint8_t *qs = t == PP_GGML_Q5_K ? src + 48 : src + 16;
-        for (int g = 0; g < 4; g++)
-            for (int i = 0; i < 8; i++) {
-                uint32_t x = rd32(qs + 32 * g + 4 * i);
-                uint32_t lo = x & 0x0f0f0f0fu, hi = (x >> 4) & 0x0f0f0f0fu;
-                if (qh) {
+        const uint8_t *scales = src + 4;
+        if (t == PP_GGML_Q4_K) {
+            for (int i = 0; i < 32; i++) *QUAD(dst, i, r) = rd32(src + 16 + 4 * i);
+        } else {
+            const uint8_t *qh = src + 16, *qs = src + 48;
+            for (int g = 0; g < 4; g++)
+                for (int i = 0; i < 8; i++) {
+                    uint32_t x = rd32(qs + 32 * g + 4 * i);
+                    uint32_t lo = x & 0x0f0f0f0fu, hi = (x >> 4) & 0x0f0f0f0fu;
                     uint32_t h = rd32(qh + 4 * i);
                     lo |= ((h >> (2 * g)) & 0x01010101u) << 4;
                     hi |= ((h >> (2 * g + 1)) & 0x01010101u) << 4;
+                    *QUAD(dst, 16 * g + i, r) = lo;
+                    *QUAD(dst, 16 * g + 8 + i, r) = hi;
                 }
-                *QUAD(dst, 16 * g + i, r) = lo;
-                *QUAD(dst, 16 * g + 8 + i, r) = hi;
-            }
-        int32_t *sc = (int32_t *)(void *)(dst + 4096);
-        int16_t *mn = (int16_t *)(void *)(dst + 4096 + 512);
-        float *d = (float *)(void *)(dst + 4096 + 512 + 256);
+        }
+        int32_t *sc = (int32_t *)(void *)(dst + qsb);
+        int16_t *mn = (int16_t *)(void *)(dst + qsb + 512);
+        float *d = (float *)(void *)(dst + qsb + 512 + 256);
         for (int j = 0; j < 8; j++) {
             uint8_t s, m;
             pp_get_scale_min_k4(j, scales, &s, &m);
@@ -139,8 +146,8 @@ void pp_pack_panel(int wtype, const void *const rows[PP_PANEL], size_t k, void *
             break;
         }
         case PP_GGML_F16: {
-            float *o = (float *)(void *)dst;
-            for (size_t j = 0; j < k; j++) o[j * PP_PANEL + r] = pp_fp16_to_f32(rd16(src + 2 * j));
+            uint16_t *o = (uint16_t *)(void *)dst;
+            for (size_t j = 0; j < k; j++) o[j * PP_PANEL + r] = rd16(src + 2 * j);
             break;
         }
         case PP_GGML_BF16: {
