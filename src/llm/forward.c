@@ -1,35 +1,51 @@
 /*
-** forward.c -- the llama decoder's forward pass over a batch of tokens, with a KV cache.
+** forward.c -- the llama decoder's forward pass over batches of tokens, with a KV cache
+** shared by several sequences.
 **
 ** Part of the guard-model engine (src/llm); the model comes from model.c, the
 ** element-wise ops from ops.c, the weight products from the kernels (pp_gemm).  The
-** moderation workload is one long prefill and a handful of logits, so the pass is
-** written for batches: each weight matrix is applied to all n tokens of a chunk at
-** once (matrix-matrix), and the LM head runs for the last position only -- over the
-** whole vocabulary, or over the few rows a scorer asks for.
+** moderation workload is one long, mostly constant prompt and a handful of logits, so
+** the pass is written for batches: each weight matrix is applied to every token of a
+** chunk at once (matrix-matrix), and the LM head runs for the last position only --
+** over the whole vocabulary, or over the few rows a scorer asks for.
+**
+** Sequences.  A context holds n_seq sequences.  Sequence 0 is the main one: positions
+** [0, n_ctx) in cells [0, n_ctx) of the cache.  A sequence s >= 1 can start from a
+** prefix of sequence 0 (pp_llm_ctx_seq_share): its positions [0, shared) are read
+** from sequence 0's cells, without a copy, and its own positions [shared, shared +
+** n_ctx_seq) live in a region of n_ctx_seq cells of its own.  This is how a guard
+** model's policy prompt is computed once and shared by every request in flight.
+** pp_llm_ctx_eval_batch runs items of several sequences in ONE forward pass: the
+** weight products see all their tokens together, attention keeps each item to its own
+** sequence.  Every product is computed per token row (activations are quantized per
+** row, integer dot products per row), so an item's results do not depend on what else
+** is in the batch, bit for bit.
 **
 ** A context owns, sized once at creation and never reallocated:
-**     the KV cache      k: (n_layer, n_ctx, kv_dim), v: (n_layer, kv_dim, n_ctx)
-**                       (V transposed, so P.V is a product with rows of V^T), in f16
-**                       (default) or f32
+**     the KV cache      k, v: (n_layer, n_cells, kv_dim), f16 (default) or f32
 **     the activations   x, xn: (n_batch, n_embd)   q, att: (n_batch, q_dim)
 **                       k, v: (n_batch, kv_dim)    gate, up: (n_batch, n_ff)
-**     attention scratch kf: (n_ctx, kv_dim), vf: (kv_dim, n_ctx) f32 copies of the
-**                       cached layer (f16 cache only), scores: (n_batch, n_ctx)
-**     the output        hidden: (n_embd) final-normed state of the last position,
-**                       logits: (n_vocab)
-** An eval longer than n_batch runs as consecutive chunks; the cache makes that the
-** same computation.  Positions are absolute: eval(ids, n, pos) truncates to pos and
-** appends, which is how a shared prefix is reused.
+**     per thread        the attention scratch of one (item, kv head): K and V^T of
+**                       the item's positions in f32, the scores, pp_gemm work
+**     per sequence      hidden: (n_embd) final-normed state of its last position
+**     the output        logits: (n_vocab), sequence 0's full distribution
+** An item longer than n_batch runs alone as consecutive chunks; the cache makes that
+** the same computation.  Positions are absolute: an item (seq, ids, n, pos) truncates
+** its sequence to pos and appends.
 **
-** Attention is two matrix products per head, through the same kernels:
-** S = q K^T (K rows as an f32 "weight"), a masked softmax per row, then att = S V
-** (rows of V^T as the weight).  The scores of positions after a query's own (the
-** causal mask) are computed and zeroed: at most half of the last chunk's square.
+** Attention is one parallel job per layer over (item, kv head) pairs.  Each runs the
+** query heads of its group: S = q K^T (K rows as an f32 "weight"), a masked softmax
+** per row, then att = S V (rows of V^T as the weight), through the kernels on the
+** calling thread.  Items shorter than 64 tokens attend as llama.cpp's CPU flash
+** attention does for short query batches (see fa_query).
+**
+** The last layer computes queries, attention, the output projection and the FFN for
+** the last token of each item only (llama.cpp does the same from the attention output
+** on): the keys and values of every token still go to the cache.
 **
 ** Threading: matrix products split output rows across the pool inside the kernels;
-** the softmax splits rows across it here.  The pool is created with the
-** context and runs jobs without allocating.
+** norms, rotations and the gated product split tokens across it here.  The pool is
+** created with the context and runs jobs without allocating.
 */
 #include "llm/model.h"
 #include "llm/kernels/kernels.h"
@@ -39,34 +55,53 @@
 #include <math.h>
 #include <string.h>
 
-/* Chunks shorter than this many tokens attend as llama.cpp's CPU flash attention does
+/* Items shorter than this many tokens attend as llama.cpp's CPU flash attention does
 ** for short query batches (GGML_FA_TILE_Q = 64): f16 q, f16 output accumulator.
-** Longer chunks use f32 throughout, as llama.cpp's tiled path does. */
+** Longer ones use f32 throughout, as llama.cpp's tiled path does. */
 #define PP_LLM_F16_ATTN_BELOW 64
+
+typedef struct seq_state {
+    uint32_t n_past;          /* positions held */
+    uint32_t shared;          /* positions [0, shared) are sequence 0's cells */
+    size_t base;              /* first own cell */
+    uint32_t cap;             /* own cells */
+    int have_hidden;
+} seq_state;
+
+/* One item of the chunk being run: tokens [off, off+n) at positions [pos, pos+n) of
+** sequence seq; n_item is the whole item's length (the attention path depends on it);
+** qoff/nq: the item's query rows in q/att (all n, or its last one in the last layer). */
+typedef struct seg {
+    uint32_t seq, pos, n, off, n_item, qoff, nq;
+} seg;
 
 struct pp_llm_ctx {
     const pp_llm_model *m;
-    uint32_t n_ctx, n_batch, n_past;
-    int kv_f32, n_threads;
+    uint32_t n_ctx, n_batch, n_seq, n_ctx_seq;
+    int kv_f32, n_threads, ref_matmul;
     pp_pool *pool;
-    size_t kv_dim, q_dim;
-    void *kc;                 /* (n_layer, n_ctx, kv_dim) f16 or f32 */
-    void *vc;                 /* (n_layer, kv_dim, n_ctx) f16 or f32, transposed */
+    size_t kv_dim, q_dim, n_cells;
+    void *kc, *vc;            /* (n_layer, n_cells, kv_dim) f16 or f32 */
+    seq_state *seq;           /* (n_seq) */
     float *x, *xn;            /* (n_batch, n_embd) */
     float *q, *att;           /* (n_batch, q_dim) */
     float *k, *v;             /* (n_batch, kv_dim) */
     float *gate, *up;         /* (n_batch, n_ff) */
     float *rope;              /* (n_batch, n_rot) cos/sin tables */
-    float *kf;                /* (n_ctx, kv_dim) f32 copy of a layer's K (f16 cache only) */
-    float *vf;                /* (kv_dim, n_ctx) f32 copy of a layer's V^T (f16 cache only) */
-    float *scores;            /* (n_batch, n_ctx) attention probabilities of one head */
+    uint32_t *rpos;           /* (n_batch) position of each row, for the rope tables */
+    seg *segs;                /* (n_batch) items of the current chunk */
+    int32_t *cids;            /* (n_batch) token ids of the current chunk */
+    /* per-thread attention scratch, thread t at base + t * stride */
+    float *akf, *avf, *ascore;
+    size_t akf_stride, ascore_stride;
+    uint8_t *awork;
+    size_t awork_stride;
     float *wrow;              /* (n_threads, max row) dequantized weight rows (ref_matmul) */
     void *work_mem;           /* pp_gemm's work buffer, work = work_mem aligned to 64 */
     void *work;
-    int ref_matmul;
-    float *hidden;            /* (n_embd) last position, after output_norm */
+    float *hidden;            /* (n_seq, n_embd) last position of each sequence, normed */
     float *logits;            /* (n_vocab) */
-    int have_hidden, have_logits;
+    int have_logits;
     uint64_t bytes;           /* all of the above, for reports */
 };
 
@@ -74,10 +109,11 @@ struct pp_llm_ctx {
 
 /* y (n, w->ne1) = x (n, w->ne0) . W^T : every token against every row.
 **
-** Normally pp_gemm (kernels/), which quantizes the activations as llama.cpp does and
-** multiplies with the ISA's integer kernels.  With ref_matmul (tests) it is the plain
-** reference below instead: rows dequantized one at a time into a per-thread scratch
-** row and dotted in f32 with every token, so each weight byte is read once per chunk. */
+** Normally the kernels (kernels/), which quantize the activations as llama.cpp does
+** and multiply with the ISA's integer kernels, from the matrix packed at load when
+** there is one.  With ref_matmul (tests) it is the plain reference below instead:
+** rows dequantized one at a time into a per-thread scratch row and dotted in f32 with
+** every token, so each weight byte is read once per chunk. */
 typedef struct mm_job {
     const pp_llm_weight *w;
     const float *x;
@@ -102,14 +138,18 @@ static void mm_range(void *arg, size_t r0, size_t r1, int thread) {
     }
 }
 
+static size_t max_row(const pp_llm_ctx *c) {
+    return (size_t)PP_MAX(PP_MAX(c->m->hp.n_embd, c->m->hp.n_ff), c->q_dim);
+}
+
 static void matmul(pp_llm_ctx *c, const pp_llm_weight *w, const float *x, size_t n, float *y) {
+    if (!n) return;
     if (!c->ref_matmul) {
         pp_gemm_packed((int)w->type, w->packed, w->data, w->row_bytes, (size_t)w->ne1,
                        (size_t)w->ne0, x, (size_t)w->ne0, n, y, (size_t)w->ne1, c->work, c->pool);
         return;
     }
-    mm_job j = {w, x, y, n, NULL, 0, c->wrow, 0};
-    j.wrow_stride = (size_t)PP_MAX(PP_MAX(c->m->hp.n_embd, c->m->hp.n_ff), c->q_dim);
+    mm_job j = {w, x, y, n, NULL, 0, c->wrow, max_row(c)};
     pp_pool_for(c->pool, (size_t)w->ne1, 16, mm_range, &j);
 }
 
@@ -120,8 +160,7 @@ static void matmul_rows(pp_llm_ctx *c, const pp_llm_weight *w, const float *x,
                      (size_t)w->ne0, 1, y, n_rows, c->work, c->pool);
         return;
     }
-    mm_job j = {w, x, y, 1, rows, n_rows, c->wrow, 0};
-    j.wrow_stride = (size_t)PP_MAX(PP_MAX(c->m->hp.n_embd, c->m->hp.n_ff), c->q_dim);
+    mm_job j = {w, x, y, 1, rows, n_rows, c->wrow, max_row(c)};
     pp_pool_for(c->pool, n_rows, 1, mm_range, &j);
 }
 
@@ -130,24 +169,10 @@ static void matmul_rows(pp_llm_ctx *c, const pp_llm_weight *w, const float *x,
 void pp_llm_ctx_free(pp_llm_ctx *c) {
     if (!c) return;
     pp_pool_destroy(c->pool);
-    pp_free(c->kc);
-    pp_free(c->vc);
-    pp_free(c->x);
-    pp_free(c->xn);
-    pp_free(c->q);
-    pp_free(c->att);
-    pp_free(c->k);
-    pp_free(c->v);
-    pp_free(c->gate);
-    pp_free(c->up);
-    pp_free(c->rope);
-    pp_free(c->kf);
-    pp_free(c->vf);
-    pp_free(c->scores);
-    pp_free(c->wrow);
-    pp_free(c->work_mem);
-    pp_free(c->hidden);
-    pp_free(c->logits);
+    void *bufs[] = {c->kc, c->vc, c->seq, c->x, c->xn, c->q, c->att, c->k, c->v, c->gate,
+                    c->up, c->rope, c->rpos, c->segs, c->cids, c->akf, c->avf, c->ascore, c->awork,
+                    c->wrow, c->work_mem, c->hidden, c->logits};
+    for (size_t i = 0; i < PP_ARRAY_LEN(bufs); i++) pp_free(bufs[i]);
     pp_free(c);
 }
 
@@ -161,21 +186,29 @@ static void *alloc_n_(size_t a, size_t b, size_t sz, uint64_t *total) {
 }
 #define alloc_n(a, b, sz) alloc_n_((a), (b), (sz), &c->bytes)
 
+static size_t round64(size_t x) { return (x + 63) & ~(size_t)63; }
+
 pp_status pp_llm_ctx_new(const pp_llm_model *m, const pp_llm_ctx_params *p, pp_llm_ctx **out,
                          char **detail) {
     if (detail) *detail = NULL;
     if (!m || !out) return PARAPET_ERR_ARG;
     const pp_llm_hparams *hp = &m->hp;
-    pp_llm_ctx_params d = {0, 0, 1, 0};
+    pp_llm_ctx_params d = {0, 0, 1, 0, 0, 0, 0};
     if (p) d = *p;
     if (!d.n_ctx) d.n_ctx = PP_MIN(hp->n_ctx_train, 4096u);
     if (!d.n_batch) d.n_batch = 512;   /* llama.cpp's default ubatch: same chunking */
     if (d.n_batch > d.n_ctx) d.n_batch = d.n_ctx;
     if (d.n_threads < 1) d.n_threads = 1;
-    if (d.n_ctx > PP_LLM_MAX_CTX || d.n_threads > PP_POOL_MAX_THREADS) {
-        if (detail) *detail = pp_asprintf("context of %u positions / %d threads is out of range "
-                                          "(at most %u / %d)", d.n_ctx, d.n_threads,
-                                          (unsigned)PP_LLM_MAX_CTX, PP_POOL_MAX_THREADS);
+    if (d.n_seq < 1) d.n_seq = 1;
+    if (!d.n_ctx_seq) d.n_ctx_seq = PP_MIN(d.n_ctx, 512u);
+    if (d.n_ctx_seq > d.n_ctx) d.n_ctx_seq = d.n_ctx;
+    if (d.n_ctx > PP_LLM_MAX_CTX || d.n_threads > PP_POOL_MAX_THREADS || d.n_seq > PP_LLM_MAX_SEQ ||
+        (uint64_t)d.n_ctx + (uint64_t)(d.n_seq - 1) * d.n_ctx_seq > PP_LLM_MAX_CTX) {
+        if (detail) *detail = pp_asprintf("context of %u positions, %u sequences of %u, %d threads "
+                                          "is out of range (at most %u cells, %u sequences, %d threads)",
+                                          d.n_ctx, d.n_seq, d.n_ctx_seq, d.n_threads,
+                                          (unsigned)PP_LLM_MAX_CTX, (unsigned)PP_LLM_MAX_SEQ,
+                                          PP_POOL_MAX_THREADS);
         return PARAPET_ERR_ARG;
     }
     pp_llm_ctx *c = pp_calloc(1, sizeof *c);
@@ -183,19 +216,18 @@ pp_status pp_llm_ctx_new(const pp_llm_model *m, const pp_llm_ctx_params *p, pp_l
     c->m = m;
     c->n_ctx = d.n_ctx;
     c->n_batch = d.n_batch;
+    c->n_seq = d.n_seq;
+    c->n_ctx_seq = d.n_ctx_seq;
     c->kv_f32 = d.kv_f32 != 0;
     c->n_threads = d.n_threads;
+    c->ref_matmul = d.ref_matmul != 0;
     c->kv_dim = (size_t)hp->n_head_kv * hp->head_dim;
     c->q_dim = (size_t)hp->n_head * hp->head_dim;
-    const size_t E = hp->n_embd, B = c->n_batch, T = (size_t)c->n_threads;
-    const size_t cache_elems = (size_t)hp->n_layer * c->n_ctx;   /* rows of kv_dim */
+    c->n_cells = (size_t)c->n_ctx + (size_t)(c->n_seq - 1) * c->n_ctx_seq;
+    const size_t E = hp->n_embd, B = c->n_batch, T = (size_t)c->n_threads, hd = hp->head_dim;
     const size_t kv_el = c->kv_f32 ? sizeof(float) : sizeof(uint16_t);
-    const size_t max_row = PP_MAX(PP_MAX(E, (size_t)hp->n_ff), c->q_dim);
     /* pp_gemm's work buffer: the largest any weight of the model needs for a full chunk */
-    size_t work = 0;
-    const pp_llm_weight *ws[] = {&m->output};
-    for (size_t i = 0; i < PP_ARRAY_LEN(ws); i++)
-        work = PP_MAX(work, pp_gemm_work_size((int)ws[i]->type, (size_t)ws[i]->ne0, 1, c->n_threads));
+    size_t work = pp_gemm_work_size((int)m->output.type, (size_t)m->output.ne0, 1, c->n_threads);
     for (uint32_t l = 0; l < hp->n_layer; l++) {
         const pp_llm_layer *ly = &m->layers[l];
         const pp_llm_weight *lw[] = {&ly->wq, &ly->wk, &ly->wv, &ly->wo, &ly->gate, &ly->up, &ly->down};
@@ -203,14 +235,17 @@ pp_status pp_llm_ctx_new(const pp_llm_model *m, const pp_llm_ctx_params *p, pp_l
             work = PP_MAX(work, pp_gemm_work_size((int)lw[i]->type, (size_t)lw[i]->ne0, B,
                                                   c->n_threads));
     }
-    /* attention: S = q K^T (k = head_dim) and S V (k up to n_ctx), f32 operands */
-    work = PP_MAX(work, pp_gemm_work_size(PP_GGML_F32, hp->head_dim, B, c->n_threads));
-    work = PP_MAX(work, pp_gemm_work_size(PP_GGML_F32, c->n_ctx, B, c->n_threads));
-    c->ref_matmul = d.ref_matmul != 0;
+    /* attention, per thread: S = q K^T (k = head_dim) and S V (k up to n_ctx), f32
+    ** operands, on one thread */
+    c->awork_stride = round64(PP_MAX(pp_gemm_work_size(PP_GGML_F32, hd, B, 1),
+                                     pp_gemm_work_size(PP_GGML_F32, c->n_ctx, B, 1)));
+    c->akf_stride = (size_t)c->n_ctx * hd;
+    c->ascore_stride = B * (size_t)c->n_ctx;
     if ((c->n_threads > 1 && pp_pool_create(c->n_threads, &c->pool)) ||
         !(c->work_mem = alloc_n(work + 64, 1, 1)) ||
-        !(c->kc = alloc_n(cache_elems, c->kv_dim, kv_el)) ||
-        !(c->vc = alloc_n(cache_elems, c->kv_dim, kv_el)) ||
+        !(c->kc = alloc_n((size_t)hp->n_layer * c->n_cells, c->kv_dim, kv_el)) ||
+        !(c->vc = alloc_n((size_t)hp->n_layer * c->n_cells, c->kv_dim, kv_el)) ||
+        !(c->seq = alloc_n(c->n_seq, 1, sizeof(seq_state))) ||
         !(c->x = alloc_n(B, E, sizeof(float))) || !(c->xn = alloc_n(B, E, sizeof(float))) ||
         !(c->q = alloc_n(B, c->q_dim, sizeof(float))) ||
         !(c->att = alloc_n(B, c->q_dim, sizeof(float))) ||
@@ -219,70 +254,173 @@ pp_status pp_llm_ctx_new(const pp_llm_model *m, const pp_llm_ctx_params *p, pp_l
         !(c->gate = alloc_n(B, hp->n_ff, sizeof(float))) ||
         !(c->up = alloc_n(B, hp->n_ff, sizeof(float))) ||
         !(c->rope = alloc_n(B, hp->n_rot, sizeof(float))) ||
-        (!c->kv_f32 && !(c->kf = alloc_n(c->n_ctx, c->kv_dim, sizeof(float)))) ||
-        (!c->kv_f32 && !(c->vf = alloc_n(c->n_ctx, c->kv_dim, sizeof(float)))) ||
-        !(c->scores = alloc_n(B, c->n_ctx, sizeof(float))) ||
-        !(c->wrow = alloc_n(T, max_row, sizeof(float))) ||
-        !(c->hidden = alloc_n(E, 1, sizeof(float))) ||
+        !(c->rpos = alloc_n(B, 1, sizeof(uint32_t))) ||
+        !(c->segs = alloc_n(B, 1, sizeof(seg))) ||
+        !(c->cids = alloc_n(B, 1, sizeof(int32_t))) ||
+        !(c->akf = alloc_n(T, c->akf_stride, sizeof(float))) ||
+        !(c->avf = alloc_n(T, c->akf_stride, sizeof(float))) ||
+        !(c->ascore = alloc_n(T, c->ascore_stride, sizeof(float))) ||
+        !(c->awork = alloc_n(T * c->awork_stride + 64, 1, 1)) ||
+        !(c->wrow = alloc_n(T, max_row(c), sizeof(float))) ||
+        !(c->hidden = alloc_n(c->n_seq, E, sizeof(float))) ||
         !(c->logits = alloc_n(hp->n_vocab, 1, sizeof(float)))) {
         pp_llm_ctx_free(c);
         if (detail) *detail = pp_strdup("out of memory for the context (KV cache and buffers)");
         return PARAPET_ERR_NOMEM;
     }
     c->work = (void *)(((uintptr_t)c->work_mem + 63) & ~(uintptr_t)63);
+    memset(c->seq, 0, c->n_seq * sizeof *c->seq);
+    c->seq[0].cap = c->n_ctx;
+    for (uint32_t s = 1; s < c->n_seq; s++) {
+        c->seq[s].base = (size_t)c->n_ctx + (size_t)(s - 1) * c->n_ctx_seq;
+        c->seq[s].cap = c->n_ctx_seq;
+    }
     *out = c;
     return PARAPET_OK;
 }
 
-uint32_t pp_llm_ctx_n_past(const pp_llm_ctx *c) { return c ? c->n_past : 0; }
+uint32_t pp_llm_ctx_n_past(const pp_llm_ctx *c) { return c ? c->seq[0].n_past : 0; }
 uint32_t pp_llm_ctx_n_ctx(const pp_llm_ctx *c) { return c ? c->n_ctx : 0; }
+uint32_t pp_llm_ctx_n_seq(const pp_llm_ctx *c) { return c ? c->n_seq : 0; }
 uint64_t pp_llm_ctx_bytes(const pp_llm_ctx *c) { return c ? c->bytes : 0; }
 
+uint32_t pp_llm_ctx_seq_n_past(const pp_llm_ctx *c, uint32_t seq) {
+    return c && seq < c->n_seq ? c->seq[seq].n_past : 0;
+}
+
+/* Positions [pos, ...) of seq are gone; sequences sharing what seq 0 dropped are
+** emptied with it. */
+static void seq_truncate(pp_llm_ctx *c, uint32_t seq, uint32_t pos) {
+    seq_state *s = &c->seq[seq];
+    if (pos < s->n_past) {
+        s->n_past = pos;
+        s->have_hidden = 0;
+        if (seq == 0) c->have_logits = 0;
+    }
+    if (seq == 0)
+        for (uint32_t o = 1; o < c->n_seq; o++)
+            if (c->seq[o].shared > pos) {
+                c->seq[o].n_past = c->seq[o].shared = 0;
+                c->seq[o].have_hidden = 0;
+            }
+}
+
 void pp_llm_ctx_truncate(pp_llm_ctx *c, uint32_t pos) {
-    if (!c || pos >= c->n_past) return;
-    c->n_past = pos;
-    c->have_hidden = c->have_logits = 0;
+    if (c) seq_truncate(c, 0, pos);
+}
+
+void pp_llm_ctx_seq_truncate(pp_llm_ctx *c, uint32_t seq, uint32_t pos) {
+    if (c && seq < c->n_seq) seq_truncate(c, seq, PP_MAX(pos, c->seq[seq].shared));
+}
+
+pp_status pp_llm_ctx_seq_share(pp_llm_ctx *c, uint32_t seq, uint32_t n_shared) {
+    if (!c || seq == 0 || seq >= c->n_seq || n_shared > c->seq[0].n_past) return PARAPET_ERR_ARG;
+    seq_state *s = &c->seq[seq];
+    s->shared = s->n_past = n_shared;
+    s->have_hidden = 0;
+    return PARAPET_OK;
+}
+
+static size_t cell_of(const pp_llm_ctx *c, uint32_t seq, uint32_t pos) {
+    const seq_state *s = &c->seq[seq];
+    return seq == 0 || pos < s->shared ? pos : s->base + (pos - s->shared);
+}
+
+pp_status pp_llm_ctx_seq_copy(pp_llm_ctx *c, uint32_t dst, uint32_t src, uint32_t n) {
+    if (!c || dst == 0 || dst >= c->n_seq || src >= c->n_seq || src == dst ||
+        n > c->seq[src].n_past)
+        return PARAPET_ERR_ARG;
+    uint32_t shared = src == 0 ? n : PP_MIN(c->seq[src].shared, n);
+    if (n - shared > c->seq[dst].cap) return PARAPET_ERR_ARG;
+    const size_t el = (c->kv_f32 ? sizeof(float) : sizeof(uint16_t)) * c->kv_dim;
+    for (uint32_t l = 0; l < c->m->hp.n_layer; l++) {
+        size_t lb = (size_t)l * c->n_cells;
+        size_t from = lb + cell_of(c, src, shared), to = lb + c->seq[dst].base;
+        memcpy((uint8_t *)c->kc + to * el, (const uint8_t *)c->kc + from * el, (n - shared) * el);
+        memcpy((uint8_t *)c->vc + to * el, (const uint8_t *)c->vc + from * el, (n - shared) * el);
+    }
+    c->seq[dst].shared = shared;
+    c->seq[dst].n_past = n;
+    c->seq[dst].have_hidden = 0;
+    return PARAPET_OK;
 }
 
 const float *pp_llm_ctx_logits(const pp_llm_ctx *c) {
     return c && c->have_logits ? c->logits : NULL;
 }
 
-/* --------------------------------------------------------------- attention ---- */
+/* ------------------------------------------------------------ token-wise ops ---- */
 
-/* Scaled, causally masked softmax of score rows [t0, t1): row t holds the query at
-** position pos+t against keys [0, n_kv); keys after pos+t get probability 0. */
-typedef struct smax_job {
-    float *s;
-    size_t ld;
-    uint32_t pos, n_kv;
-    float scale;
-} smax_job;
+/* A parallel pass over the rows of the chunk: norms, rotations, the gated product. */
+typedef enum { OP_NORM, OP_ROPE_TABLE, OP_ROPE, OP_SILU_MUL, OP_KV_STORE } row_op;
 
-static void smax_range(void *arg, size_t t0, size_t t1, int thread) {
-    const smax_job *j = arg;
+typedef struct row_job {
+    pp_llm_ctx *c;
+    row_op op;
+    const float *w;           /* OP_NORM: the norm weight */
+    float *dst;               /* OP_NORM: output rows (n_embd apart) */
+    const float *src;         /* OP_NORM: input rows */
+    float *rot;               /* OP_ROPE: rows of rot_heads heads */
+    size_t rot_stride;
+    uint32_t rot_heads;
+    uint32_t layer;           /* OP_KV_STORE */
+} row_job;
+
+static void row_range(void *arg, size_t r0, size_t r1, int thread) {
+    const row_job *j = arg;
+    pp_llm_ctx *c = j->c;
+    const pp_llm_model *m = c->m;
+    const pp_llm_hparams *hp = &m->hp;
+    const size_t E = hp->n_embd;
     (void)thread;
-    for (size_t t = t0; t < t1; t++) {
-        float *row = j->s + t * j->ld;
-        uint32_t valid = j->pos + (uint32_t)t + 1;
-        for (uint32_t i = 0; i < valid; i++) row[i] *= j->scale;
-        pp_softmax(row, valid);
-        for (uint32_t i = valid; i < j->n_kv; i++) row[i] = 0.0f;
+    switch (j->op) {
+    case OP_NORM:
+        for (size_t t = r0; t < r1; t++) pp_rmsnorm(j->dst + t * E, j->src + t * E, j->w, (int64_t)E, hp->rms_eps);
+        break;
+    case OP_ROPE_TABLE:
+        for (size_t t = r0; t < r1; t++)
+            pp_rope_table(c->rope + t * hp->n_rot, c->rpos[t], hp->n_rot, hp->rope_base,
+                          hp->rope_freq_scale, m->rope_freqs);
+        break;
+    case OP_ROPE:
+        for (size_t t = r0; t < r1; t++)
+            pp_rope_norm(j->rot + t * j->rot_stride, j->rot_heads, hp->head_dim, hp->n_rot,
+                         c->rope + t * hp->n_rot);
+        break;
+    case OP_SILU_MUL: {
+        const size_t FF = hp->n_ff;
+        for (size_t t = r0; t < r1; t++) pp_silu_mul(c->gate + t * FF, c->up + t * FF, (int64_t)FF);
+        break;
+    }
+    case OP_KV_STORE: {
+        /* row t of k and v to its sequence's cell (row t of the chunk is token t) */
+        const size_t kvd = c->kv_dim, lb = (size_t)j->layer * c->n_cells;
+        for (size_t t = r0; t < r1; t++) {
+            const seg *sg = NULL;
+            for (uint32_t i = 0;; i++)
+                if (t < (size_t)c->segs[i].off + c->segs[i].n) { sg = &c->segs[i]; break; }
+            size_t cell = lb + cell_of(c, sg->seq, sg->pos + (uint32_t)(t - sg->off));
+            const float *k = c->k + t * kvd, *v = c->v + t * kvd;
+            if (c->kv_f32) {
+                memcpy((float *)c->kc + cell * kvd, k, kvd * sizeof(float));
+                memcpy((float *)c->vc + cell * kvd, v, kvd * sizeof(float));
+            } else {
+                uint16_t *kc = (uint16_t *)c->kc + cell * kvd, *vc = (uint16_t *)c->vc + cell * kvd;
+                for (size_t d = 0; d < kvd; d++) kc[d] = pp_f32_to_fp16(k[d]);
+                for (size_t d = 0; d < kvd; d++) vc[d] = pp_f32_to_fp16(v[d]);
+            }
+        }
+        break;
+    }
     }
 }
 
-/* Attention for short chunks, with llama.cpp's numerics for them (its CPU flash
-** attention for fewer than 64 queries with an f16 cache): per query, keys in order
-** with a running max, and the output accumulated in f16 (each update rounded),
-** rescaled when the max grows.  The f16 rounding is llama.cpp's, not a need of the
-** model: it is reproduced so that decode steps and short appends give the same
-** numbers as llama.cpp (tests/conformance/llm).  Item i = (token t, head h). */
-typedef struct fa_job {
-    pp_llm_ctx *c;
-    const float *kf, *vf;     /* kf (n_kv, kv_dim); vf (kv_dim, n_ctx) */
-    uint32_t pos;
-    float scale;
-} fa_job;
+static void rows_op(pp_llm_ctx *c, row_job *j, size_t n) {
+    j->c = c;
+    pp_pool_for(c->pool, n, 1, row_range, j);
+}
+
+/* --------------------------------------------------------------- attention ---- */
 
 /* x rounded to the nearest f16 value (ties to even), as f32: what storing x in an f16
 ** and reading it back gives.  Inline bit arithmetic for the normal f16 range (this
@@ -299,168 +437,240 @@ static inline float f16r(float x) {
     return x;
 }
 
-static void fa_range(void *arg, size_t i0, size_t i1, int thread) {
-    const fa_job *j = arg;
-    pp_llm_ctx *c = j->c;
-    const pp_llm_hparams *hp = &c->m->hp;
-    const uint32_t H = hp->n_head, hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
-    float acc[PP_LLM_MAX_HEAD_DIM];
-    (void)thread;
-    for (size_t i = i0; i < i1; i++) {
-        uint32_t t = (uint32_t)(i / H), h = (uint32_t)(i % H), kvh = h / group;
-        const float *q = c->q + (size_t)t * c->q_dim + (size_t)h * hd;
-        float *out = c->att + (size_t)t * c->q_dim + (size_t)h * hd;
-        float M = -INFINITY, S = 0.0f;
-        for (uint32_t d = 0; d < hd; d++) acc[d] = 0.0f;
-        for (uint32_t p = 0; p <= j->pos + t; p++) {
-            const float *k = j->kf + (size_t)p * c->kv_dim + (size_t)kvh * hd;
-            float s = pp_dot_f32(q, k, hd) * j->scale;
-            float Mold = M, ms = 1.0f, vs = 1.0f;
-            if (s > M) {
-                M = s;
-                ms = expf(Mold - M);
-                for (uint32_t d = 0; d < hd; d++) acc[d] = f16r(acc[d] * ms);
-            } else {
-                vs = expf(s - M);
-            }
-            for (uint32_t d = 0; d < hd; d++)
-                acc[d] = f16r(fmaf(j->vf[((size_t)kvh * hd + d) * c->n_ctx + p], vs, acc[d]));
-            S = S * ms + vs;
-        }
-        const float inv = S == 0.0f ? 0.0f : 1.0f / S;
-        for (uint32_t d = 0; d < hd; d++) out[d] = acc[d] * inv;
+/* One query of a short item, with llama.cpp's numerics for them (its CPU flash
+** attention for fewer than 64 queries with an f16 cache): keys in order with a
+** running max, q in f16, the output accumulated in f16 (each update rounded) and
+** rescaled when the max grows.  The f16 rounding is llama.cpp's, not a need of the
+** model: it is reproduced so that decode steps and short appends give the same
+** numbers as llama.cpp (tests/conformance/llm).  kf (n_kv, hd), vf (hd, n_kv). */
+static void fa_query(const float *q, const float *kf, const float *vf, uint32_t hd, size_t n_kv,
+                     uint32_t n_valid, float scale, float *out) {
+    float acc[PP_LLM_MAX_HEAD_DIM], qh[PP_LLM_MAX_HEAD_DIM];
+    for (uint32_t d = 0; d < hd; d++) {
+        acc[d] = 0.0f;
+        qh[d] = pp_fp16_to_f32(pp_f32_to_fp16(q[d]));
     }
+    float M = -INFINITY, S = 0.0f;
+    for (uint32_t p = 0; p < n_valid; p++) {
+        float s = pp_dot_f32(qh, kf + (size_t)p * hd, hd) * scale;
+        float Mold = M, ms = 1.0f, vs = 1.0f;
+        if (s > M) {
+            M = s;
+            ms = expf(Mold - M);
+            for (uint32_t d = 0; d < hd; d++) acc[d] = f16r(acc[d] * ms);
+        } else {
+            vs = expf(s - M);
+        }
+        for (uint32_t d = 0; d < hd; d++) acc[d] = f16r(fmaf(vf[(size_t)d * n_kv + p], vs, acc[d]));
+        S = S * ms + vs;
+    }
+    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    for (uint32_t d = 0; d < hd; d++) out[d] = acc[d] * inv;
 }
 
-/* Converts a layer's cached K rows [0, n_kv) and V^T columns [0, n_kv) to f32
-** (f16 cache).  Work item r < n_kv is K row r; item n_kv + d is V^T row d. */
-typedef struct conv_job {
-    const uint16_t *ks, *vs;
-    float *kd, *vd;
-    size_t kv_dim, n_ctx, n_kv;
-} conv_job;
+/* Item i / n_head_kv of the chunk, kv head i % n_head_kv: gathers the item's keys and
+** values of that head into the thread's scratch as f32 (K rows, V^T rows), then runs
+** each query head of the group over the item's query rows. */
+typedef struct attn_job {
+    pp_llm_ctx *c;
+    uint32_t layer, n_seg;
+    float scale;
+} attn_job;
 
-static void conv_range(void *arg, size_t r0, size_t r1, int thread) {
-    const conv_job *j = arg;
-    (void)thread;
-    for (size_t r = r0; r < r1; r++) {
-        const uint16_t *src;
-        float *dst;
-        size_t len;
-        if (r < j->n_kv) {
-            src = j->ks + r * j->kv_dim;
-            dst = j->kd + r * j->kv_dim;
-            len = j->kv_dim;
-        } else {
-            src = j->vs + (r - j->n_kv) * j->n_ctx;
-            dst = j->vd + (r - j->n_kv) * j->n_ctx;
-            len = j->n_kv;
+static void attn_range(void *arg, size_t i0, size_t i1, int thread) {
+    const attn_job *j = arg;
+    pp_llm_ctx *c = j->c;
+    const pp_llm_hparams *hp = &c->m->hp;
+    const uint32_t hd = hp->head_dim, HKV = hp->n_head_kv, group = hp->n_head / hp->n_head_kv;
+    const size_t kvd = c->kv_dim, qd = c->q_dim, lb = (size_t)j->layer * c->n_cells;
+    float *kf = c->akf + (size_t)thread * c->akf_stride, *vf = c->avf + (size_t)thread * c->akf_stride;
+    float *S = c->ascore + (size_t)thread * c->ascore_stride;
+    uint8_t *awork = (uint8_t *)(((uintptr_t)c->awork + 63) & ~(uintptr_t)63);
+    void *work = awork + (size_t)thread * c->awork_stride;
+    for (size_t i = i0; i < i1; i++) {
+        const seg *sg = &c->segs[i / HKV];
+        const uint32_t kvh = (uint32_t)(i % HKV);
+        const size_t n_kv = (size_t)sg->pos + sg->n;
+        /* first query row's position: the last layer keeps only the item's last token */
+        const uint32_t qpos = sg->pos + sg->n - sg->nq;
+        for (size_t p = 0; p < n_kv; p++) {
+            size_t cell = lb + cell_of(c, sg->seq, (uint32_t)p);
+            if (c->kv_f32) {
+                const float *ks = (const float *)c->kc + cell * kvd + (size_t)kvh * hd;
+                const float *vs = (const float *)c->vc + cell * kvd + (size_t)kvh * hd;
+                memcpy(kf + p * hd, ks, hd * sizeof(float));
+                for (uint32_t d = 0; d < hd; d++) vf[(size_t)d * n_kv + p] = vs[d];
+            } else {
+                const uint16_t *ks = (const uint16_t *)c->kc + cell * kvd + (size_t)kvh * hd;
+                const uint16_t *vs = (const uint16_t *)c->vc + cell * kvd + (size_t)kvh * hd;
+                for (uint32_t d = 0; d < hd; d++) kf[p * hd + d] = pp_fp16_to_f32(ks[d]);
+                for (uint32_t d = 0; d < hd; d++) vf[(size_t)d * n_kv + p] = pp_fp16_to_f32(vs[d]);
+            }
         }
-        for (size_t i = 0; i < len; i++) dst[i] = pp_fp16_to_f32(src[i]);
+        const int short_item = !c->kv_f32 && sg->n_item < PP_LLM_F16_ATTN_BELOW;
+        for (uint32_t h = kvh * group; h < (kvh + 1) * group; h++) {
+            const float *q = c->q + (size_t)sg->qoff * qd + (size_t)h * hd;
+            float *o = c->att + (size_t)sg->qoff * qd + (size_t)h * hd;
+            if (short_item) {
+                for (uint32_t t = 0; t < sg->nq; t++)
+                    fa_query(q + t * qd, kf, vf, hd, n_kv, qpos + t + 1, j->scale, o + t * qd);
+                continue;
+            }
+            /* S (nq, n_kv) = q K^T; masked, scaled softmax per row; att = S V */
+            pp_gemm(PP_GGML_F32, kf, hd * sizeof(float), n_kv, hd, q, qd, sg->nq, S, n_kv, work, NULL);
+            for (uint32_t t = 0; t < sg->nq; t++) {
+                float *row = S + (size_t)t * n_kv;
+                uint32_t valid = qpos + t + 1;
+                for (uint32_t p = 0; p < valid; p++) row[p] *= j->scale;
+                pp_softmax(row, valid);
+                for (size_t p = valid; p < n_kv; p++) row[p] = 0.0f;
+            }
+            pp_gemm(PP_GGML_F32, vf, n_kv * sizeof(float), hd, n_kv, S, n_kv, sg->nq, o, qd, work, NULL);
+        }
     }
 }
 
 /* ----------------------------------------------------------------- the pass ---- */
 
-/* Runs one chunk of n <= n_batch tokens at positions [pos, pos+n), pos == n_past. */
-static void eval_chunk(pp_llm_ctx *c, const int32_t *ids, uint32_t n, uint32_t pos) {
+/* Runs the chunk of items c->segs[0..n_seg) (n tokens, ids in chunk order): every
+** item's positions [pos, pos+n) are appended to its sequence.  Leaves each item's last
+** position, final-normed, in its sequence's hidden state. */
+static void eval_chunk(pp_llm_ctx *c, const int32_t *ids, uint32_t n, uint32_t n_seg) {
     const pp_llm_model *m = c->m;
     const pp_llm_hparams *hp = &m->hp;
-    const size_t E = hp->n_embd, FF = hp->n_ff, kvd = c->kv_dim, qd = c->q_dim;
+    const size_t E = hp->n_embd, kvd = c->kv_dim, qd = c->q_dim;
+    seg *segs = c->segs;
 
-    /* token embeddings: x (n, E) */
+    /* token embeddings: x (n, E); rotation tables, one per row, shared by all layers */
     pp_get_rows((int)m->tok_embd.type, m->tok_embd.data, m->tok_embd.row_bytes, E, ids, n, c->x);
-    /* rotation tables, one per position, shared by all layers and heads */
-    for (uint32_t t = 0; t < n; t++)
-        pp_rope_table(c->rope + (size_t)t * hp->n_rot, pos + t, hp->n_rot, hp->rope_base,
-                      hp->rope_freq_scale, m->rope_freqs);
-    const float scale = 1.0f / sqrtf((float)hp->head_dim);
+    for (uint32_t i = 0; i < n_seg; i++) {
+        segs[i].qoff = segs[i].off;
+        segs[i].nq = segs[i].n;
+        for (uint32_t t = 0; t < segs[i].n; t++) c->rpos[segs[i].off + t] = segs[i].pos + t;
+    }
+    row_job rj = {.op = OP_ROPE_TABLE};
+    rows_op(c, &rj, n);
+    attn_job aj = {c, 0, n_seg, 1.0f / sqrtf((float)hp->head_dim)};
 
+    size_t nr = n;   /* rows that go on through the layer (all, or the items' last ones) */
     for (uint32_t l = 0; l < hp->n_layer; l++) {
         const pp_llm_layer *ly = &m->layers[l];
+        const int last = l + 1 == hp->n_layer;
         /* ---- attention block */
-        for (uint32_t t = 0; t < n; t++)
-            pp_rmsnorm(c->xn + t * E, c->x + t * E, ly->attn_norm, (int64_t)E, hp->rms_eps);
-        matmul(c, &ly->wq, c->xn, n, c->q);     /* q (n, q_dim) */
+        rj = (row_job){.op = OP_NORM, .w = ly->attn_norm, .dst = c->xn, .src = c->x};
+        rows_op(c, &rj, n);
         matmul(c, &ly->wk, c->xn, n, c->k);     /* k (n, kv_dim) */
         matmul(c, &ly->wv, c->xn, n, c->v);     /* v (n, kv_dim) */
-        for (uint32_t t = 0; t < n; t++) {
-            const float *cs = c->rope + (size_t)t * hp->n_rot;
-            pp_rope_norm(c->q + t * qd, hp->n_head, hp->head_dim, hp->n_rot, cs);
-            pp_rope_norm(c->k + t * kvd, hp->n_head_kv, hp->head_dim, hp->n_rot, cs);
+        rj = (row_job){.op = OP_ROPE, .rot = c->k, .rot_stride = kvd, .rot_heads = hp->n_head_kv};
+        rows_op(c, &rj, n);
+        rj = (row_job){.op = OP_KV_STORE, .layer = l};
+        rows_op(c, &rj, n);
+        if (last && nr > n_seg) {
+            /* from here on only each item's last token: its x, xn and rope rows move to
+            ** row i (rows only move down: off + n - 1 >= i) */
+            for (uint32_t i = 0; i < n_seg; i++) {
+                size_t from = (size_t)segs[i].off + segs[i].n - 1;
+                if (from != i) {
+                    memcpy(c->x + i * E, c->x + from * E, E * sizeof(float));
+                    memcpy(c->xn + i * E, c->xn + from * E, E * sizeof(float));
+                    memcpy(c->rope + (size_t)i * hp->n_rot, c->rope + from * hp->n_rot,
+                           hp->n_rot * sizeof(float));
+                }
+                segs[i].qoff = i;
+                segs[i].nq = 1;
+            }
+            nr = n_seg;
         }
-        /* Short chunks with an f16 cache take llama.cpp's one-query-at-a-time path (see
-        ** fa_range), which multiplies q.K^T in f16: q is converted to the cache's type. */
-        const int f16_attn = !c->kv_f32 && n < PP_LLM_F16_ATTN_BELOW;
-        if (f16_attn)
-            for (size_t i = 0; i < (size_t)n * qd; i++) c->q[i] = pp_fp16_to_f32(pp_f32_to_fp16(c->q[i]));
-        /* append to the cache (K by rows, V transposed), then view the layer as f32 */
-        const size_t n_ctx = c->n_ctx, n_kv = (size_t)pos + n;
-        const size_t kbase = ((size_t)l * n_ctx + pos) * kvd, vbase = (size_t)l * kvd * n_ctx;
-        const float *kf, *vf;
-        if (c->kv_f32) {
-            float *kc = (float *)c->kc, *vc = (float *)c->vc;
-            memcpy(kc + kbase, c->k, (size_t)n * kvd * sizeof(float));
-            for (uint32_t t = 0; t < n; t++)
-                for (size_t d = 0; d < kvd; d++) vc[vbase + d * n_ctx + pos + t] = c->v[t * kvd + d];
-            kf = kc + (size_t)l * n_ctx * kvd;
-            vf = vc + vbase;
-        } else {
-            uint16_t *kc = (uint16_t *)c->kc, *vc = (uint16_t *)c->vc;
-            for (size_t i = 0; i < (size_t)n * kvd; i++) kc[kbase + i] = pp_f32_to_fp16(c->k[i]);
-            for (uint32_t t = 0; t < n; t++)
-                for (size_t d = 0; d < kvd; d++)
-                    vc[vbase + d * n_ctx + pos + t] = pp_f32_to_fp16(c->v[t * kvd + d]);
-            conv_job cj = {kc + (size_t)l * n_ctx * kvd, vc + vbase, c->kf, c->vf, kvd, n_ctx, n_kv};
-            pp_pool_for(c->pool, n_kv + kvd, 16, conv_range, &cj);
-            kf = c->kf;
-            vf = c->vf;
-        }
-        /* per head: S = q K^T (n, n_kv); masked softmax; att = S V (n, head_dim) */
-        const uint32_t hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
-        if (f16_attn) {
-            fa_job fj = {c, kf, vf, pos, scale};
-            pp_pool_for(c->pool, (size_t)n * hp->n_head, 1, fa_range, &fj);
-        } else
-        for (uint32_t h = 0; h < hp->n_head; h++) {
-            const size_t kvh = h / group;
-            pp_gemm(PP_GGML_F32, kf + kvh * hd, kvd * sizeof(float), n_kv, hd, c->q + (size_t)h * hd,
-                    qd, n, c->scores, n_ctx, c->work, c->pool);
-            smax_job sj = {c->scores, n_ctx, pos, (uint32_t)n_kv, scale};
-            pp_pool_for(c->pool, n, 4, smax_range, &sj);
-            pp_gemm(PP_GGML_F32, vf + kvh * hd * n_ctx, n_ctx * sizeof(float), hd, n_kv, c->scores,
-                    n_ctx, n, c->att + (size_t)h * hd, qd, c->work, c->pool);
-        }
-        matmul(c, &ly->wo, c->att, n, c->xn);   /* reuse xn (n, E) for the projection */
-        pp_add(c->x, c->xn, (int64_t)(n * E));
+        matmul(c, &ly->wq, c->xn, nr, c->q);    /* q (nr, q_dim) */
+        rj = (row_job){.op = OP_ROPE, .rot = c->q, .rot_stride = qd, .rot_heads = hp->n_head};
+        rows_op(c, &rj, nr);
+        aj.layer = l;
+        pp_pool_for(c->pool, (size_t)n_seg * hp->n_head_kv, 1, attn_range, &aj);
+        matmul(c, &ly->wo, c->att, nr, c->xn);  /* reuse xn (nr, E) for the projection */
+        pp_add(c->x, c->xn, (int64_t)(nr * E));
 
         /* ---- feed-forward block */
-        for (uint32_t t = 0; t < n; t++)
-            pp_rmsnorm(c->xn + t * E, c->x + t * E, ly->ffn_norm, (int64_t)E, hp->rms_eps);
-        matmul(c, &ly->gate, c->xn, n, c->gate);  /* (n, FF) */
-        matmul(c, &ly->up, c->xn, n, c->up);      /* (n, FF) */
-        pp_silu_mul(c->gate, c->up, (int64_t)(n * FF));
-        matmul(c, &ly->down, c->gate, n, c->xn);  /* (n, E) */
-        pp_add(c->x, c->xn, (int64_t)(n * E));
+        rj = (row_job){.op = OP_NORM, .w = ly->ffn_norm, .dst = c->xn, .src = c->x};
+        rows_op(c, &rj, nr);
+        matmul(c, &ly->gate, c->xn, nr, c->gate);  /* (nr, FF) */
+        matmul(c, &ly->up, c->xn, nr, c->up);      /* (nr, FF) */
+        rj = (row_job){.op = OP_SILU_MUL};
+        rows_op(c, &rj, nr);
+        matmul(c, &ly->down, c->gate, nr, c->xn);  /* (nr, E) */
+        pp_add(c->x, c->xn, (int64_t)(nr * E));
     }
-    /* the last position's final-normed state, kept for the LM head */
-    pp_rmsnorm(c->hidden, c->x + (size_t)(n - 1) * E, m->output_norm, (int64_t)E, hp->rms_eps);
+    /* each item's last position, final-normed, kept for the LM head */
+    for (uint32_t i = 0; i < n_seg; i++) {
+        seq_state *s = &c->seq[segs[i].seq];
+        size_t row = nr == n_seg ? i : (size_t)segs[i].off + segs[i].n - 1;
+        pp_rmsnorm(c->hidden + (size_t)segs[i].seq * E, c->x + row * E, m->output_norm,
+                   (int64_t)E, hp->rms_eps);
+        s->have_hidden = 1;
+    }
+}
+
+/* Checks an item against its sequence: the ids, the positions, the cells. */
+static pp_status item_ok(const pp_llm_ctx *c, const pp_llm_item *it) {
+    if (it->seq >= c->n_seq || !it->ids || it->n == 0) return PARAPET_ERR_ARG;
+    const seq_state *s = &c->seq[it->seq];
+    if (it->pos > s->n_past || it->pos < s->shared || it->n > c->n_ctx - it->pos ||
+        (uint64_t)it->pos + it->n - s->shared > s->cap)
+        return PARAPET_ERR_ARG;
+    for (size_t i = 0; i < it->n; i++)
+        if (it->ids[i] < 0 || (uint32_t)it->ids[i] >= c->m->hp.n_vocab) return PARAPET_ERR_ARG;
+    return PARAPET_OK;
+}
+
+pp_status pp_llm_ctx_eval_batch(pp_llm_ctx *c, const pp_llm_item *items, size_t n_items) {
+    if (!c || !items || !n_items) return PARAPET_ERR_ARG;
+    for (size_t i = 0; i < n_items; i++) {
+        pp_status st = item_ok(c, &items[i]);
+        if (st) return st;
+        for (size_t o = 0; o < i; o++)
+            if (items[o].seq == items[i].seq) return PARAPET_ERR_ARG;   /* one item a sequence */
+    }
+    /* sequence 0 may not rewrite what another item's sequence shares */
+    for (size_t i = 0; i < n_items; i++)
+        if (items[i].seq == 0)
+            for (size_t o = 0; o < n_items; o++)
+                if (c->seq[items[o].seq].shared > items[i].pos) return PARAPET_ERR_ARG;
+    for (size_t i = 0; i < n_items; i++) seq_truncate(c, items[i].seq, items[i].pos);
+    /* chunks of whole items up to n_batch tokens; an item longer than n_batch runs alone
+    ** in n_batch pieces */
+    size_t i = 0;
+    while (i < n_items) {
+        const pp_llm_item *it = &items[i];
+        if (it->n > c->n_batch) {
+            for (uint32_t done = 0; done < it->n;) {
+                uint32_t k = PP_MIN(c->n_batch, it->n - done);
+                c->segs[0] = (seg){it->seq, it->pos + done, k, 0, k, 0, 0};
+                eval_chunk(c, it->ids + done, k, 1);
+                c->seq[it->seq].n_past = it->pos + done + k;
+                done += k;
+            }
+            i++;
+            continue;
+        }
+        uint32_t n_tok = 0, n_seg = 0;
+        while (i < n_items && items[i].n <= c->n_batch - n_tok) {
+            const pp_llm_item *t = &items[i];
+            c->segs[n_seg++] = (seg){t->seq, t->pos, t->n, n_tok, t->n, 0, 0};
+            memcpy(c->cids + n_tok, t->ids, t->n * sizeof *t->ids);
+            n_tok += t->n;
+            i++;
+        }
+        eval_chunk(c, c->cids, n_tok, n_seg);
+        for (uint32_t s = 0; s < n_seg; s++) c->seq[c->segs[s].seq].n_past = c->segs[s].pos + c->segs[s].n;
+    }
+    return PARAPET_OK;
 }
 
 pp_status pp_llm_ctx_eval(pp_llm_ctx *c, const int32_t *ids, size_t n, uint32_t pos,
                           unsigned flags) {
-    if (!c || !ids || n == 0 || pos > c->n_past || n > c->n_ctx - pos) return PARAPET_ERR_ARG;
-    for (size_t i = 0; i < n; i++)
-        if (ids[i] < 0 || (uint32_t)ids[i] >= c->m->hp.n_vocab) return PARAPET_ERR_ARG;
-    pp_llm_ctx_truncate(c, pos);
-    c->have_hidden = c->have_logits = 0;
-    for (size_t done = 0; done < n;) {
-        uint32_t k = (uint32_t)PP_MIN((size_t)c->n_batch, n - done);
-        eval_chunk(c, ids + done, k, c->n_past);
-        c->n_past += k;
-        done += k;
-    }
-    c->have_hidden = 1;
+    if (!c || n > UINT32_MAX) return PARAPET_ERR_ARG;
+    pp_llm_item it = {0, ids, (uint32_t)n, pos};
+    pp_status st = pp_llm_ctx_eval_batch(c, &it, 1);
+    if (st) return st;
     if (flags & PP_LLM_OUT_LOGITS) {
         matmul(c, &c->m->output, c->hidden, 1, c->logits);
         c->have_logits = 1;
@@ -468,10 +678,16 @@ pp_status pp_llm_ctx_eval(pp_llm_ctx *c, const int32_t *ids, size_t n, uint32_t 
     return PARAPET_OK;
 }
 
-pp_status pp_llm_ctx_logits_rows(pp_llm_ctx *c, const int32_t *rows, size_t n, float *out) {
-    if (!c || !c->have_hidden || (n && (!rows || !out))) return PARAPET_ERR_ARG;
+pp_status pp_llm_ctx_seq_logits_rows(pp_llm_ctx *c, uint32_t seq, const int32_t *rows, size_t n,
+                                     float *out) {
+    if (!c || seq >= c->n_seq || !c->seq[seq].have_hidden || (n && (!rows || !out)))
+        return PARAPET_ERR_ARG;
     for (size_t i = 0; i < n; i++)
         if (rows[i] < 0 || (uint32_t)rows[i] >= c->m->hp.n_vocab) return PARAPET_ERR_ARG;
-    if (n) matmul_rows(c, &c->m->output, c->hidden, rows, n, out);
+    if (n) matmul_rows(c, &c->m->output, c->hidden + (size_t)seq * c->m->hp.n_embd, rows, n, out);
     return PARAPET_OK;
+}
+
+pp_status pp_llm_ctx_logits_rows(pp_llm_ctx *c, const int32_t *rows, size_t n, float *out) {
+    return pp_llm_ctx_seq_logits_rows(c, 0, rows, n, out);
 }

@@ -42,6 +42,7 @@
 #define PP_LLM_MAX_FF (1 << 20)
 #define PP_LLM_MAX_VOCAB (1 << 22)
 #define PP_LLM_MAX_CTX (1 << 20)
+#define PP_LLM_MAX_SEQ 256
 
 /* A weight matrix of ne1 rows, each ne0 elements of `type`, row r at
 ** data + r*row_bytes.  Borrowed from the GGUF mapping. */
@@ -121,6 +122,8 @@ typedef struct pp_llm_ctx_params {
     int n_threads;           /* worker threads (0 or 1: the calling thread only) */
     int kv_f32;              /* 1: keep the KV cache in f32 (default f16, as llama.cpp) */
     int ref_matmul;          /* 1: plain f32 reference products instead of pp_gemm (tests) */
+    uint32_t n_seq;          /* sequences (0: 1); see pp_llm_ctx_eval_batch */
+    uint32_t n_ctx_seq;      /* own cells of each sequence >= 1 (0: min(n_ctx, 512)) */
 } pp_llm_ctx_params;
 
 /* A context over `m` (borrowed: must outlive the context).  Allocates the KV cache,
@@ -142,9 +145,46 @@ void pp_llm_ctx_free(pp_llm_ctx *c);       /* NULL is fine */
 pp_status pp_llm_ctx_eval(pp_llm_ctx *c, const int32_t *ids, size_t n, uint32_t pos,
                           unsigned flags);
 
-/* Drops cached positions >= pos (no-op when pos >= n_past). */
+/* Drops cached positions >= pos of sequence 0 (no-op when pos >= n_past); sequences
+** that shared any of them are emptied. */
 void pp_llm_ctx_truncate(pp_llm_ctx *c, uint32_t pos);
-uint32_t pp_llm_ctx_n_past(const pp_llm_ctx *c);
+uint32_t pp_llm_ctx_n_past(const pp_llm_ctx *c);   /* of sequence 0 */
+
+/* ------------------------------------------------------------- sequences ---- */
+
+/* A context holds n_seq sequences (pp_llm_ctx_params.n_seq).  Sequence 0 is the one
+** the calls above use: positions [0, n_ctx).  A sequence s >= 1 holds at most
+** n_ctx_seq positions of its own, after a prefix it may share with sequence 0:
+**   pp_llm_ctx_seq_share(c, s, n)   s = sequence 0's first n positions, not copied:
+**                                   s reads them from sequence 0's cache, so sequence
+**                                   0 must keep them (truncating sequence 0 below n
+**                                   empties s); _ARG if n > sequence 0's n_past;
+**   pp_llm_ctx_seq_copy(c, d, s, n) d = the first n positions of s: what s shares
+**                                   stays shared, s's own cells are copied;
+**   pp_llm_ctx_seq_truncate         drops positions >= pos (never the shared ones).
+** One eval runs items of several sequences in one forward pass: */
+typedef struct pp_llm_item {
+    uint32_t seq;            /* the sequence; at most one item per sequence per batch */
+    const int32_t *ids;      /* tokens, appended at positions [pos, pos+n) */
+    uint32_t n;
+    uint32_t pos;            /* the sequence is truncated to pos first (pos >= shared) */
+} pp_llm_item;
+
+/* Evaluates every item; the weight products run over all their tokens at once.  Each
+** sequence keeps its last position's final state for pp_llm_ctx_seq_logits_rows.  An
+** item's results do not depend on the others (bit for bit).  Errors: _ARG (a bad id,
+** a position or length beyond the sequence's cells, two items of one sequence, or an
+** item of sequence 0 rewriting positions another item's sequence shares); nothing
+** has been evaluated then. */
+pp_status pp_llm_ctx_eval_batch(pp_llm_ctx *c, const pp_llm_item *items, size_t n_items);
+pp_status pp_llm_ctx_seq_share(pp_llm_ctx *c, uint32_t seq, uint32_t n_shared);
+pp_status pp_llm_ctx_seq_copy(pp_llm_ctx *c, uint32_t dst, uint32_t src, uint32_t n);
+void pp_llm_ctx_seq_truncate(pp_llm_ctx *c, uint32_t seq, uint32_t pos);
+uint32_t pp_llm_ctx_seq_n_past(const pp_llm_ctx *c, uint32_t seq);
+uint32_t pp_llm_ctx_n_seq(const pp_llm_ctx *c);
+/* As pp_llm_ctx_logits_rows for the last evaluated position of sequence seq. */
+pp_status pp_llm_ctx_seq_logits_rows(pp_llm_ctx *c, uint32_t seq, const int32_t *rows, size_t n,
+                                     float *out);
 uint32_t pp_llm_ctx_n_ctx(const pp_llm_ctx *c);
 /* Bytes the context allocated (KV cache, scratch, logits). */
 uint64_t pp_llm_ctx_bytes(const pp_llm_ctx *c);

@@ -403,6 +403,93 @@ TEST(forward_rows_equal_full_logits) {
     }
 }
 
+/* Logits rows after evaluating ids in sequence 0 of a fresh context as the evals
+** [ev[0], ev[1]), [ev[2], ev[3]), ... (pairs of positions, ended by a 0 pair). */
+static void alone_rows(const pp_llm_model *m, uint32_t n_batch, const int32_t *ids,
+                       const uint32_t *ev, const int32_t *rows, float *out) {
+    pp_llm_ctx_params p = {256, n_batch, 2, 0, 0};
+    pp_llm_ctx *c;
+    memset(out, 0, 4 * sizeof *out);
+    if (pp_llm_ctx_new(m, &p, &c, NULL)) return;
+    for (; ev[1]; ev += 2) pp_llm_ctx_eval(c, ids + ev[0], ev[1] - ev[0], ev[0], 0);
+    pp_llm_ctx_logits_rows(c, rows, 4, out);
+    pp_llm_ctx_free(c);
+}
+
+/* Items of several sequences, sharing sequence 0's prefix, evaluated in one batch give
+** each sequence the same bits as evaluating it alone, whatever else is in the batch,
+** for long items (f32 attention), short ones (f16 path), chunked batches, appends and
+** copies; and the sequence rules are enforced. */
+TEST(forward_batch_of_sequences_equals_one_at_a_time) {
+    void *bytes;
+    pp_llm_model *m = NULL;
+    CHECK_OK(load(&good, &bytes, &m, NULL));
+    CHECK_OK(pp_llm_model_pack(m, 2));
+    int32_t ids[4][140];
+    for (int s = 0; s < 4; s++)
+        for (int i = 0; i < 140; i++) ids[s][i] = (int32_t)((i * 7 + s * 13 + i * i * s) % V);
+    for (int s = 1; s < 4; s++) memcpy(ids[s], ids[0], 20 * sizeof(int32_t));   /* common prefix */
+    static const int32_t rows[4] = {3, 50, 95, 7};
+    const uint32_t tail[4] = {0, 70, 5, 9};
+    const uint32_t shared[4] = {0, 20, 20, 12};
+    const uint32_t batches[2] = {128, 16};
+    for (int bi = 0; bi < 2; bi++) {
+        pp_llm_ctx_params p = {256, batches[bi], 2, 0, 0, 4, 128};
+        pp_llm_ctx *c;
+        CHECK_OK(pp_llm_ctx_new(m, &p, &c, NULL));
+        CHECK_OK(pp_llm_ctx_eval(c, ids[0], 20, 0, 0));
+        pp_llm_item it[3];
+        for (int s = 1; s < 4; s++) {
+            CHECK_OK(pp_llm_ctx_seq_share(c, (uint32_t)s, shared[s]));
+            it[s - 1] = (pp_llm_item){(uint32_t)s, ids[s] + shared[s], tail[s] + 20 - shared[s], shared[s]};
+        }
+        CHECK_OK(pp_llm_ctx_eval_batch(c, it, 3));
+        for (int s = 1; s < 4; s++) {
+            float got[4], want[4];
+            CHECK_EQ(pp_llm_ctx_seq_n_past(c, (uint32_t)s), 20 + tail[s]);
+            CHECK_OK(pp_llm_ctx_seq_logits_rows(c, (uint32_t)s, rows, 4, got));
+            const uint32_t ev[6] = {0, shared[s], shared[s], 20 + tail[s], 0, 0};
+            alone_rows(m, batches[bi], ids[s], ev, rows, want);
+            CHECK_MSG(!memcmp(got, want, sizeof got), "batch %u seq %d: %g vs %g", batches[bi], s, got[0], want[0]);
+        }
+        /* appends of two more tokens to sequences 1 and 2, one batch */
+        pp_llm_item more[2] = {{1, ids[1] + 90, 2, 90}, {2, ids[2] + 25, 2, 25}};
+        CHECK_OK(pp_llm_ctx_eval_batch(c, more, 2));
+        float got[4], want[4];
+        CHECK_OK(pp_llm_ctx_seq_logits_rows(c, 1, rows, 4, got));
+        const uint32_t ev_a[8] = {0, 20, 20, 90, 90, 92, 0, 0};
+        alone_rows(m, batches[bi], ids[1], ev_a, rows, want);
+        CHECK(!memcmp(got, want, sizeof got));
+        /* a copy of sequence 1's first 50 positions, continued with 3 tokens */
+        CHECK_OK(pp_llm_ctx_seq_copy(c, 3, 1, 50));
+        pp_llm_item cont = {3, ids[1] + 50, 3, 50};
+        CHECK_OK(pp_llm_ctx_eval_batch(c, &cont, 1));
+        CHECK_OK(pp_llm_ctx_seq_logits_rows(c, 3, rows, 4, got));
+        const uint32_t ev_b[8] = {0, 20, 20, 90, 50, 53, 0, 0};
+        alone_rows(m, batches[bi], ids[1], ev_b, rows, want);
+        CHECK(!memcmp(got, want, sizeof got));
+        /* the rules */
+        pp_llm_item bad1 = {1, ids[1], 2, 10};               /* inside the shared prefix */
+        CHECK_EQ(pp_llm_ctx_eval_batch(c, &bad1, 1), PARAPET_ERR_ARG);
+        pp_llm_item twice[2] = {{2, ids[2], 1, 27}, {2, ids[2], 1, 27}};
+        CHECK_EQ(pp_llm_ctx_eval_batch(c, twice, 2), PARAPET_ERR_ARG);
+        pp_llm_item rewrite[2] = {{0, ids[0], 1, 15}, {2, ids[2], 1, 27}};
+        CHECK_EQ(pp_llm_ctx_eval_batch(c, rewrite, 2), PARAPET_ERR_ARG);
+        pp_llm_item too_long = {2, ids[2], 140, 27};         /* beyond its 128 own cells */
+        CHECK_EQ(pp_llm_ctx_eval_batch(c, &too_long, 1), PARAPET_ERR_ARG);
+        CHECK_EQ(pp_llm_ctx_seq_share(c, 1, 21), PARAPET_ERR_ARG);   /* beyond seq 0 */
+        CHECK_EQ(pp_llm_ctx_seq_logits_rows(c, 4, rows, 4, got), PARAPET_ERR_ARG);
+        CHECK_EQ(pp_llm_ctx_seq_n_past(c, 2), 27u);
+        pp_llm_ctx_truncate(c, 15);                           /* seq 0 drops what 1, 2 share */
+        CHECK_EQ(pp_llm_ctx_seq_n_past(c, 1), 0u);
+        CHECK_EQ(pp_llm_ctx_seq_n_past(c, 2), 0u);
+        CHECK_EQ(pp_llm_ctx_seq_logits_rows(c, 2, rows, 4, got), PARAPET_ERR_ARG);
+        pp_llm_ctx_free(c);
+    }
+    pp_llm_model_free(m);
+    pp_free(bytes);
+}
+
 TEST(forward_eval_argument_errors) {
     void *bytes;
     pp_llm_model *m = NULL;
