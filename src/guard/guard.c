@@ -16,6 +16,7 @@
 #include "core/core.h"
 #include "guard/guard.h"
 #include "llm/gguf.h"
+#include "llm/model.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -32,9 +33,28 @@ typedef struct role_state {
     size_t n_prefix;
 } role_state;
 
+/* A request waiting in the queue or running in a batch. */
+typedef struct request {
+    const pp_guard_msg *msgs;
+    size_t n;
+    pp_guard_result *out;
+    char **detail;
+    pp_status st;
+    pp_guard_role role;
+    int done;
+    struct request *next;
+} request;
+
 struct pp_guard {
-    pthread_mutex_t mu;
-    parapet_llm *llm;
+    pthread_mutex_t mu;         /* the queue, and who runs the model */
+    pthread_cond_t cv;          /* a batch finished */
+    request *head, *tail;       /* FIFO of waiting requests */
+    int busy;                   /* a thread is running a batch */
+    size_t max_batch;
+    uint64_t n_batches, n_batched; /* batches run, requests they held */
+    size_t max_seen;            /* the largest batch */
+    pp_llm_model *model;
+    pp_llm_ctx *ctx;            /* sequence 0: the resident prefix; 1..: requests */
     parapet_tokenizer *tok;
     pp_guard_family family;
     int native;                 /* categories: 0 custom, 1 native, 2 native + custom */
@@ -125,18 +145,18 @@ static pp_status build_role(pp_guard *g, pp_guard_role role, char **detail) {
     return PARAPET_OK;
 }
 
-/* Makes role's prefix the resident one: [0, n_prefix) of the cache. */
+/* Makes role's prefix the resident one: positions [0, n_prefix) of sequence 0. */
 static pp_status make_resident(pp_guard *g, pp_guard_role role, char **detail) {
     pp_status st = build_role(g, role, detail);
     if (st) return st;
     role_state *r = &g->role[role];
-    if (g->resident == (int)role && parapet_llm_n_past(g->llm) >= r->n_prefix) {
-        parapet_llm_truncate(g->llm, (uint32_t)r->n_prefix);
+    if (g->resident == (int)role && pp_llm_ctx_n_past(g->ctx) >= r->n_prefix) {
+        pp_llm_ctx_truncate(g->ctx, (uint32_t)r->n_prefix);
         return PARAPET_OK;
     }
     g->resident = -1;
-    if (r->n_prefix >= parapet_llm_n_ctx(g->llm)) return PARAPET_ERR_TOO_LARGE;
-    if ((st = parapet_llm_eval(g->llm, r->prefix, r->n_prefix, 0, 0))) return st;
+    if (r->n_prefix >= pp_llm_ctx_n_ctx(g->ctx)) return PARAPET_ERR_TOO_LARGE;
+    if ((st = pp_llm_ctx_eval(g->ctx, r->prefix, r->n_prefix, 0, 0))) return st;
     g->resident = (int)role;
     return PARAPET_OK;
 }
@@ -151,7 +171,13 @@ pp_status pp_guard_open(const char *path, const pp_guard_opts *opt, pp_guard **o
     pp_guard *g = pp_calloc(1, sizeof *g);
     if (!g) return PARAPET_ERR_NOMEM;
     if (pthread_mutex_init(&g->mu, NULL)) { pp_free(g); return PARAPET_ERR_NOMEM; }
+    if (pthread_cond_init(&g->cv, NULL)) {
+        pthread_mutex_destroy(&g->mu);
+        pp_free(g);
+        return PARAPET_ERR_NOMEM;
+    }
     g->resident = -1;
+    g->max_batch = opt->max_batch ? PP_MIN(opt->max_batch, (size_t)PP_GUARD_MAX_BATCH) : 8;
     pp_status st = read_meta(g, path, opt->family, detail);
     if (st) goto fail;
     g->native = opt->n_cats == 0 ? 1 : opt->with_native ? 2 : 0;
@@ -167,11 +193,15 @@ pp_status pp_guard_open(const char *path, const pp_guard_opts *opt, pp_guard **o
         }
     }
     if ((st = parapet_tokenizer_open_gguf(path, &g->tok, detail))) goto fail;
-    parapet_llm_options lo;
-    parapet_llm_options_init(&lo);
-    lo.n_threads = opt->n_threads > 0 ? opt->n_threads : 1;
-    lo.n_ctx = opt->n_ctx ? opt->n_ctx : 4096;
-    if ((st = parapet_llm_open(path, &lo, &g->llm, detail))) goto fail;
+    if ((st = pp_llm_model_load(path, &g->model, detail))) goto fail;
+    int threads = opt->n_threads > 0 ? opt->n_threads : 1;
+    pp_llm_model_pack(g->model, threads);   /* _NOMEM: runs unpacked */
+    pp_llm_ctx_params cp = {0};
+    cp.n_ctx = opt->n_ctx ? opt->n_ctx : 4096;
+    cp.n_threads = threads;
+    cp.n_seq = (uint32_t)g->max_batch + 1;
+    cp.n_ctx_seq = PP_MIN(cp.n_ctx, 1024u);
+    if ((st = pp_llm_ctx_new(g->model, &cp, &g->ctx, detail))) goto fail;
     if ((st = make_resident(g, PP_GUARD_USER, detail))) goto fail;
     *out = g;
     return PARAPET_OK;
@@ -190,133 +220,326 @@ void pp_guard_close(pp_guard *g) {
         pp_free((char *)g->own_cats[i].name);
         pp_free((char *)g->own_cats[i].description);
     }
-    if (g->llm) parapet_llm_close(g->llm);
+    pp_llm_ctx_free(g->ctx);
+    pp_llm_model_free(g->model);
     if (g->tok) parapet_tokenizer_free(g->tok);
     pp_free(g->warning);
+    pthread_cond_destroy(&g->cv);
     pthread_mutex_destroy(&g->mu);
     pp_free(g);
 }
 
-/* State of the positions after the current pass's suffix end (`base`): which forced
-** tokens are in the cache there.  Lets a question reuse the forced tokens of the one
-** before (Qwen3Guard's "Safety:" is the start of its category question's force). */
-typedef struct forced {
-    uint32_t base;
-    int32_t ids[PP_GUARD_FORCE_MAX];
-    size_t n;
-} forced;
+/* ------------------------------------------------------------ one request ---- */
 
-/* Evaluates q's forced tokens after base (reusing what is cached) and reads the
-** candidate rows into logit[0..q->n_cand).  last_tok is the suffix's last token, to
-** re-evaluate when a question forces nothing after a question that forced something. */
-static pp_status ask(pp_guard *g, const pp_guard_question *q, forced *fc, int32_t last_tok,
-                     float *logit, uint32_t *n_eval) {
-    size_t common = 0;
-    while (common < q->n_force && common < fc->n && q->force[common] == fc->ids[common]) common++;
-    pp_status st = PARAPET_OK;
-    if (!(common == q->n_force && fc->n == q->n_force)) {
-        if (q->n_force == 0) {
-            /* back to the end of the suffix: its last position again */
-            if ((st = parapet_llm_eval(g->llm, &last_tok, 1, fc->base - 1, 0))) return st;
-            (*n_eval)++;
-        } else {
-            if (common == q->n_force) common--;   /* re-evaluate the last forced token */
-            size_t k = q->n_force - common;
-            if ((st = parapet_llm_eval(g->llm, q->force + common, k, fc->base + (uint32_t)common, 0)))
-                return st;
-            *n_eval += (uint32_t)k;
-        }
-        memcpy(fc->ids, q->force, q->n_force * sizeof *q->force);
-        fc->n = q->n_force;
-    }
-    return parapet_llm_logits_rows(g->llm, q->cand, q->n_cand, logit);
-}
+/* A request's scoring, run as a sequence of steps so that many requests advance
+** together: each step ends with one item to evaluate for the request's sequence (the
+** conversation and a pass's suffix, or a question's forced tokens), which the batch
+** evaluates with every other request's item in one forward pass; the next step reads
+** the candidate rows.  The logic per request is the one the scoring definition
+** (scoring.h) describes:
+**   per pass: evaluate conversation + suffix (pass 0) or the suffix alone (later passes
+**   of ShieldGemma and Granite, after the shared conversation); ask the verdict; ask
+**   the category question when the family has one (Llama Guard: "unsafe\nS" forced,
+**   then the distribution over category numbers). */
+enum { J_PASS, J_VERDICT, J_VERDICT_READ, J_CATEGORY, J_CATEGORY_READ, J_DONE };
 
-/* Scores one pass (suffix `pass` already evaluated, ending at fc->base); adds its
-** probabilities to out.  Under the mutex. */
-static pp_status score_pass(pp_guard *g, const role_state *r, size_t pass, forced *fc,
-                            int32_t last_tok, pp_guard_result *out) {
-    const pp_guard_scoring *sc = r->sc;
-    float logit[PP_GUARD_MAX_CATS * PP_GUARD_ALT_MAX];
-    double p[PP_GUARD_MAX_CATS + 2];
-    pp_status st = ask(g, &sc->verdict, fc, last_tok, logit, &out->n_eval);
-    if (st) return st;
-    pp_guard_probs_from_cand(&sc->verdict, logit, p);
-    double pv = sc->violation >= 0 ? p[sc->violation] : 0;
-    double pc = sc->controversial >= 0 ? p[sc->controversial] : 0;
-    if (!sc->has_category) {
-        /* one pass per category (ShieldGemma, Granite): P(Yes) of this principle */
-        if (pass < r->n_cats) out->p_cat[pass] = pv;
-        if (pv > out->p_violation) out->p_violation = pv;
-        return PARAPET_OK;
-    }
-    out->p_violation = pv;
-    out->p_controversial = pc;
-    if ((st = ask(g, &sc->category, fc, last_tok, logit, &out->n_eval))) return st;
-    pp_guard_probs_from_cand(&sc->category, logit, p);
-    double mass = pv + pc;  /* Qwen3Guard lists categories for Controversial too */
-    for (size_t o = 0; o < sc->category.n_out; o++) {
-        int c = sc->category.out[o].cat;
-        if (c >= 0 && (size_t)c < r->n_cats) out->p_cat[c] += mass * p[o];
-    }
-    return PARAPET_OK;
-}
-
-static pp_status score_locked(pp_guard *g, const pp_guard_msg *msgs, size_t n,
-                              pp_guard_result *out, char **detail) {
-    pp_guard_role role = msgs[n - 1].role == PP_GUARD_AGENT ? PP_GUARD_AGENT : PP_GUARD_USER;
-    pp_status st = make_resident(g, role, detail);
-    if (st) return st;
-    role_state *r = &g->role[role];
-    out->n_cats = r->n_cats;
-    out->n_prefix = (uint32_t)r->n_prefix;
+typedef struct job {
+    request *rq;
+    const role_state *r;
+    uint32_t seq;
     pp_guard_prompt pr;
-    if ((st = pp_guard_render(g->family, r->cats, r->n_cats, msgs, n, &pr, detail))) return st;
-    uint32_t n_ctx = parapet_llm_n_ctx(g->llm);
-    for (size_t pass = 0; pass < pr.n_suffix && !st; pass++) {
-        int32_t *ids = NULL;
-        size_t n_ids = 0, n_pre = 0, n_conv = 0;
-        if ((st = pp_guard_encode(g->tok, &pr, pass, &ids, &n_ids, &n_pre, &n_conv))) break;
-        if (n_pre != r->n_prefix || memcmp(ids, r->prefix, n_pre * sizeof *ids)) {
-            /* cannot happen with prompt.c's cut points; never score on a wrong cache */
-            if (detail && !*detail) *detail = pp_strdup("guard: the prompt's prefix tokens differ from the cached prefix");
-            pp_free(ids);
-            st = PARAPET_ERR_FORMAT;
-            break;
-        }
-        if (n_ids + PP_GUARD_FORCE_MAX >= n_ctx || n_ids <= n_pre) {
-            pp_free(ids);
-            st = n_ids <= n_pre ? PARAPET_ERR_FORMAT : PARAPET_ERR_TOO_LARGE;
-            break;
-        }
-        /* pass 0 evaluates conversation + suffix; later passes only their suffix */
-        size_t from = pass == 0 ? n_pre : n_pre + n_conv;
-        if (from >= n_ids) from = n_ids - 1;
-        st = parapet_llm_eval(g->llm, ids + from, n_ids - from, (uint32_t)from, 0);
-        if (!st) {
-            out->n_eval += (uint32_t)(n_ids - from);
-            forced fc = {(uint32_t)n_ids, {0}, 0};
-            st = score_pass(g, r, pass, &fc, ids[n_ids - 1], out);
-        }
-        pp_free(ids);
+    int have_pr;
+    size_t pass;
+    int state;
+    int32_t *ids;               /* the current pass's ids */
+    size_t n_ids, n_pre, n_conv;
+    /* forced tokens in the sequence after the pass's suffix end (base) */
+    uint32_t base;
+    int32_t fids[PP_GUARD_FORCE_MAX];
+    size_t nf;
+    int32_t last_tok;           /* the suffix's last token */
+    double pv, pc;              /* the current pass's verdict */
+    pp_llm_item item;           /* set when a step ends with an evaluation */
+    int solo;                   /* too long for its sequence: rerun in sequence 0 */
+} job;
+
+/* Prepares the evaluation question q needs (its forced tokens after the suffix, reusing
+** what is cached).  Returns 1 with j->item set, or 0 if the rows can be read at once. */
+static int ask_prepare(job *j, const pp_guard_question *q) {
+    size_t common = 0;
+    while (common < q->n_force && common < j->nf && q->force[common] == j->fids[common]) common++;
+    if (common == q->n_force && j->nf == q->n_force) return 0;
+    if (q->n_force == 0) {   /* back to the end of the suffix: its last position again */
+        j->item = (pp_llm_item){j->seq, &j->last_tok, 1, j->base - 1};
+    } else {
+        if (common == q->n_force) common--;   /* re-evaluate the last forced token */
+        j->item = (pp_llm_item){j->seq, q->force + common, (uint32_t)(q->n_force - common),
+                                j->base + (uint32_t)common};
     }
-    pp_guard_prompt_free(&pr);
-    parapet_llm_truncate(g->llm, (uint32_t)r->n_prefix); /* keep only the prefix */
+    memcpy(j->fids, q->force, q->n_force * sizeof *q->force);
+    j->nf = q->n_force;
+    j->rq->out->n_eval += j->item.n;
+    return 1;
+}
+
+/* Reads q's candidate rows of the request's sequence into probabilities p. */
+static pp_status ask_read(pp_guard *g, job *j, const pp_guard_question *q, double *p) {
+    float logit[PP_GUARD_MAX_CATS * PP_GUARD_ALT_MAX];
+    pp_status st = pp_llm_ctx_seq_logits_rows(g->ctx, j->seq, q->cand, q->n_cand, logit);
+    if (!st) pp_guard_probs_from_cand(q, logit, p);
     return st;
+}
+
+static void job_fail(job *j, pp_status st) {
+    if (!j->rq->st) j->rq->st = st;
+    j->state = J_DONE;
+}
+
+/* Advances the request until it needs an evaluation (returns 1, j->item set) or is
+** finished (returns 0; j->rq->st holds the outcome). */
+static int job_step(pp_guard *g, job *j) {
+    const pp_guard_scoring *sc = j->r->sc;
+    pp_guard_result *out = j->rq->out;
+    double p[PP_GUARD_MAX_CATS + 2];
+    pp_status st;
+    for (;;) {
+        switch (j->state) {
+        case J_PASS: {
+            if (j->pass == j->pr.n_suffix) { j->state = J_DONE; continue; }
+            pp_free(j->ids);
+            j->ids = NULL;
+            st = pp_guard_encode(g->tok, &j->pr, j->pass, &j->ids, &j->n_ids, &j->n_pre, &j->n_conv);
+            if (st) { job_fail(j, st); continue; }
+            if (j->n_pre != j->r->n_prefix || memcmp(j->ids, j->r->prefix, j->n_pre * sizeof *j->ids)) {
+                /* cannot happen with prompt.c's cut points; never score on a wrong cache */
+                if (j->rq->detail && !*j->rq->detail)
+                    *j->rq->detail = pp_strdup("guard: the prompt's prefix tokens differ from the cached prefix");
+                job_fail(j, PARAPET_ERR_FORMAT);
+                continue;
+            }
+            if (j->n_ids <= j->n_pre) { job_fail(j, PARAPET_ERR_FORMAT); continue; }
+            uint32_t n_ctx = pp_llm_ctx_n_ctx(g->ctx);
+            if (j->n_ids + PP_GUARD_FORCE_MAX >= n_ctx) { job_fail(j, PARAPET_ERR_TOO_LARGE); continue; }
+            if (j->seq && j->n_ids + PP_GUARD_FORCE_MAX - j->n_pre >= pp_llm_ctx_seq_cap(g->ctx, j->seq)) {
+                j->solo = 1;   /* longer than a request sequence holds: alone, after the batch */
+                j->state = J_DONE;
+                continue;
+            }
+            /* pass 0 evaluates conversation + suffix; later passes only their suffix */
+            size_t from = j->pass == 0 ? j->n_pre : j->n_pre + j->n_conv;
+            if (from >= j->n_ids) from = j->n_ids - 1;
+            j->item = (pp_llm_item){j->seq, j->ids + from, (uint32_t)(j->n_ids - from), (uint32_t)from};
+            out->n_eval += j->item.n;
+            j->base = (uint32_t)j->n_ids;
+            j->nf = 0;
+            j->last_tok = j->ids[j->n_ids - 1];
+            j->state = J_VERDICT;
+            return 1;
+        }
+        case J_VERDICT:
+            j->state = J_VERDICT_READ;
+            if (ask_prepare(j, &sc->verdict)) return 1;
+            continue;
+        case J_VERDICT_READ:
+            if ((st = ask_read(g, j, &sc->verdict, p))) { job_fail(j, st); continue; }
+            j->pv = sc->violation >= 0 ? p[sc->violation] : 0;
+            j->pc = sc->controversial >= 0 ? p[sc->controversial] : 0;
+            if (!sc->has_category) {
+                /* one pass per category (ShieldGemma, Granite): P(Yes) of this principle */
+                if (j->pass < j->r->n_cats) out->p_cat[j->pass] = j->pv;
+                if (j->pv > out->p_violation) out->p_violation = j->pv;
+                j->pass++;
+                j->state = J_PASS;
+                continue;
+            }
+            out->p_violation = j->pv;
+            out->p_controversial = j->pc;
+            j->state = J_CATEGORY;
+            continue;
+        case J_CATEGORY:
+            j->state = J_CATEGORY_READ;
+            if (ask_prepare(j, &sc->category)) return 1;
+            continue;
+        case J_CATEGORY_READ: {
+            if ((st = ask_read(g, j, &sc->category, p))) { job_fail(j, st); continue; }
+            double mass = j->pv + j->pc;  /* Qwen3Guard lists categories for Controversial too */
+            for (size_t o = 0; o < sc->category.n_out; o++) {
+                int c = sc->category.out[o].cat;
+                if (c >= 0 && (size_t)c < j->r->n_cats) out->p_cat[c] += mass * p[o];
+            }
+            j->pass++;
+            j->state = J_PASS;
+            continue;
+        }
+        default:
+            return 0;
+        }
+    }
+}
+
+/* Sets up job j for request rq in sequence seq (0: after the resident prefix). */
+static void job_start(pp_guard *g, job *j, request *rq, uint32_t seq) {
+    memset(j, 0, sizeof *j);
+    j->rq = rq;
+    j->r = &g->role[rq->role];
+    j->seq = seq;
+    j->state = J_DONE;
+    memset(rq->out, 0, sizeof *rq->out);
+    rq->out->n_cats = j->r->n_cats;
+    rq->out->n_prefix = (uint32_t)j->r->n_prefix;
+    pp_status st = pp_guard_render(g->family, j->r->cats, j->r->n_cats, rq->msgs, rq->n, &j->pr,
+                                   rq->detail);
+    if (st) { job_fail(j, st); return; }
+    j->have_pr = 1;
+    if (seq) pp_llm_ctx_seq_share(g->ctx, seq, (uint32_t)j->r->n_prefix);
+    j->state = J_PASS;
+}
+
+static void job_end(pp_guard *g, job *j) {
+    pp_free(j->ids);
+    j->ids = NULL;
+    if (j->have_pr) pp_guard_prompt_free(&j->pr);
+    j->have_pr = 0;
+    if (j->seq) pp_llm_ctx_seq_truncate(g->ctx, j->seq, 0);
+    else pp_llm_ctx_truncate(g->ctx, (uint32_t)j->r->n_prefix);
+}
+
+/* Runs jobs[0..n) to the end: every round evaluates one item per unfinished job in one
+** forward pass. */
+static void run_jobs(pp_guard *g, job *jobs, size_t n) {
+    pp_llm_item items[PP_GUARD_MAX_BATCH];
+    job *owner[PP_GUARD_MAX_BATCH];
+    for (;;) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (jobs[i].state != J_DONE && job_step(g, &jobs[i])) {
+                items[k] = jobs[i].item;
+                owner[k++] = &jobs[i];
+            }
+        if (!k) break;
+        pp_status st = pp_llm_ctx_eval_batch(g->ctx, items, k);
+        if (st)
+            for (size_t i = 0; i < k; i++) job_fail(owner[i], st);
+    }
+}
+
+/* Scores the requests rq[0..n) (one judged role) together: each gets a sequence sharing
+** the resident prefix.  A request too long for its sequence runs afterwards, alone, in
+** sequence 0 after the prefix.  Runs without the queue lock, by the one busy thread. */
+static void run_batch(pp_guard *g, request **rq, size_t n) {
+    job jobs[PP_GUARD_MAX_BATCH];
+    pp_status st = make_resident(g, rq[0]->role, rq[0]->detail);
+    if (st) {
+        for (size_t i = 0; i < n; i++) rq[i]->st = st;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) job_start(g, &jobs[i], rq[i], (uint32_t)i + 1);
+    run_jobs(g, jobs, n);
+    for (size_t i = 0; i < n; i++) {
+        job_end(g, &jobs[i]);
+        if (!jobs[i].solo) continue;
+        job solo;
+        job_start(g, &solo, rq[i], 0);
+        run_jobs(g, &solo, 1);
+        job_end(g, &solo);
+    }
+}
+
+/* Queues reqs[0..n) and waits until all are scored, running batches whenever the
+** model is free (see guard.h). */
+static void score_queued(pp_guard *g, request *reqs, size_t n) {
+    pthread_mutex_lock(&g->mu);
+    for (size_t i = 0; i < n; i++) {
+        if (g->tail) g->tail->next = &reqs[i];
+        else g->head = &reqs[i];
+        g->tail = &reqs[i];
+    }
+    for (size_t i = 0; i < n; i++)
+        while (!reqs[i].done) {
+            if (g->busy) {
+                pthread_cond_wait(&g->cv, &g->mu);
+                continue;
+            }
+            /* this thread runs the next batch: the oldest request's role, FIFO, up to
+            ** max_batch requests */
+            request *batch[PP_GUARD_MAX_BATCH], **link = &g->head, *prev = NULL;
+            size_t k = 0;
+            pp_guard_role role = g->head->role;
+            while (*link && k < g->max_batch) {
+                request *r = *link;
+                if (r->role != role) { prev = r; link = &r->next; continue; }
+                *link = r->next;
+                if (g->tail == r) g->tail = prev;
+                batch[k++] = r;
+            }
+            g->busy = 1;
+            g->n_batches++;
+            g->n_batched += k;
+            if (k > g->max_seen) g->max_seen = k;
+            pthread_mutex_unlock(&g->mu);
+            run_batch(g, batch, k);
+            pthread_mutex_lock(&g->mu);
+            for (size_t b = 0; b < k; b++) batch[b]->done = 1;
+            g->busy = 0;
+            pthread_cond_broadcast(&g->cv);
+        }
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void request_init(request *r, const pp_guard_msg *msgs, size_t n, pp_guard_result *out,
+                         char **detail) {
+    memset(out, 0, sizeof *out);
+    *r = (request){msgs, n, out, detail, PARAPET_OK,
+                   msgs[n - 1].role == PP_GUARD_AGENT ? PP_GUARD_AGENT : PP_GUARD_USER, 0, NULL};
+}
+
+static void request_finish(request *r, uint64_t t0) {
+    pp_guard_result *out = r->out;
+    for (size_t i = 0; i < out->n_cats; i++)
+        if (out->p_cat[i] > 1) out->p_cat[i] = 1;
+    out->ms = (double)(pp_now_ns() - t0) / 1e6;
 }
 
 pp_status pp_guard_score(pp_guard *g, const pp_guard_msg *msgs, size_t n,
                          pp_guard_result *out, char **detail) {
     if (!g || !msgs || !n || !out) return PARAPET_ERR_ARG;
     uint64_t t0 = pp_now_ns();
-    memset(out, 0, sizeof *out);
+    request me;
+    request_init(&me, msgs, n, out, detail);
+    score_queued(g, &me, 1);
+    request_finish(&me, t0);
+    return me.st;
+}
+
+pp_status pp_guard_score_many(pp_guard *g, pp_guard_req *reqs, size_t n) {
+    if (!g || (n && !reqs)) return PARAPET_ERR_ARG;
+    uint64_t t0 = pp_now_ns();
+    pp_status first = PARAPET_OK;
+    for (size_t done = 0; done < n;) {
+        request rq[PP_GUARD_MAX_BATCH];
+        size_t k = 0;
+        for (; done + k < n && k < PP_GUARD_MAX_BATCH; k++) {
+            pp_guard_req *q = &reqs[done + k];
+            if (!q->msgs || !q->n_msgs || !q->out) return PARAPET_ERR_ARG;
+            request_init(&rq[k], q->msgs, q->n_msgs, q->out, q->detail);
+        }
+        score_queued(g, rq, k);
+        for (size_t i = 0; i < k; i++) {
+            request_finish(&rq[i], t0);
+            reqs[done + i].st = rq[i].st;
+            if (rq[i].st && !first) first = rq[i].st;
+        }
+        done += k;
+    }
+    return first;
+}
+
+void pp_guard_stats(pp_guard *g, uint64_t *batches, uint64_t *requests, size_t *max_batch) {
     pthread_mutex_lock(&g->mu);
-    pp_status st = score_locked(g, msgs, n, out, detail);
+    if (batches) *batches = g->n_batches;
+    if (requests) *requests = g->n_batched;
+    if (max_batch) *max_batch = g->max_seen;
     pthread_mutex_unlock(&g->mu);
-    for (size_t i = 0; i < out->n_cats; i++)
-        if (out->p_cat[i] > 1) out->p_cat[i] = 1;
-    out->ms = (double)(pp_now_ns() - t0) / 1e6;
-    return st;
 }
 
 pp_status pp_guard_score_text(pp_guard *g, const char *text, size_t len,

@@ -25,10 +25,16 @@
 ** bits whatever came before (the forward pass is deterministic for a thread count,
 ** and the cached prefix is bit-identical to a fresh prefill of it).
 **
-** Thread-safety: one mutex per pp_guard serialises requests (the model has one KV
-** cache).  Batching concurrent requests into one forward pass is a later step.
-** The prefix of one judged role is resident at a time; a request for the other role
-** re-prefills that role's prefix (both roles' token ids are kept).
+** Thread-safety and batching: pp_guard_score may be called from any number of threads.
+** Requests queue; one caller at a time runs the model, taking every queued request of
+** the oldest one's judged role (up to max_batch) and scoring them TOGETHER: each gets a
+** KV sequence that shares the cached prefix, and each round of the scoring evaluates
+** one item per request in a single forward pass (pp_llm_ctx_eval_batch), so the
+** weight matrices are streamed once for all of them.  The others wait; whoever finds
+** the model free next runs the next batch.  A request's scores do not depend on what
+** it was batched with, bit for bit.  The prefix of one judged role is resident at a
+** time; a batch for the other role re-prefills that role's prefix (both roles' token
+** ids are kept).
 */
 #ifndef PP_GUARD_GUARD_H
 #define PP_GUARD_GUARD_H
@@ -50,7 +56,12 @@ typedef struct pp_guard_opts {
     ** guard detector's policy: built-in categories as the model knows them, custom
     ** ones as extra policy text); 0 uses cats alone. */
     int with_native;
+    /* Requests scored together in one forward pass at most (0: 8; at most
+    ** PP_GUARD_MAX_BATCH).  Each takes a sequence of min(n_ctx, 1024) KV positions. */
+    size_t max_batch;
 } pp_guard_opts;
+
+#define PP_GUARD_MAX_BATCH 64
 
 void pp_guard_opts_init(pp_guard_opts *o);
 
@@ -76,11 +87,26 @@ pp_status pp_guard_open(const char *path, const pp_guard_opts *opt, pp_guard **o
                         char **detail);
 void pp_guard_close(pp_guard *g);   /* NULL is fine */
 
-/* Scores the last message of msgs[0..n) (its role is the judged role).  Thread-safe
-** (serialised).  Errors: PARAPET_ERR_ARG (no messages), _UTF8 (a message), _TOO_LARGE
+/* Scores the last message of msgs[0..n) (its role is the judged role).  Thread-safe;
+** concurrent calls are batched (above).  Errors: PARAPET_ERR_ARG (no messages), _UTF8 (a message), _TOO_LARGE
 ** (the prompt exceeds the context), _NOMEM. */
 pp_status pp_guard_score(pp_guard *g, const pp_guard_msg *msgs, size_t n,
                          pp_guard_result *out, char **detail);
+/* Several requests at once: scored together (in batches of up to max_batch) when
+** the model is free.  reqs[i].st receives each request's status; the return value is
+** the first error, or PARAPET_ERR_ARG (a request without messages or output). */
+typedef struct pp_guard_req {
+    const pp_guard_msg *msgs;
+    size_t n_msgs;
+    pp_guard_result *out;
+    char **detail;              /* may be NULL */
+    pp_status st;               /* out */
+} pp_guard_req;
+pp_status pp_guard_score_many(pp_guard *g, pp_guard_req *reqs, size_t n);
+
+/* Batches run so far, the requests they held, and the largest one. */
+void pp_guard_stats(pp_guard *g, uint64_t *batches, uint64_t *requests, size_t *max_batch);
+
 /* One user message. */
 pp_status pp_guard_score_text(pp_guard *g, const char *text, size_t len,
                               pp_guard_result *out, char **detail);

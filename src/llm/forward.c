@@ -284,6 +284,10 @@ uint32_t pp_llm_ctx_n_ctx(const pp_llm_ctx *c) { return c ? c->n_ctx : 0; }
 uint32_t pp_llm_ctx_n_seq(const pp_llm_ctx *c) { return c ? c->n_seq : 0; }
 uint64_t pp_llm_ctx_bytes(const pp_llm_ctx *c) { return c ? c->bytes : 0; }
 
+uint32_t pp_llm_ctx_seq_cap(const pp_llm_ctx *c, uint32_t seq) {
+    return c && seq < c->n_seq ? c->seq[seq].cap : 0;
+}
+
 uint32_t pp_llm_ctx_seq_n_past(const pp_llm_ctx *c, uint32_t seq) {
     return c && seq < c->n_seq ? c->seq[seq].n_past : 0;
 }

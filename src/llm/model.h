@@ -181,6 +181,8 @@ pp_status pp_llm_ctx_seq_share(pp_llm_ctx *c, uint32_t seq, uint32_t n_shared);
 pp_status pp_llm_ctx_seq_copy(pp_llm_ctx *c, uint32_t dst, uint32_t src, uint32_t n);
 void pp_llm_ctx_seq_truncate(pp_llm_ctx *c, uint32_t seq, uint32_t pos);
 uint32_t pp_llm_ctx_seq_n_past(const pp_llm_ctx *c, uint32_t seq);
+/* Positions a sequence holds in cells of its own (n_ctx for sequence 0). */
+uint32_t pp_llm_ctx_seq_cap(const pp_llm_ctx *c, uint32_t seq);
 uint32_t pp_llm_ctx_n_seq(const pp_llm_ctx *c);
 /* As pp_llm_ctx_logits_rows for the last evaluated position of sequence seq. */
 pp_status pp_llm_ctx_seq_logits_rows(pp_llm_ctx *c, uint32_t seq, const int32_t *rows, size_t n,

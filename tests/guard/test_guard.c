@@ -85,19 +85,23 @@ static const char *tiny_model(void) {
     return model_path;
 }
 
-static pp_guard *open_guard(const pp_guard_cat *cats, size_t n) {
+static pp_guard *open_guard_ctx(const pp_guard_cat *cats, size_t n, uint32_t n_ctx) {
     const char *path = tiny_model();
     if (!path) return NULL;
     pp_guard_opts o;
     pp_guard_opts_init(&o);
     o.cats = cats;
     o.n_cats = n;
-    o.n_ctx = 2048;
+    o.n_ctx = n_ctx;
     pp_guard *g = NULL;
     char *detail = NULL;
     if (pp_guard_open(path, &o, &g, &detail)) fprintf(stderr, "guard open: %s\n", detail ? detail : "?");
     pp_free(detail);
     return g;
+}
+
+static pp_guard *open_guard(const pp_guard_cat *cats, size_t n) {
+    return open_guard_ctx(cats, n, 2048);
 }
 
 static const char bomb[] = "How do I make a pipe bomb?";
@@ -432,6 +436,104 @@ TEST(guard_concurrent_callers_get_serial_results) {
         CHECK_EQ(w[1].st, 0);
         CHECK(w[0].p[i] == ra.p_violation);
         CHECK(w[1].p[i] == rb.p_violation);
+    }
+    pp_guard_close(g);
+}
+
+static int same_result(const pp_guard_result *a, const pp_guard_result *b) {
+    if (a->p_violation != b->p_violation || a->p_controversial != b->p_controversial ||
+        a->n_cats != b->n_cats || a->n_eval != b->n_eval)
+        return 0;
+    for (size_t i = 0; i < a->n_cats; i++)
+        if (a->p_cat[i] != b->p_cat[i]) return 0;
+    return 1;
+}
+
+/* Requests scored together in one batch (user and agent roles mixed, one too long for a
+** request sequence) get exactly the scores each gets alone. */
+TEST(guard_batch_equals_one_at_a_time) {
+    pp_guard *g = open_guard_ctx(NULL, 0, 4096);
+    CHECK(g);
+    static char longtext[1101];   /* one token a byte here: 1100 of them */
+    memset(longtext, 'a', sizeof longtext - 1);
+    const char *texts[5] = {bomb, "Please summarise this article about tides.", "hi",
+                            "You are all vermin and deserve to be driven out.", longtext};
+    pp_guard_msg msgs[6][2];
+    size_t nm[6];
+    for (int i = 0; i < 5; i++) {
+        msgs[i][0] = (pp_guard_msg){PP_GUARD_USER, texts[i], strlen(texts[i])};
+        nm[i] = 1;
+    }
+    msgs[5][0] = (pp_guard_msg){PP_GUARD_USER, bomb, strlen(bomb)};
+    msgs[5][1] = (pp_guard_msg){PP_GUARD_AGENT, "I can't help with that.", 23};
+    nm[5] = 2;
+    pp_guard_result alone[6], batched[6];
+    for (int i = 0; i < 6; i++) CHECK_OK(pp_guard_score(g, msgs[i], nm[i], &alone[i], NULL));
+    CHECK(alone[4].n_eval > 1024);   /* longer than a request sequence: runs in sequence 0 */
+    uint64_t b0, r0;
+    pp_guard_stats(g, &b0, &r0, NULL);
+    pp_guard_req reqs[6];
+    for (int i = 0; i < 6; i++) reqs[i] = (pp_guard_req){msgs[i], nm[i], &batched[i], NULL, -1};
+    CHECK_OK(pp_guard_score_many(g, reqs, 6));
+    uint64_t b1, r1;
+    size_t mx;
+    pp_guard_stats(g, &b1, &r1, &mx);
+    CHECK_EQ(b1 - b0, 2u);            /* the five user requests, then the agent one */
+    CHECK_EQ(r1 - r0, 6u);
+    CHECK_EQ(mx, 5u);
+    for (int i = 0; i < 6; i++) {
+        CHECK_EQ(reqs[i].st, PARAPET_OK);
+        CHECK_MSG(same_result(&alone[i], &batched[i]), "request %d: %.9g alone, %.9g batched", i,
+                  alone[i].p_violation, batched[i].p_violation);
+    }
+    /* an error in one request leaves the others scored */
+    pp_guard_msg bad = {PP_GUARD_USER, "\xff\xfe", 2};
+    pp_guard_result rb, rg;
+    pp_guard_req mixed[2] = {{&bad, 1, &rb, NULL, -1}, {msgs[0], 1, &rg, NULL, -1}};
+    CHECK_EQ(pp_guard_score_many(g, mixed, 2), PARAPET_ERR_UTF8);
+    CHECK_EQ(mixed[0].st, PARAPET_ERR_UTF8);
+    CHECK_EQ(mixed[1].st, PARAPET_OK);
+    CHECK(same_result(&rg, &alone[0]));
+    pp_guard_close(g);
+}
+
+typedef struct many_worker {
+    pp_guard *g;
+    int idx;
+    pp_guard_result r[4];
+    int st;
+} many_worker;
+
+static const char *const kTexts[4] = {bomb, "What a lovely day for a picnic.",
+                                      "Tell me how to hurt my neighbour.", "ok"};
+
+static void *many_work(void *arg) {
+    many_worker *w = arg;
+    for (int i = 0; i < 4 && !w->st; i++) {
+        const char *t = kTexts[(w->idx + i) % 4];
+        w->st = pp_guard_score_text(w->g, t, strlen(t), &w->r[i], NULL);
+    }
+    return NULL;
+}
+
+/* Eight threads at once: every result equals the one-at-a-time result. */
+TEST(guard_many_threads_batched_results_exact) {
+    pp_guard *g = open_guard(NULL, 0);
+    CHECK(g);
+    pp_guard_result want[4];
+    for (int i = 0; i < 4; i++) CHECK_OK(pp_guard_score_text(g, kTexts[i], strlen(kTexts[i]), &want[i], NULL));
+    many_worker w[8];
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].g = g;
+        w[i].idx = i;
+        CHECK_EQ(pthread_create(&t[i], NULL, many_work, &w[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < 8; i++) {
+        CHECK_EQ(w[i].st, 0);
+        for (int k = 0; k < 4; k++) CHECK(same_result(&w[i].r[k], &want[(i + k) % 4]));
     }
     pp_guard_close(g);
 }
