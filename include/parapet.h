@@ -203,6 +203,9 @@ typedef struct parapet_options {
     ** The policy's guard section decides when it runs (docs/guard-models.md). */
     const char *guard_path;
     int guard_threads;            /* threads of the guard's forward pass; 0: 1 */
+    /* Guard requests scored together in one forward pass when several threads call
+    ** parapet_check at once (each waits for the batch it joins); 0: 8. */
+    int guard_batch;
 } parapet_options;
 
 /* Fills the defaults: embedded policy, 64 MiB limit, strict UTF-8. */
@@ -222,6 +225,11 @@ PARAPET_API const parapet_policy *parapet_engine_policy(const parapet_engine *en
 ** policy enables the guard detector), else 0.  For front ends that keep the slow
 ** guard tier off their latency-critical threads (`parapet serve`). */
 PARAPET_API int parapet_engine_has_guard(const parapet_engine *eng);
+
+/* The guard engine's batching so far: forward-pass batches run, the requests they
+** held, the largest batch (all 0 without a guard model).  Out pointers may be NULL. */
+PARAPET_API void parapet_engine_guard_stats(const parapet_engine *eng, uint64_t *batches,
+                                            uint64_t *requests, size_t *max_batch);
 
 /* ------------------------------------------------------------------ check ---- */
 

@@ -121,6 +121,10 @@ int cmd_serve(int argc, char **argv) {
     if (!ea.opt.policy_path && cfg.policy) ea.opt.policy_path = cfg.policy;
     if (cfg.model && !ea.opt.model_path) ea.opt.model_path = cfg.model; /* flags win */
     if (cfg.utf8_replace) ea.opt.utf8_mode = PARAPET_UTF8_REPLACE;
+    if (cfg.guard_model && !ea.opt.guard_path) ea.opt.guard_path = cfg.guard_model;
+    if (cfg.guard_threads && !ea.opt.guard_threads) ea.opt.guard_threads = cfg.guard_threads;
+    if (cfg.guard_batch && !ea.opt.guard_batch) ea.opt.guard_batch = cfg.guard_batch;
+    cfg.guard_batch = ea.opt.guard_batch;   /* the server's guard waiters, one per slot */
 
     /* Thousands of connections need descriptors: raise the soft limit to the hard. */
     struct rlimit rl;

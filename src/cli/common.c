@@ -39,14 +39,16 @@ int engine_arg(engine_args *a, int argc, char **argv, int *i) {
         a->opt.model_path = argv[++*i];
         return 1;
     }
-    if (!strcmp(o, "--guard") || !strcmp(o, "--guard-threads")) {
+    if (!strcmp(o, "--guard") || !strcmp(o, "--guard-threads") || !strcmp(o, "--guard-batch")) {
         if (*i + 1 >= argc) { cli_error("%s needs a value", o); return -1; }
         const char *v = argv[++*i];
         if (!strcmp(o, "--guard")) { a->opt.guard_path = v; return 1; }
         char *end;
         long n = strtol(v, &end, 10);
-        if (*end || n < 1 || n > 256) { cli_error("--guard-threads: expected a number from 1 to 256, got \"%s\"", v); return -1; }
-        a->opt.guard_threads = (int)n;
+        long hi = !strcmp(o, "--guard-batch") ? 64 : 256;
+        if (*end || n < 1 || n > hi) { cli_error("%s: expected a number from 1 to %ld, got \"%s\"", o, hi, v); return -1; }
+        if (!strcmp(o, "--guard-batch")) a->opt.guard_batch = (int)n;
+        else a->opt.guard_threads = (int)n;
         return 1;
     }
     return 0;

@@ -28,5 +28,6 @@ int read_all(FILE *f, size_t max, char **out, size_t *len);
     "  --max-bytes N        refuse texts longer than N bytes (default 64 MiB)\n" \
     "  --guard FILE         guard model (GGUF, e.g. Llama Guard 3) as the last tier; the\n" \
     "                       policy's guard section says when it runs (default: cascade)\n" \
-    "  --guard-threads N    threads for the guard model (default 1)\n"
+    "  --guard-threads N    threads for the guard model (default 1)\n" \
+    "  --guard-batch N      guard requests scored together in one forward pass (default 8)\n"
 #endif

@@ -75,6 +75,7 @@ typedef struct pp_detector_config {
     ** forward pass (0: 1). */
     const char *guard_path;
     int guard_threads;
+    int guard_batch;         /* requests scored together at most (0: the guard's default) */
     /* The engine's policy (read at open by the guard detector for its cascade
     ** settings); may be NULL. */
     const parapet_policy *policy;

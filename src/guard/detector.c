@@ -81,6 +81,7 @@ static pp_status gd_open(const pp_detector_config *cfg, void **self, char **deta
     pp_guard_opts o;
     pp_guard_opts_init(&o);
     o.n_threads = cfg->guard_threads;
+    o.max_batch = cfg->guard_batch > 0 ? (size_t)cfg->guard_batch : 0;
     pp_guard_cat cats[PP_GUARD_MAX_CATS];
     o.cats = cats;
     o.n_cats = custom_cats(cfg, d, cats);
@@ -161,3 +162,8 @@ static pp_status gd_scan(const void *self, pp_scan *s) {
 }
 
 const pp_detector_vt pp_guard_detector = {"guard", gd_open, gd_scan, gd_close};
+
+void pp_guard_det_stats(const void *self, uint64_t *batches, uint64_t *requests, size_t *max_batch) {
+    const guard_det *d = self;
+    if (d && d->g) pp_guard_stats(d->g, batches, requests, max_batch);
+}

@@ -106,6 +106,8 @@ pp_status pp_guard_score_many(pp_guard *g, pp_guard_req *reqs, size_t n);
 
 /* Batches run so far, the requests they held, and the largest one. */
 void pp_guard_stats(pp_guard *g, uint64_t *batches, uint64_t *requests, size_t *max_batch);
+/* The same for the guard detector's instance (detector.c), for parapet_engine_guard_stats. */
+void pp_guard_det_stats(const void *det, uint64_t *batches, uint64_t *requests, size_t *max_batch);
 
 /* One user message. */
 pp_status pp_guard_score_text(pp_guard *g, const char *text, size_t len,

@@ -23,6 +23,7 @@
 #include "../text/text.h"
 #include "../detect/lexicon.h"
 #include "../detect/payload.h"
+#include "../guard/guard.h"
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -96,6 +97,14 @@ void parapet_options_init(parapet_options *o) {
 
 const parapet_policy *parapet_engine_policy(const parapet_engine *e) { return e ? e->policy : NULL; }
 int parapet_engine_has_guard(const parapet_engine *e) { return e && e->det[PP_DET_GUARD] != NULL; }
+
+void parapet_engine_guard_stats(const parapet_engine *e, uint64_t *batches, uint64_t *requests,
+                                size_t *max_batch) {
+    if (batches) *batches = 0;
+    if (requests) *requests = 0;
+    if (max_batch) *max_batch = 0;
+    if (e && e->det[PP_DET_GUARD]) pp_guard_det_stats(e->det[PP_DET_GUARD], batches, requests, max_batch);
+}
 
 void parapet_close(parapet_engine *e) {
     if (!e) return;
@@ -183,7 +192,7 @@ parapet_status parapet_open(const parapet_options *opt, parapet_engine **out, ch
     st = load_lists(e, opt, tl, &ntl, detail);
     if (!st) {
         pp_detector_config dc = {tl, ntl, opt->model_path, opt->guard_path, opt->guard_threads,
-                                 e->policy};
+                                 opt->guard_batch, e->policy};
         for (int d = 0; d < PP_DET_COUNT && !st; d++)
             if (e->policy->detector_on[d] || d == PP_DET_PII || d == PP_DET_SECRETS)
                 st = pp_detectors[d]->open(&dc, &e->det[d], detail);

@@ -11,6 +11,7 @@
 **     api_keys: [{key: "sk-...", rate_limit: 100, burst: 200}]   # rate: requests/s
 **     tls: {cert: /etc/ssl/parapet.pem, key: /etc/ssl/parapet.key}   # PEM; TLS 1.2+
 **     policy: /etc/parapet/policy.yaml     model: /etc/parapet/model.ppm
+**     guard: {model: /var/lib/parapet/llama-guard-3-1b.Q4_K_M.gguf, threads: 4, batch: 8}
 **     access_log: {path: /var/log/parapet/access.log, text: false}   # or a path, "-"
 **     utf8: strict | replace
 **
@@ -49,6 +50,7 @@ void srv_config_clear(srv_config *c) {
     free(c->tls_key);
     free(c->policy);
     free(c->model);
+    free(c->guard_model);
     free(c->access_log);
     memset(c, 0, sizeof *c);
 }
@@ -265,6 +267,19 @@ int srv_config_load(srv_config *c, const char *path, char **err) {
                     if (rc) break;
                 }
             } else rc = cerr(&x, v, "%s", "'access_log' must be a path or {path, text}");
+        } else if (!strcmp(key, "guard")) {
+            if (v->type != YAML_MAPPING_NODE) rc = cerr(&x, v, "%s", "'guard' must be {model, threads, batch}");
+            else {
+                yaml_node_t *k2, *v2;
+                EACH_PAIR(&x, v, k2, v2) {
+                    const char *n2 = scalar(k2);
+                    if (n2 && !strcmp(n2, "model")) rc = get_str(&x, v2, "guard.model", &c->guard_model);
+                    else if (n2 && !strcmp(n2, "threads")) rc = get_int(&x, v2, "guard.threads", 1, 256, &c->guard_threads);
+                    else if (n2 && !strcmp(n2, "batch")) rc = get_int(&x, v2, "guard.batch", 1, 64, &c->guard_batch);
+                    else rc = cerr(&x, k2, "unknown key 'guard.%s'", n2 ? n2 : "?");
+                    if (rc) break;
+                }
+            }
         } else if (!strcmp(key, "tls")) {
             if (v->type != YAML_MAPPING_NODE) rc = cerr(&x, v, "%s", "'tls' must be {cert, key}");
             else {

@@ -155,6 +155,14 @@ void srv_metrics_render(srv_metrics *const *ms, size_t n, const srv_gauges *g, s
                  "# HELP parapet_guard_queue_capacity Guard-tier requests allowed at once.\n"
                  "# TYPE parapet_guard_queue_capacity gauge\nparapet_guard_queue_capacity %ld\n",
               (unsigned long long)t.guard_requests, g->guard_queue_depth, g->guard_queue_capacity);
+    sb_printf(b, "# HELP parapet_guard_batches_total Forward-pass batches the guard engine ran.\n"
+                 "# TYPE parapet_guard_batches_total counter\nparapet_guard_batches_total %llu\n"
+                 "# HELP parapet_guard_batched_requests_total Guard requests those batches held.\n"
+                 "# TYPE parapet_guard_batched_requests_total counter\nparapet_guard_batched_requests_total %llu\n"
+                 "# HELP parapet_guard_batch_max The most guard requests scored in one batch.\n"
+                 "# TYPE parapet_guard_batch_max gauge\nparapet_guard_batch_max %llu\n",
+              (unsigned long long)g->guard_batches, (unsigned long long)g->guard_batched,
+              (unsigned long long)g->guard_batch_max);
     sb_puts(b, "# HELP parapet_flags_total Texts flagged, by category.\n"
                "# TYPE parapet_flags_total counter\n");
     pthread_mutex_lock(&cat_lock);

@@ -143,17 +143,18 @@ struct srv_server {
     srv_config cfg;
     http_limits lim;
     int lfd, port;
-    int n_loops, n_workers;
+    int n_loops, n_workers, n_gworkers;
     loop *loops;
-    pthread_t *workers;
-    srv_metrics *wm;              /* [n_workers] */
+    pthread_t *workers;           /* [n_workers + n_gworkers]: CPU workers, guard waiters */
+    srv_metrics *wm;              /* [n_workers + n_gworkers] */
     int started;
-    /* worker queue */
+    /* worker queue, and the guard tier's own (guard waiters take only from it) */
     pthread_mutex_t qlock;
-    pthread_cond_t qcond;
-    job **q;
+    pthread_cond_t qcond, gcond;
+    job **q, **gq;
     size_t qcap, qhead, qlen;
-    size_t gcap, glen;            /* guard jobs allowed / queued or running */
+    size_t gcap, ghead, gqlen;    /* gq: capacity = gcap */
+    size_t glen;                  /* guard jobs queued or running */
     int qstop;
     /* engine */
     pthread_mutex_t eng_lock;
@@ -556,14 +557,20 @@ static void finish_request(conn *c, int endpoint, int status, uint64_t t0, srv_m
 ** share of it) is full or the server stops.  The queue owns j on success. */
 static int enqueue(srv_server *s, job *j) {
     pthread_mutex_lock(&s->qlock);
-    if (s->qlen == s->qcap || s->qstop || (j->guard && s->glen >= s->gcap)) {
+    if (s->qstop || (j->guard ? s->glen >= s->gcap : s->qlen == s->qcap)) {
         pthread_mutex_unlock(&s->qlock);
         return -1;
     }
-    s->q[(s->qhead + s->qlen) % s->qcap] = j;
-    s->qlen++;
-    if (j->guard) s->glen++;
-    pthread_cond_signal(&s->qcond);
+    if (j->guard) {
+        s->gq[(s->ghead + s->gqlen) % s->gcap] = j;
+        s->gqlen++;
+        s->glen++;
+        pthread_cond_signal(&s->gcond);
+    } else {
+        s->q[(s->qhead + s->qlen) % s->qcap] = j;
+        s->qlen++;
+        pthread_cond_signal(&s->qcond);
+    }
     pthread_mutex_unlock(&s->qlock);
     return 0;
 }
@@ -1071,13 +1078,18 @@ static void *worker_main(void *arg) {
     srv_server *s = wa.s;
     srv_metrics *m = &s->wm[wa.idx];
     uint64_t seq = 0;
+    const int guard = wa.idx >= s->n_workers;   /* a guard waiter */
+    size_t *len = guard ? &s->gqlen : &s->qlen, *head = guard ? &s->ghead : &s->qhead;
+    size_t cap = guard ? s->gcap : s->qcap;
+    job **ring = guard ? s->gq : s->q;
+    pthread_cond_t *cond = guard ? &s->gcond : &s->qcond;
     for (;;) {
         pthread_mutex_lock(&s->qlock);
-        while (!s->qlen && !s->qstop) pthread_cond_wait(&s->qcond, &s->qlock);
-        if (!s->qlen) { pthread_mutex_unlock(&s->qlock); break; }
-        job *j = s->q[s->qhead];
-        s->qhead = (s->qhead + 1) % s->qcap;
-        s->qlen--;
+        while (!*len && !s->qstop) pthread_cond_wait(cond, &s->qlock);
+        if (!*len) { pthread_mutex_unlock(&s->qlock); break; }
+        job *j = ring[*head];
+        *head = (*head + 1) % cap;
+        (*len)--;
         pthread_mutex_unlock(&s->qlock);
 
         if (j->guard && s->cfg.test_guard_delay_ms > 0) {
@@ -1148,7 +1160,7 @@ srv_server *srv_create(const srv_config *cfg, parapet_engine *eng, char **err) {
     s->cfg = *cfg;
     /* deep-copy what the server keeps */
     s->cfg.host = strdup(cfg->host ? cfg->host : "127.0.0.1");
-    s->cfg.policy = s->cfg.model = s->cfg.access_log = NULL;
+    s->cfg.policy = s->cfg.model = s->cfg.access_log = s->cfg.guard_model = NULL;
     s->cfg.tls_cert = s->cfg.tls_key = NULL;
     s->cfg.keys = cfg->n_keys ? calloc(cfg->n_keys, sizeof *s->cfg.keys) : NULL;
     s->ks = cfg->n_keys ? calloc(cfg->n_keys, sizeof *s->ks) : NULL;
@@ -1168,16 +1180,21 @@ srv_server *srv_create(const srv_config *cfg, parapet_engine *eng, char **err) {
     s->n_workers = cfg->workers > 0 ? cfg->workers : ncores();
     s->qcap = cfg->queue_depth ? cfg->queue_depth : (size_t)s->n_workers * 64;
     s->gcap = cfg->guard_queue_depth ? cfg->guard_queue_depth : 64;
+    /* Guard requests wait inside the guard engine, which scores the ones waiting
+    ** together (one forward pass per round for the batch): one waiter per batch slot. */
+    s->n_gworkers = cfg->guard_batch > 0 ? cfg->guard_batch : 8;
     s->q = calloc(s->qcap, sizeof *s->q);
+    s->gq = calloc(s->gcap, sizeof *s->gq);
     s->loops = calloc((size_t)s->n_loops, sizeof *s->loops);
-    s->workers = calloc((size_t)s->n_workers, sizeof *s->workers);
-    s->wm = calloc((size_t)s->n_workers, sizeof *s->wm);
+    s->workers = calloc((size_t)(s->n_workers + s->n_gworkers), sizeof *s->workers);
+    s->wm = calloc((size_t)(s->n_workers + s->n_gworkers), sizeof *s->wm);
     pthread_mutex_init(&s->qlock, NULL);
     pthread_cond_init(&s->qcond, NULL);
+    pthread_cond_init(&s->gcond, NULL);
     pthread_mutex_init(&s->eng_lock, NULL);
     pthread_mutex_init(&s->alog_lock, NULL);
     s->cur = srv_engine_ref_new(eng);
-    if (!s->q || !s->loops || !s->workers || !s->wm || !s->cfg.host || !s->cur ||
+    if (!s->q || !s->gq || !s->loops || !s->workers || !s->wm || !s->cfg.host || !s->cur ||
         (cfg->n_keys && (!s->cfg.keys || !s->ks))) {
         if (!s->cur) parapet_close(eng);
         *err = strdup("out of memory");
@@ -1245,7 +1262,7 @@ srv_server *srv_create(const srv_config *cfg, parapet_engine *eng, char **err) {
 int srv_port(const srv_server *s) { return s->port; }
 
 int srv_start(srv_server *s) {
-    for (int i = 0; i < s->n_workers; i++) {
+    for (int i = 0; i < s->n_workers + s->n_gworkers; i++) {
         worker_arg *wa = malloc(sizeof *wa);
         if (!wa) return -1;
         *wa = (worker_arg){s, i};
@@ -1274,8 +1291,9 @@ void srv_stop(srv_server *s) {
     pthread_mutex_lock(&s->qlock);
     s->qstop = 1;
     pthread_cond_broadcast(&s->qcond);
+    pthread_cond_broadcast(&s->gcond);
     pthread_mutex_unlock(&s->qlock);
-    int nw = s->started == -1 ? s->n_workers : s->started;
+    int nw = s->started == -1 ? s->n_workers + s->n_gworkers : s->started;
     for (int i = 0; i < nw; i++) pthread_join(s->workers[i], NULL);
     s->started = 0;
     if (s->lfd >= 0) { close(s->lfd); s->lfd = -1; }   /* refuse new connections */
@@ -1303,6 +1321,7 @@ void srv_destroy(srv_server *s) {
     free(s->ks);
     free(s->cfg.host);
     free(s->q);
+    free(s->gq);
     free(s->loops);
     free(s->workers);
     free(s->wm);
@@ -1314,7 +1333,7 @@ void srv_render_metrics(srv_server *s, srv_buf *out) {
     srv_metrics *ms[256];
     size_t n = 0;
     for (int i = 0; i < s->n_loops && n < 256; i++) ms[n++] = &s->loops[i].m;
-    for (int i = 0; i < s->n_workers && n < 256; i++) ms[n++] = &s->wm[i];
+    for (int i = 0; i < s->n_workers + s->n_gworkers && n < 256; i++) ms[n++] = &s->wm[i];
     pthread_mutex_lock(&s->qlock);
     long qd = (long)s->qlen, gd = (long)s->glen;
     pthread_mutex_unlock(&s->qlock);
@@ -1328,6 +1347,9 @@ void srv_render_metrics(srv_server *s, srv_buf *out) {
                     .ready = srv_ready(s), .classifier_loaded = r->classifier, .guard_loaded = parapet_engine_has_guard(r->eng),
                     .reloads = ALOAD(s->reloads), .accepted = ALOAD(s->accepted),
                     .evicted = ALOAD(s->evicted), .policy_hash = r->hash};
+    size_t gmax = 0;
+    parapet_engine_guard_stats(r->eng, &g.guard_batches, &g.guard_batched, &gmax);
+    g.guard_batch_max = gmax;
     srv_metrics_render(ms, n, &g, out);
     ref_put(r);
 }

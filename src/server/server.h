@@ -74,6 +74,10 @@ typedef struct srv_config {
     char *tls_cert, *tls_key;    /* PEM files; both set = the port speaks only TLS */
     char *policy;                /* policy file; NULL = embedded default */
     char *model;                 /* classifier model file; NULL = embedded */
+    char *guard_model;           /* guard model (GGUF); NULL = none */
+    int guard_threads;           /* its forward pass's threads (0: 1) */
+    int guard_batch;             /* guard requests scored together, and the threads that
+                                 ** wait on them (0: 8) */
     char *access_log;            /* NULL = off, "-" = stderr, else a file (appended) */
     int log_text;                /* put request bodies in the access log */
     int utf8_replace;            /* replace invalid UTF-8 instead of 400 */
@@ -251,6 +255,7 @@ void srv_metrics_flag(srv_metrics *m, int slot);
 typedef struct srv_gauges {
     long connections, queue_depth, queue_capacity, inflight;
     long guard_queue_depth, guard_queue_capacity;
+    uint64_t guard_batches, guard_batched, guard_batch_max;   /* the guard engine's batching */
     int ready, classifier_loaded, guard_loaded;
     uint64_t reloads, accepted, evicted;
     const char *policy_hash;

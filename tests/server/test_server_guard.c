@@ -289,6 +289,45 @@ TEST(server_guard_moderations_always_mode_answers_from_worker) {
     srv_destroy(s);
 }
 
+/* Guard requests from many connections at once are scored in shared forward passes:
+** the guard engine batches what its waiters hand it (metrics: batches, requests, the
+** largest batch), and every request is answered. */
+TEST(server_guard_requests_from_many_connections_are_batched) {
+    int port;
+    srv_server *s = start(64, 0, "extends: default\nguard: {mode: always}\n", &port);
+    CHECK(s);
+    if (!s) return;
+    enum { N = 12 };
+    int fds[N];
+    for (int i = 0; i < N; i++) fds[i] = dial(port);
+    for (int i = 0; i < N; i++) send_post(fds[i], "/v1/moderations", "{\"input\": \"some text to judge\"}");
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        resp r;
+        if (!read_resp(fds[i], &r) && r.status == 200) ok++;
+        close(fds[i]);
+    }
+    CHECK_EQ(ok, N);
+    resp r;
+    int fd = dial(port);
+    const char get[] = "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n";
+    CHECK(send(fd, get, sizeof get - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof get - 1));
+    CHECK_OK(read_resp(fd, &r));
+    close(fd);
+    const char *b = strstr(r.body, "\nparapet_guard_batched_requests_total ");
+    const char *nb = strstr(r.body, "\nparapet_guard_batches_total ");
+    const char *mx = strstr(r.body, "\nparapet_guard_batch_max ");
+    CHECK(b && nb && mx);
+    if (b && nb && mx) {
+        long req = atol(b + strlen("\nparapet_guard_batched_requests_total "));
+        long bat = atol(nb + strlen("\nparapet_guard_batches_total "));
+        long max = atol(mx + strlen("\nparapet_guard_batch_max "));
+        CHECK_MSG(req >= N, "batched requests %ld", req);   /* + the server's start-up probe */
+        CHECK_MSG(max >= 2 && max <= 8 && bat < N, "batches %ld, largest %ld", bat, max);
+    }
+    srv_destroy(s);
+}
+
 TEST(server_guard_queue_full_answers_503) {
     int port;
     srv_server *s = start(1, 600, "extends: default\nguard: {mode: always}\n", &port);
