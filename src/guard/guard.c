@@ -195,7 +195,7 @@ pp_status pp_guard_open(const char *path, const pp_guard_opts *opt, pp_guard **o
     if ((st = parapet_tokenizer_open_gguf(path, &g->tok, detail))) goto fail;
     if ((st = pp_llm_model_load(path, &g->model, detail))) goto fail;
     int threads = opt->n_threads > 0 ? opt->n_threads : 1;
-    pp_llm_model_pack(g->model, threads);   /* _NOMEM: runs unpacked */
+    pp_llm_model_pack(g->model, threads, 0);   /* _NOMEM: runs unpacked; rows only */
     pp_llm_ctx_params cp = {0};
     cp.n_ctx = opt->n_ctx ? opt->n_ctx : 4096;
     cp.n_threads = threads;

@@ -30,7 +30,7 @@ parapet_status parapet_llm_open(const char *path, const parapet_llm_options *opt
     parapet_llm *l = pp_calloc(1, sizeof *l);
     if (!l) return PARAPET_ERR_NOMEM;
     pp_status st = pp_llm_model_load(path, &l->model, detail);
-    if (!st) pp_llm_model_pack(l->model, o.n_threads);   /* _NOMEM: runs unpacked */
+    if (!st) pp_llm_model_pack(l->model, o.n_threads, 1);   /* _NOMEM: runs unpacked */
     if (!st) {
         pp_llm_ctx_params p = {o.n_ctx, o.n_batch, o.n_threads, o.kv_f32};
         st = pp_llm_ctx_new(l->model, &p, &l->ctx, detail);

@@ -103,11 +103,12 @@ pp_status pp_llm_model_from_gguf(pp_gguf *g, pp_llm_model **out, char **detail);
 void pp_llm_model_free(pp_llm_model *m);   /* NULL is fine; closes the mapping */
 
 /* Packs every layer matrix once for the active kernel set (weights.c), using n_threads
-** threads, and hands the mapped file pages of the packed matrices back to the OS.
+** threads, and hands the mapped file pages of the packed matrices back to the OS;
+** with_output: the LM head too (for full-vocabulary logits; its pages are kept).
 ** Call after loading, before any context runs (it changes the weights' `packed`
 ** pointers).  A second call does nothing; with the scalar kernels nothing is packed.
 ** Errors: _NOMEM (the model stays usable, unpacked). */
-pp_status pp_llm_model_pack(pp_llm_model *m, int n_threads);
+pp_status pp_llm_model_pack(pp_llm_model *m, int n_threads, int with_output);
 
 /* Whether the forward pass can multiply weights of type t. */
 int pp_llm_weight_type_ok(uint32_t t);

@@ -15,6 +15,11 @@
 ** resident memory is the packed block plus the embedding and output matrices, which
 ** stay in the mapping (a row gather, and the LM head's few rows).
 **
+** The LM head is packed too when the caller wants full-vocabulary logits (parapet_llm,
+** `parapet model logits`): that product runs once per eval for one token, and packing
+** its 128k rows at every call cost more than the product.  A scorer that reads a few
+** candidate rows (the guard engine) leaves it in the file's layout.
+**
 ** With the scalar kernel set nothing is packed: the reference reads the file's rows.
 */
 #include "llm/model.h"
@@ -43,37 +48,50 @@ static void release_pages(const void *p, size_t len) {
     if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
-pp_status pp_llm_model_pack(pp_llm_model *m, int n_threads) {
+/* Every matrix to pack: the layers', then the LM head's when asked. */
+static size_t all_matrices(pp_llm_model *m, int with_output, pp_llm_weight ***out) {
+    size_t n = 0;
+    pp_llm_weight **w = pp_malloc(((size_t)m->hp.n_layer * 8 + 1) * sizeof *w);
+    if (!w) return 0;
+    for (uint32_t l = 0; l < m->hp.n_layer; l++) n += layer_matrices(&m->layers[l], w + n);
+    if (with_output) w[n++] = &m->output;
+    *out = w;
+    return n;
+}
+
+pp_status pp_llm_model_pack(pp_llm_model *m, int n_threads, int with_output) {
     if (!m) return PARAPET_ERR_ARG;
     if (m->packed_mem) return PARAPET_OK;
+    pp_llm_weight **w = NULL;
+    size_t n = all_matrices(m, with_output, &w);
+    if (!w) return PARAPET_ERR_NOMEM;
     uint64_t total = 0;
-    for (uint32_t l = 0; l < m->hp.n_layer; l++) {
-        pp_llm_weight *w[8];
-        size_t n = layer_matrices(&m->layers[l], w);
-        for (size_t i = 0; i < n; i++)
-            total += round64(pp_packed_bytes((int)w[i]->type, (size_t)w[i]->ne1, (size_t)w[i]->ne0));
+    for (size_t i = 0; i < n; i++)
+        total += round64(pp_packed_bytes((int)w[i]->type, (size_t)w[i]->ne1, (size_t)w[i]->ne0));
+    uint8_t *mem = NULL;
+    if (total > 0 && total <= SIZE_MAX - 64) mem = pp_malloc((size_t)total + 64);
+    if (!mem) {
+        pp_free(w);
+        /* no packing (the reference kernels), or no memory for it */
+        return total == 0 ? PARAPET_OK : PARAPET_ERR_NOMEM;
     }
-    if (total == 0) return PARAPET_OK;   /* the reference kernels: nothing to pack */
-    if (total > SIZE_MAX - 64) return PARAPET_ERR_NOMEM;
-    uint8_t *mem = pp_malloc((size_t)total + 64);
-    if (!mem) return PARAPET_ERR_NOMEM;
     pp_pool *pool = NULL;
     if (n_threads > 1 && pp_pool_create(n_threads, &pool)) pool = NULL;   /* one thread then */
     uint8_t *dst = (uint8_t *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
     const int mapped = pp_gguf_is_mapped(m->g);
-    for (uint32_t l = 0; l < m->hp.n_layer; l++) {
-        pp_llm_weight *w[8];
-        size_t n = layer_matrices(&m->layers[l], w);
-        for (size_t i = 0; i < n; i++) {
-            size_t b = pp_packed_bytes((int)w[i]->type, (size_t)w[i]->ne1, (size_t)w[i]->ne0);
-            if (!b) continue;
-            pp_pack_matrix((int)w[i]->type, w[i]->data, w[i]->row_bytes, (size_t)w[i]->ne1,
-                           (size_t)w[i]->ne0, dst, pool);
-            w[i]->packed = dst;
-            if (mapped) release_pages(w[i]->data, w[i]->row_bytes * (size_t)w[i]->ne1);
-            dst += round64(b);
-        }
+    for (size_t i = 0; i < n; i++) {
+        size_t b = pp_packed_bytes((int)w[i]->type, (size_t)w[i]->ne1, (size_t)w[i]->ne0);
+        if (!b) continue;
+        pp_pack_matrix((int)w[i]->type, w[i]->data, w[i]->row_bytes, (size_t)w[i]->ne1,
+                       (size_t)w[i]->ne0, dst, pool);
+        w[i]->packed = dst;
+        /* the LM head's rows stay in use (candidate rows read the file's layout; a tied
+        ** head is the embedding table) */
+        if (mapped && w[i] != &m->output)
+            release_pages(w[i]->data, w[i]->row_bytes * (size_t)w[i]->ne1);
+        dst += round64(b);
     }
+    pp_free(w);
     pp_pool_destroy(pool);
     m->packed_mem = mem;
     m->packed_bytes = total;

@@ -286,11 +286,12 @@ TEST(forward_packed_weights_same_bits) {
     CHECK_OK(pp_llm_ctx_eval(c, prompt, NP, 0, PP_LLM_OUT_LOGITS));
     memcpy(plain, pp_llm_ctx_logits(c), sizeof plain);
     pp_llm_ctx_free(c);
-    CHECK_OK(pp_llm_model_pack(m, 2));
+    CHECK_OK(pp_llm_model_pack(m, 2, 1));
     int want_packed = pp_kernels_isa() != PP_ISA_SCALAR;
     CHECK_EQ(m->layers[0].wq.packed != NULL, want_packed);
     CHECK_EQ(m->packed_bytes > 0, want_packed);
-    CHECK_OK(pp_llm_model_pack(m, 2));   /* a second call is a no-op */
+    CHECK_EQ(m->output.packed != NULL, want_packed);
+    CHECK_OK(pp_llm_model_pack(m, 2, 1));   /* a second call is a no-op */
     CHECK_OK(pp_llm_ctx_new(m, &p, &c, NULL));
     CHECK_OK(pp_llm_ctx_eval(c, prompt, NP, 0, PP_LLM_OUT_LOGITS));
     memcpy(packed, pp_llm_ctx_logits(c), sizeof packed);
@@ -424,7 +425,7 @@ TEST(forward_batch_of_sequences_equals_one_at_a_time) {
     void *bytes;
     pp_llm_model *m = NULL;
     CHECK_OK(load(&good, &bytes, &m, NULL));
-    CHECK_OK(pp_llm_model_pack(m, 2));
+    CHECK_OK(pp_llm_model_pack(m, 2, 0));
     int32_t ids[4][140];
     for (int s = 0; s < 4; s++)
         for (int i = 0; i < 140; i++) ids[s][i] = (int32_t)((i * 7 + s * 13 + i * i * s) % V);
