@@ -442,7 +442,14 @@ typedef struct parapet_eval_opts {
     double dev_frac, calib_frac;
     const char *report_dir;    /* writes report.md, report.json and SVG plots there */
     double target_fpr;         /* > 0: choose per-category thresholds at this FPR */
-    const char *write_policy;  /* with target_fpr: writes a policy overlay there */
+    const char *write_policy;  /* with target_fpr or calibrate_guard: writes a policy
+                                  overlay there */
+    /* Fits the guard model's calibration: runs the guard alone on every record (the
+    ** engine must have a guard model; other detectors off, mode always, calibration of
+    ** the engine's policy ignored), fits per category sigmoid(a * logit(p) + b) to the
+    ** labels (Platt scaling; categories with at least 5 positives and 5 negatives) and
+    ** writes it as guard.calibration into write_policy. */
+    int calibrate_guard;
     int strict;
     parapet_progress_fn progress;
     parapet_warn_fn warn;

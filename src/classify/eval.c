@@ -14,6 +14,7 @@
 */
 #include "classify.h"
 #include "data.h"
+#include "pipeline/policy.h"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,6 +28,25 @@ void parapet_eval_opts_init(parapet_eval_opts *o) {
     o->calib_frac = 0.1;
 }
 
+/* The guard's calibration for one category: Platt scaling (pp_platt_fit) on the
+** logits of the raw probabilities.  Returns 0, or -1 when the fit is not usable (a <= 0:
+** the scores do not rank the labels); a and b are kept within the policy's bounds. */
+static int guard_fit(const float *score, const uint8_t *y, size_t n, double *a_out, double *b_out) {
+    float *z = pp_malloc((n ? n : 1) * sizeof *z), a, b;
+    if (!z) return -1;
+    for (size_t i = 0; i < n; i++) {
+        double q = score[i] < 1e-6f ? 1e-6 : score[i] > 1 - 1e-6f ? 1 - 1e-6 : score[i];
+        z[i] = (float)log(q / (1 - q));
+    }
+    pp_platt_fit(z, y, n, &a, &b);
+    pp_free(z);
+    if (!(a > 0) || !isfinite(b)) return -1;
+    /* perfectly separated labels drive the slope up: keep it within the policy's bounds */
+    *a_out = a > 100 ? 100 : a;
+    *b_out = b < -100 ? -100 : b > 100 ? 100 : b;
+    return 0;
+}
+
 typedef struct ev_label {
     char name[PP_CLS_NAME_MAX];
     char category[PP_CLS_NAME_MAX];
@@ -35,6 +55,8 @@ typedef struct ev_label {
     float *score;          /* (n records) */
     pp_bin_metrics all;
     double chosen;         /* threshold at target FPR, or -1 */
+    int cal_ok;            /* calibrate_guard: a, b fitted */
+    double cal_a, cal_b, cal_ece;
 } ev_label;
 
 static int cmp_u64(const void *a, const void *b) {
@@ -213,21 +235,31 @@ parapet_status parapet_eval(const parapet_eval_opts *o, char **report_json, char
         if (o->model_path) opt.model_path = o->model_path;
         if ((st = parapet_open(&opt, &eng, detail))) goto out;
         const parapet_policy *pol = parapet_engine_policy(eng);
-        if (o->detectors) {
-            /* An overlay that switches every detector off except the listed ones. */
-            static const char *const dets[] = {"lexicon", "pii", "secrets", "injection", "classifier"};
+        if (o->calibrate_guard && !parapet_engine_has_guard(eng)) {
+            if (detail) *detail = pp_strdup("calibrating the guard needs a guard model (--guard FILE)");
+            st = PARAPET_ERR_ARG;
+            goto out;
+        }
+        if (o->detectors || o->calibrate_guard) {
+            /* An overlay that switches every detector off except the listed ones (the
+            ** guard alone, always, when calibrating it). */
+            static const char *const dets[] = {"lexicon", "pii", "secrets", "injection", "classifier", "guard"};
+            const char *list = o->calibrate_guard ? "guard" : o->detectors;
             pp_buf y;
             pp_buf_init(&y);
             pp_buf_puts(&y, "detectors:\n");
             for (size_t d = 0; d < PP_ARRAY_LEN(dets); d++) {
-                const char *p = strstr(o->detectors, dets[d]);
+                const char *p = strstr(list, dets[d]);
                 size_t dl = strlen(dets[d]);
-                int on = p && (p == o->detectors || p[-1] == ',') && (p[dl] == 0 || p[dl] == ',');
+                int on = p && (p == list || p[-1] == ',') && (p[dl] == 0 || p[dl] == ',');
                 pp_buf_printf(&y, "  %s: %s\n", dets[d], on ? "true" : "false");
             }
+            if (o->calibrate_guard) pp_buf_puts(&y, "guard: {mode: always}\n");
             st = y.oom ? PARAPET_ERR_NOMEM : parapet_policy_parse(y.p, y.len, "--detectors", pol, &overlay, detail);
             pp_buf_free(&y);
             if (st) goto out;
+            if (o->calibrate_guard)   /* fit on the raw probabilities */
+                memset(overlay->guard_cal_on, 0, sizeof overlay->guard_cal_on);
         }
         for (int l = 0; l < PP_DATA_NLABELS; l++) {
             snprintf(L[nl].name, PP_CLS_NAME_MAX, "%s", pp_data_label_name[l]);
@@ -346,10 +378,32 @@ parapet_status parapet_eval(const parapet_eval_opts *o, char **report_json, char
         if (!k) continue;
         if ((st = pp_metrics_binary(sc, yy, k, L[l].threshold, 10, &L[l].all))) goto out;
         if (o->target_fpr > 0) L[l].chosen = pp_fpr_threshold(sc, yy, k, o->target_fpr);
+        if (o->calibrate_guard && L[l].category[0] && L[l].all.n_pos >= 5 &&
+            L[l].all.n - L[l].all.n_pos >= 5 &&
+            !guard_fit(sc, yy, k, &L[l].cal_a, &L[l].cal_b)) {
+            /* the fitted map's expected calibration error, on the same records */
+            float *cs = pp_malloc(k * sizeof *cs);
+            if (!cs) { st = PARAPET_ERR_NOMEM; goto out; }
+            for (size_t i = 0; i < k; i++) {
+                double q = sc[i] < 1e-6f ? 1e-6 : sc[i] > 1 - 1e-6f ? 1 - 1e-6 : sc[i];
+                cs[i] = (float)(1 / (1 + exp(-(L[l].cal_a * log(q / (1 - q)) + L[l].cal_b))));
+            }
+            pp_bin_metrics cm;
+            st = pp_metrics_binary(cs, yy, k, L[l].threshold, 10, &cm);
+            pp_free(cs);
+            if (st) goto out;
+            L[l].cal_ok = 1;
+            L[l].cal_ece = cm.ece;
+        }
         pp_buf_printf(&b, "%s\"%s\":{\"category\":\"%s\",\"all\":", first ? "" : ",", L[l].name, L[l].category);
         first = 0;
         put_metrics(&b, &L[l].all);
         if (L[l].chosen >= 0) pp_buf_printf(&b, ",\"threshold_at_target_fpr\":%.4f", L[l].chosen);
+        if (L[l].cal_ok) {
+            pp_buf_printf(&b, ",\"guard_calibration\":{\"a\":%.6g,\"b\":%.6g", L[l].cal_a, L[l].cal_b);
+            put_num(&b, "ece_after", L[l].cal_ece, 0);
+            pp_buf_putc(&b, '}');
+        }
         char f1[7][16];
         const pp_bin_metrics *m = &L[l].all;
         pp_buf_printf(&md, "| %s | %zu | %zu | %.3f | %s | %s | %s | %s | %s | %s | %zu | %zu | %zu | %zu |\n",
@@ -395,15 +449,29 @@ parapet_status parapet_eval(const parapet_eval_opts *o, char **report_json, char
             pp_buf_printf(&md, "### %s\n\n![PR curve](pr_%s.svg) ![reliability](reliability_%s.svg)\n\n", L[l].name, nm, nm);
         }
     }
-    if (o->target_fpr > 0 && o->write_policy) {
+    if ((o->target_fpr > 0 || o->calibrate_guard) && o->write_policy) {
         pp_buf pol;
         pp_buf_init(&pol);
-        pp_buf_printf(&pol, "# Thresholds chosen by parapet eval for a false-positive rate of %g\n"
-                            "# on %zu labeled records (%s).\nextends: default\ncategories:\n",
-                      o->target_fpr, n, cls ? "classifier scores" : "pipeline scores");
-        for (int l = 0; l < nl; l++)
-            if (L[l].chosen >= 0 && L[l].category[0] && L[l].all.n_pos && L[l].all.n > L[l].all.n_pos)
-                pp_buf_printf(&pol, "  %s:\n    threshold: %.4f\n", L[l].category, L[l].chosen > 1 ? 1.0 : L[l].chosen);
+        if (o->calibrate_guard) {
+            int any = 0;
+            for (int l = 0; l < nl; l++) any |= L[l].cal_ok;
+            pp_buf_printf(&pol, "# The guard model's calibration fitted by parapet eval (Platt scaling)\n"
+                                "# on %zu labeled records%s.\nextends: default\nguard:\n  calibration:%s\n",
+                          n, any ? "" : " (no category had 5 positives, 5 negatives and a usable fit)",
+                          any ? "" : " {}");
+            for (int l = 0; l < nl; l++)
+                if (L[l].cal_ok)
+                    pp_buf_printf(&pol, "    %s: {a: %.6g, b: %.6g}\n", L[l].category, L[l].cal_a, L[l].cal_b);
+        }
+        if (o->target_fpr > 0) {
+            pp_buf_printf(&pol, "# Thresholds chosen by parapet eval for a false-positive rate of %g\n"
+                                "# on %zu labeled records (%s).\n%scategories:\n",
+                          o->target_fpr, n, cls ? "classifier scores" : "pipeline scores",
+                          o->calibrate_guard ? "" : "extends: default\n");
+            for (int l = 0; l < nl; l++)
+                if (L[l].chosen >= 0 && L[l].category[0] && L[l].all.n_pos && L[l].all.n > L[l].all.n_pos)
+                    pp_buf_printf(&pol, "  %s:\n    threshold: %.4f\n", L[l].category, L[l].chosen > 1 ? 1.0 : L[l].chosen);
+        }
         int bad = pol.oom || write_text(o->write_policy, pol.p, pol.len);
         pp_buf_free(&pol);
         if (bad) {

@@ -21,7 +21,11 @@ static const char *const eval_help =
     "  --model FILE         evaluate this classifier model alone (its own thresholds)\n"
     "  --classifier         evaluate the embedded classifier alone\n"
     "  --detectors LIST     pipeline with only these detectors (comma list of lexicon,\n"
-    "                       pii, secrets, injection, classifier); default: the policy's\n"
+    "                       pii, secrets, injection, classifier, guard); default: the policy's\n"
+    "  --calibrate-guard    with --guard FILE: run the guard alone on every record, fit its\n"
+    "                       per-category calibration (Platt scaling) and write it as a\n"
+    "                       policy overlay (guard.calibration) to --write-policy\n"
+    "                       (default: guard-calibration.yaml)\n"
     "  --split all|dev      dev: only records whose id hashes into the training dev split\n"
     "  --report DIR         write report.md, report.json, pr_*.svg, reliability_*.svg\n"
     "  --choose-thresholds  pick per-category thresholds at --target-fpr (default 0.01)\n"
@@ -85,6 +89,7 @@ int cmd_eval(int argc, char **argv) {
         if (!strcmp(a, "--json")) { as_json = 1; continue; }
         if (!strcmp(a, "--classifier")) { o.classifier_only = 1; continue; }
         if (!strcmp(a, "--choose-thresholds")) { choose = 1; continue; }
+        if (!strcmp(a, "--calibrate-guard")) { o.calibrate_guard = 1; continue; }
         if (i + 1 >= argc) { cli_error("%s needs a value (parapet eval --help)", a); goto out; }
         if (!strcmp(a, "--data")) {
             data[nd++] = argv[++i];
@@ -111,6 +116,8 @@ int cmd_eval(int argc, char **argv) {
             o.write_policy = policy_path ? policy_path : "thresholds.yaml";
         }
     }
+    if (o.calibrate_guard && o.classifier_only) { cli_error("--calibrate-guard evaluates the guard, not a classifier model"); goto out; }
+    if (o.calibrate_guard && !o.write_policy) o.write_policy = "guard-calibration.yaml";
     o.data = data;
     o.n_data = nd;
     ea.opt.lexicon_files = ea.lex;
@@ -128,7 +135,8 @@ int cmd_eval(int argc, char **argv) {
     if (as_json) fputs(rep, stdout);
     else print_table(rep);
     if (o.report_dir) fprintf(stderr, "report written to %s/report.md\n", o.report_dir);
-    if (o.write_policy) fprintf(stderr, "thresholds at FPR %g written to %s\n", o.target_fpr, o.write_policy);
+    if (o.write_policy && o.target_fpr > 0) fprintf(stderr, "thresholds at FPR %g written to %s\n", o.target_fpr, o.write_policy);
+    if (o.write_policy && o.calibrate_guard) fprintf(stderr, "guard calibration written to %s\n", o.write_policy);
     parapet_free(rep);
     rc = CLI_OK;
 out:

@@ -44,6 +44,9 @@ typedef struct pp_scan {
     /* Bit per PP_DET_*: set by a detector that chose not to run on this text (the
     ** guard's cascade), so the result does not claim it ran. */
     unsigned skipped;
+    /* The policy this check runs under (the call's overlay or the engine's); NULL
+    ** outside the pipeline.  The guard reads its mode, band and calibration here. */
+    const struct parapet_policy *policy;
 } pp_scan;
 
 /* Records one piece of evidence.  Spans are in the ORIGINAL text (map view spans back

@@ -28,11 +28,14 @@
 ** cut to their first GUARD_MAX_BYTES at a character boundary, to fit the context.
 ** A guard error (a prompt that does not fit) reports nothing rather than failing the
 ** whole check: the cheap tiers' verdict stands.  The policy's guard section is read
-** from the ENGINE's policy at open; a per-call policy overlay does not change it.
+** from the check's policy (the call's overlay, or the engine's), and so is its
+** calibration: guard.calibration maps a category's probability p to
+** sigmoid(a * logit(p) + b), fitted by `parapet eval --calibrate-guard`.
 */
 #include "guard/guard.h"
 #include "detect/detector.h"
 #include "pipeline/policy.h"
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -108,13 +111,27 @@ fail:
     return st;
 }
 
-/* Should the guard run on this scan, given the cheap tiers' scores? */
+/* Should the guard run on this scan, given the cheap tiers' scores?  The check's
+** policy (an overlay may change the mode or the band) decides; without one, the
+** engine's policy read at open. */
 static int should_run(const guard_det *d, const pp_scan *s) {
-    if (d->mode == PP_GUARD_RUN_ALWAYS) return 1;
-    if (d->mode == PP_GUARD_RUN_NEVER) return 0;
+    const parapet_policy *p = s->policy;
+    int mode = p ? p->guard_mode : d->mode;
+    float low = p ? (float)p->guard_low : d->low, high = p ? (float)p->guard_high : d->high;
+    if (mode == PP_GUARD_RUN_ALWAYS) return 1;
+    if (mode == PP_GUARD_RUN_NEVER) return 0;
     float mx = 0;
     for (int c = 0; c < PP_MAX_CATS; c++) if (s->scores[c] > mx) mx = s->scores[c];
-    return mx >= d->low && mx <= d->high;
+    return mx >= low && mx <= high;
+}
+
+/* The policy's calibration of category id's probability, if it has one. */
+static float calibrate(const pp_scan *s, int id, float p) {
+    const parapet_policy *pol = s->policy;
+    if (!pol || !pol->guard_cal_on[id]) return p;
+    double q = p < 1e-6f ? 1e-6 : p > 1 - 1e-6f ? 1 - 1e-6 : p;
+    double z = pol->guard_cal_a[id] * log(q / (1 - q)) + pol->guard_cal_b[id];
+    return (float)(1 / (1 + exp(-z)));
 }
 
 static pp_status gd_scan(const void *self, pp_scan *s) {
@@ -155,9 +172,11 @@ static pp_status gd_scan(const void *self, pp_scan *s) {
         for (size_t j = 0; j < n_ids; j++)
             if ((float)r.p_cat[i] > best[ids[j]]) { best[ids[j]] = (float)r.p_cat[i]; src[ids[j]] = (int)i; }
     }
-    for (int c = 0; c < PP_MAX_CATS; c++)
-        if (best[c] >= 0.01f)
-            pp_scan_add(s, c, best[c], 0, 0, PP_DET_GUARD, 0, d->rule[src[c]], 0);
+    for (int c = 0; c < PP_MAX_CATS; c++) {
+        if (best[c] <= 0) continue;
+        float p = calibrate(s, c, best[c]);
+        if (p >= 0.01f) pp_scan_add(s, c, p, 0, 0, PP_DET_GUARD, 0, d->rule[src[c]], 0);
+    }
     return s->oom ? PARAPET_ERR_NOMEM : PARAPET_OK;
 }
 

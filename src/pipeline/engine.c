@@ -279,6 +279,7 @@ static unsigned run_detectors(const parapet_engine *e, const parapet_policy *p, 
     int last = -1; /* last detector that will run: the clock is read at tier ends only */
     for (int d = 0; d < PP_DET_COUNT; d++)
         if (p->detector_on[d] && e->det[d]) last = d;
+    sc->policy = p;
     for (int d = 0; d <= last; d++) {
         if (!p->detector_on[d] || !e->det[d]) continue;
         pp_detectors[d]->scan(e->det[d], sc);

@@ -294,6 +294,9 @@ static parapet_policy *policy_copy(const parapet_policy *b) {
     p->guard_mode = b->guard_mode;
     p->guard_low = b->guard_low;
     p->guard_high = b->guard_high;
+    memcpy(p->guard_cal_a, b->guard_cal_a, sizeof p->guard_cal_a);
+    memcpy(p->guard_cal_b, b->guard_cal_b, sizeof p->guard_cal_b);
+    memcpy(p->guard_cal_on, b->guard_cal_on, sizeof p->guard_cal_on);
     p->name = pp_strdup(b->name ? b->name : "");
     p->description = pp_strdup(b->description ? b->description : "");
     if (!p->name || !p->description) goto oom;
@@ -504,10 +507,12 @@ static int apply_category(yctx *c, parapet_policy *p, const ynode *k, const ynod
     return 0;
 }
 
-/* The guard section: {mode: always|never|cascade, low: 0.15, high: 0.85}.  Keys not
-** given keep the base policy's values; low <= high is checked on the result. */
+/* The guard section: {mode: always|never|cascade, low: 0.15, high: 0.85,
+** calibration: {...}}.  Keys not given keep the base policy's values; low <= high is
+** checked on the result.  calibration is read by apply_guard_calibration, after the
+** categories (it names them). */
 static int apply_guard(yctx *c, parapet_policy *p, const ynode *x) {
-    static const char *const gk[] = {"mode", "low", "high", NULL};
+    static const char *const gk[] = {"mode", "low", "high", "calibration", NULL};
     static const char *const modes[] = {"cascade", "always", "never"};
     if (x->kind != N_MAP) { set_err(c, x->line, x->col, "guard must be a mapping"); return -1; }
     if (check_keys(c, x, "guard", gk)) return -1;
@@ -523,6 +528,47 @@ static int apply_guard(yctx *c, parapet_policy *p, const ynode *x) {
     if (p->guard_low > p->guard_high) {
         set_err(c, x->line, x->col, "guard low must not exceed guard high");
         return -1;
+    }
+    return 0;
+}
+
+/* guard.calibration: {category: {a: A, b: B}, ...}: the guard's probability p for that
+** category becomes sigmoid(A * logit(p) + B).  Each category must exist; A in
+** (0, 100], B in [-100, 100]. */
+static int apply_guard_calibration(yctx *c, parapet_policy *p, const ynode *g) {
+    const ynode *x = map_get(g, "calibration");
+    if (!x || (x->kind == N_SCALAR && !x->val[0])) return 0;   /* absent or empty */
+    if (x->kind != N_MAP) {
+        set_err(c, x->line, x->col, "guard calibration must be a mapping of category: {a, b}");
+        return -1;
+    }
+    static const char *const ck[] = {"a", "b", NULL};
+    for (size_t i = 0; i + 1 < x->n; i += 2) {
+        const ynode *k = x->kids[i], *v = x->kids[i + 1];
+        int ci = k->kind == N_SCALAR ? pp_policy_find(p, k->val) : -1;
+        if (ci < 0) {
+            set_err(c, k->line, k->col, "guard calibration: unknown category \"%s\"",
+                    k->kind == N_SCALAR ? k->val : "?");
+            return -1;
+        }
+        if (v->kind != N_MAP) { set_err(c, v->line, v->col, "guard calibration: expected {a, b}"); return -1; }
+        if (check_keys(c, v, "guard calibration", ck)) return -1;
+        const ynode *ya = map_get(v, "a"), *yb = map_get(v, "b");
+        double a, b;
+        if (!ya || scalar_num(ya, &a) || !(a > 0 && a <= 100)) {
+            set_err(c, ya ? ya->line : v->line, ya ? ya->col : v->col,
+                    "guard calibration: a must be a number in (0, 100]");
+            return -1;
+        }
+        if (!yb || scalar_num(yb, &b) || !(b >= -100 && b <= 100)) {
+            set_err(c, yb ? yb->line : v->line, yb ? yb->col : v->col,
+                    "guard calibration: b must be a number in [-100, 100]");
+            return -1;
+        }
+        int id = p->cats[ci].id;
+        p->guard_cal_a[id] = (float)a;
+        p->guard_cal_b[id] = (float)b;
+        p->guard_cal_on[id] = 1;
     }
     return 0;
 }
@@ -597,6 +643,7 @@ static int apply_doc(yctx *c, parapet_policy *p, const ynode *root, int overlay)
             if (apply_category(c, p, k, x->kids[i + 1], def_thr, def_act, overlay)) return -1;
         }
     }
+    if ((x = map_get(root, "guard")) && apply_guard_calibration(c, p, x)) return -1;
     return 0;
 }
 
@@ -620,11 +667,24 @@ parapet_status parapet_policy_dump(const parapet_policy *p, char **out, size_t *
     for (int d = 0; d < PP_DET_COUNT; d++)
         pp_buf_printf(&b, "  %s: %s\n", pp_detectors[d]->name, p->detector_on[d] ? "true" : "false");
     if (p->max_input_bytes) pp_buf_printf(&b, "limits:\n  max_input_bytes: %zu\n", p->max_input_bytes);
+    int any_cal = 0;
+    for (int i = 0; i < PP_MAX_CATS; i++) any_cal |= p->guard_cal_on[i];
     if (p->guard_mode != PP_GUARD_RUN_CASCADE || p->guard_low != PP_GUARD_DEFAULT_LOW ||
-        p->guard_high != PP_GUARD_DEFAULT_HIGH) {
+        p->guard_high != PP_GUARD_DEFAULT_HIGH || any_cal) {
         static const char *const modes[] = {"cascade", "always", "never"};
         pp_buf_printf(&b, "guard:\n  mode: %s\n  low: %.17g\n  high: %.17g\n",
                       modes[p->guard_mode], p->guard_low, p->guard_high);
+        if (any_cal) {
+            pp_buf_puts(&b, "  calibration:\n");
+            for (size_t i = 0; i < p->n_cats; i++) {
+                int id = p->cats[i].id;
+                if (!p->guard_cal_on[id]) continue;
+                pp_buf_puts(&b, "    ");
+                dump_str(&b, p->cats[i].name);
+                pp_buf_printf(&b, ": {a: %.9g, b: %.9g}\n", (double)p->guard_cal_a[id],
+                              (double)p->guard_cal_b[id]);
+            }
+        }
     }
     pp_buf_puts(&b, "categories:\n");
     for (size_t i = 0; i < p->n_cats; i++) {

@@ -43,6 +43,11 @@ struct parapet_policy {
     ** only when the largest cheap-tier score lies in [guard_low, guard_high]. */
     int guard_mode;
     double guard_low, guard_high;
+    /* Calibration of the guard's probability per category id (guard.calibration):
+    ** p' = sigmoid(a * logit(p) + b) where guard_cal_on[id] (Platt scaling, fitted by
+    ** `parapet eval --calibrate-guard`). */
+    float guard_cal_a[PP_MAX_CATS], guard_cal_b[PP_MAX_CATS];
+    unsigned char guard_cal_on[PP_MAX_CATS];
 };
 
 enum { PP_GUARD_RUN_CASCADE = 0, PP_GUARD_RUN_ALWAYS = 1, PP_GUARD_RUN_NEVER = 2 };

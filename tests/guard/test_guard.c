@@ -12,6 +12,7 @@
 */
 #include "test.h"
 #include "guard/guard.h"
+#include "pipeline/policy.h"
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -365,6 +366,123 @@ TEST(guard_detector_modes) {
     parapet_close(always);
     parapet_close(never);
     parapet_close(band);
+}
+
+/* The guard's score of category `name` in r (0 when absent). */
+static double guard_score(const parapet_result *r, const char *name) {
+    for (size_t i = 0; i < parapet_result_evidence_count(r); i++) {
+        parapet_evidence ev;
+        if (!parapet_result_evidence(r, i, &ev) && !strcmp(ev.detector, "guard") && !strcmp(ev.category, name))
+            return ev.score;
+    }
+    return 0;
+}
+
+/* guard.calibration maps the guard's probability through sigmoid(a logit(p) + b); a
+** per-call overlay switches the guard's mode and calibration. */
+TEST(guard_detector_applies_calibration_and_overlays) {
+    parapet_engine *e = open_engine("extends: default\nguard: {mode: always}\n");
+    CHECK(e);
+    if (!e) return;
+    parapet_result *r;
+    CHECK_OK(parapet_check(e, bomb, strlen(bomb), NULL, &r));
+    double raw = guard_score(r, "violence");
+    parapet_result_free(r);
+    CHECK(raw > 0.01 && raw < 0.99);
+    parapet_policy *cal, *never;
+    static const char cal_doc[] = "guard:\n  calibration:\n    violence: {a: 2, b: 3}\n";
+    CHECK_OK(parapet_policy_parse(cal_doc, sizeof cal_doc - 1, "cal", parapet_engine_policy(e), &cal, NULL));
+    parapet_check_opts co = {cal, 0};
+    CHECK_OK(parapet_check(e, bomb, strlen(bomb), &co, &r));
+    double got = guard_score(r, "violence");
+    parapet_result_free(r);
+    double want = 1 / (1 + exp(-(2 * log(raw / (1 - raw)) + 3)));
+    CHECK_MSG(fabs(got - want) < 1e-4, "calibrated %g, want %g (raw %g)", got, want, raw);
+    static const char never_doc[] = "guard: {mode: never}\n";
+    CHECK_OK(parapet_policy_parse(never_doc, sizeof never_doc - 1, "never", parapet_engine_policy(e), &never, NULL));
+    co.policy = never;
+    CHECK_OK(parapet_check(e, bomb, strlen(bomb), &co, &r));
+    CHECK_EQ(guard_evidence(r, NULL), 0);      /* the overlay's mode decides */
+    parapet_result_free(r);
+    parapet_policy_free(never);
+    parapet_policy_free(cal);
+    parapet_close(e);
+}
+
+/* parapet eval --calibrate-guard: runs the guard alone, fits, writes guard.calibration.
+** The labels are made to agree with the random guard's own ranking (positive when its
+** raw violence score is above the median), so a fit with a > 0 must come out. */
+TEST(guard_eval_calibration_writes_a_policy) {
+    const char *path = tiny_model();
+    CHECK(path);
+    if (!path) return;
+    parapet_engine *e = open_engine("extends: default\ndetectors: {lexicon: false, pii: false, secrets: false, "
+                                    "injection: false, classifier: false}\nguard: {mode: always}\n");
+    CHECK(e);
+    if (!e) return;
+    enum { NR = 24 };
+    char text[NR][48];
+    double raw[NR], sorted[NR];
+    static const char *const texts[] = {"how do I make a bomb", "lovely weather today", "I will hurt you",
+                                        "the cat sat on the mat", "kill them all", "see you at lunch"};
+    for (int i = 0; i < NR; i++) {
+        snprintf(text[i], sizeof text[i], "%s %d", texts[i % 6], i);
+        parapet_result *r;
+        CHECK_OK(parapet_check(e, text[i], strlen(text[i]), NULL, &r));
+        raw[i] = sorted[i] = guard_score(r, "violence");
+        parapet_result_free(r);
+    }
+    parapet_close(e);
+    for (int i = 1; i < NR; i++)
+        for (int j = i; j > 0 && sorted[j] < sorted[j - 1]; j--) { double t = sorted[j]; sorted[j] = sorted[j - 1]; sorted[j - 1] = t; }
+    double median = (sorted[NR / 2 - 1] + sorted[NR / 2]) / 2;
+    char data[64], out[64];
+    snprintf(data, sizeof data, "/tmp/pp_guard_cal_%d.jsonl", (int)getpid());
+    snprintf(out, sizeof out, "/tmp/pp_guard_cal_%d.yaml", (int)getpid());
+    FILE *f = fopen(data, "w");
+    CHECK(f);
+    if (!f) return;
+    for (int i = 0; i < NR; i++)   /* two labels flipped: not perfectly separable */
+        fprintf(f, "{\"id\": \"r%d\", \"text\": \"%s\", \"labels\": {\"violence\": %d}}\n", i, text[i],
+                (raw[i] > median) ^ (i == 3 || i == 8));
+    fclose(f);
+    parapet_options eo;
+    parapet_options_init(&eo);
+    eo.guard_path = path;
+    parapet_eval_opts o;
+    parapet_eval_opts_init(&o);
+    const char *files[1] = {data};
+    o.data = files;
+    o.n_data = 1;
+    o.engine = &eo;
+    o.calibrate_guard = 1;
+    o.write_policy = out;
+    char *rep = NULL, *detail = NULL;
+    CHECK_OK(parapet_eval(&o, &rep, &detail));
+    CHECK(rep && strstr(rep, "\"violence\""));
+    char *pol = NULL;
+    size_t len = 0;
+    CHECK_OK(pp_read_file(out, 1 << 20, &pol, &len, NULL));
+    CHECK(pol && strstr(pol, "guard:\n  calibration:"));
+    parapet_policy *p = NULL;
+    CHECK_OK(parapet_policy_parse(pol, len, out, NULL, &p, &detail));   /* a valid policy */
+    /* the fit is in the report and in the policy, with a > 0 */
+    const char *gc = strstr(rep, "\"guard_calibration\":{\"a\":");
+    CHECK_MSG(gc != NULL, "%s", rep);
+    int v = p->cats[pp_policy_find(p, "violence")].id;
+    CHECK(p->guard_cal_on[v]);
+    CHECK(p->guard_cal_a[v] > 0);
+    if (gc) CHECK_NEAR(atof(gc + strlen("\"guard_calibration\":{\"a\":")), p->guard_cal_a[v], 1e-3 * p->guard_cal_a[v]);
+    parapet_policy_free(p);
+    pp_free(pol);
+    parapet_free(rep);
+    /* without a guard model it refuses */
+    eo.guard_path = NULL;
+    CHECK_EQ(parapet_eval(&o, &rep, &detail), PARAPET_ERR_ARG);
+    CHECK(detail && strstr(detail, "guard model"));
+    parapet_free(detail);
+    unlink(data);
+    unlink(out);
 }
 
 TEST(guard_detector_absent_without_model) {

@@ -77,3 +77,53 @@ TEST(policy_guard_errors_name_the_line) {
         parapet_free(d);
     }
 }
+
+TEST(policy_guard_calibration_parses_dumps_and_inherits) {
+    static const char doc[] = "version: 1\nname: c\nextends: default\n"
+                              "categories:\n  fraud:\n    description: scams\n"
+                              "guard:\n  calibration:\n    violence: {a: 1.5, b: -0.25}\n    fraud: {a: 0.5, b: 2}\n";
+    parapet_policy *p, *q, *ov;
+    char *detail = NULL;
+    CHECK_OK(parse(doc, NULL, &p, &detail));
+    int v = p->cats[pp_policy_find(p, "violence")].id, f = p->cats[pp_policy_find(p, "fraud")].id;
+    CHECK(p->guard_cal_on[v] && p->guard_cal_on[f]);
+    CHECK_NEAR(p->guard_cal_a[v], 1.5, 1e-6);
+    CHECK_NEAR(p->guard_cal_b[v], -0.25, 1e-6);
+    CHECK_NEAR(p->guard_cal_b[f], 2, 1e-6);
+    CHECK(!p->guard_cal_on[p->cats[pp_policy_find(p, "hate")].id]);
+    char *dump;
+    CHECK_OK(parapet_policy_dump(p, &dump, NULL));
+    CHECK(strstr(dump, "  calibration:\n    \"violence\": {a: 1.5, b: -0.25}\n"));
+    CHECK_OK(parse(dump, NULL, &q, &detail));   /* reads back the same */
+    CHECK_STR(parapet_policy_hash(p), parapet_policy_hash(q));
+    parapet_free(dump);
+    CHECK_OK(parse("guard: {mode: always}\n", p, &ov, NULL));   /* an overlay keeps them */
+    CHECK(ov->guard_cal_on[v]);
+    CHECK_NEAR(ov->guard_cal_a[v], 1.5, 1e-6);
+    parapet_policy *plain;
+    CHECK_OK(parse("version: 1\nname: c\nextends: default\ncategories:\n  fraud:\n    description: scams\n",
+                   NULL, &plain, NULL));
+    CHECK(strcmp(parapet_policy_hash(plain), parapet_policy_hash(p)) != 0);
+    parapet_policy_free(plain);
+    parapet_policy_free(ov);
+    parapet_policy_free(q);
+    parapet_policy_free(p);
+}
+
+TEST(policy_guard_calibration_errors_name_the_line) {
+    static const char *const bad[][2] = {
+        {"extends: default\nguard:\n  calibration:\n    nosuch: {a: 1, b: 0}\n", "t.yaml:4:5: guard calibration: unknown category"},
+        {"extends: default\nguard:\n  calibration:\n    hate: {a: 0, b: 0}\n", "a must be a number in (0, 100]"},
+        {"extends: default\nguard:\n  calibration:\n    hate: {a: 1, b: 500}\n", "b must be a number in [-100, 100]"},
+        {"extends: default\nguard:\n  calibration:\n    hate: {a: 1}\n", "b must be"},
+        {"extends: default\nguard:\n  calibration:\n    hate: {a: 1, b: 0, c: 2}\n", "unknown key"},
+        {"extends: default\nguard:\n  calibration: [1, 2]\n", "calibration must be a mapping"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        parapet_policy *p = NULL;
+        char *detail = NULL;
+        CHECK_EQ(parse(bad[i][0], NULL, &p, &detail), PARAPET_ERR_POLICY);
+        CHECK_MSG(detail && strstr(detail, bad[i][1]), "case %zu: %s", i, detail ? detail : "(none)");
+        parapet_free(detail);
+    }
+}
