@@ -251,13 +251,24 @@ const float *pp_llm_ctx_logits(const pp_llm_ctx *c) {
 /* --------------------------------------------------------------- attention ---- */
 
 /* Scaled, causally masked softmax of score rows [t0, t1): row t holds the query at
-** position pos+t against keys [0, n_kv); keys after pos+t get probability 0. */
+** position pos+t against keys [0, n_kv); keys after pos+t get probability 0.
+** Per-architecture parameters (llama.cpp's flash attention order: scale, soft-cap,
+** mask, softmax): softcap != 0 turns a score s into softcap*tanh(s*scale) -- the
+** caller passes scale already divided by softcap, as ggml does -- and window != 0
+** also masks the keys at or before pos+t-window (a sliding-window layer). */
 typedef struct smax_job {
     float *s;
     size_t ld;
     uint32_t pos, n_kv;
     float scale;
+    float softcap;            /* 0: none */
+    uint32_t window;          /* 0: none */
 } smax_job;
+
+/* First key a query at position p sees: p-window+1 in a sliding-window layer. */
+static inline uint32_t window_start(uint32_t p, uint32_t window) {
+    return window && p >= window ? p - window + 1 : 0;
+}
 
 static void smax_range(void *arg, size_t t0, size_t t1, int thread) {
     const smax_job *j = arg;
@@ -265,8 +276,13 @@ static void smax_range(void *arg, size_t t0, size_t t1, int thread) {
     for (size_t t = t0; t < t1; t++) {
         float *row = j->s + t * j->ld;
         uint32_t valid = j->pos + (uint32_t)t + 1;
-        for (uint32_t i = 0; i < valid; i++) row[i] *= j->scale;
-        pp_softmax(row, valid);
+        uint32_t lo = window_start(valid - 1, j->window);
+        if (j->softcap != 0.0f)
+            for (uint32_t i = lo; i < valid; i++) row[i] = j->softcap * tanhf(row[i] * j->scale);
+        else
+            for (uint32_t i = lo; i < valid; i++) row[i] *= j->scale;
+        pp_softmax(row + lo, valid - lo);
+        for (uint32_t i = 0; i < lo; i++) row[i] = 0.0f;
         for (uint32_t i = valid; i < j->n_kv; i++) row[i] = 0.0f;
     }
 }
@@ -282,6 +298,8 @@ typedef struct fa_job {
     const float *kf, *vf;     /* kf (n_kv, kv_dim); vf (kv_dim, n_ctx) */
     uint32_t pos;
     float scale;
+    float softcap;            /* as smax_job */
+    uint32_t window;
 } fa_job;
 
 /* x rounded to the nearest f16 value (ties to even), as f32: what storing x in an f16
@@ -312,9 +330,10 @@ static void fa_range(void *arg, size_t i0, size_t i1, int thread) {
         float *out = c->att + (size_t)t * c->q_dim + (size_t)h * hd;
         float M = -INFINITY, S = 0.0f;
         for (uint32_t d = 0; d < hd; d++) acc[d] = 0.0f;
-        for (uint32_t p = 0; p <= j->pos + t; p++) {
+        for (uint32_t p = window_start(j->pos + t, j->window); p <= j->pos + t; p++) {
             const float *k = j->kf + (size_t)p * c->kv_dim + (size_t)kvh * hd;
             float s = pp_dot_f32(q, k, hd) * j->scale;
+            if (j->softcap != 0.0f) s = j->softcap * tanhf(s);
             float Mold = M, ms = 1.0f, vs = 1.0f;
             if (s > M) {
                 M = s;
@@ -362,6 +381,42 @@ static void conv_range(void *arg, size_t r0, size_t r1, int thread) {
 
 /* ----------------------------------------------------------------- the pass ---- */
 
+/* Per-architecture steps of the pass (model.h lists which architecture uses what).
+** Each is a no-op for the architectures that do not have it. */
+
+/* y (n, d) += b (d): an optional bias after a product. */
+static void add_bias(float *y, const float *b, uint32_t n, size_t d) {
+    if (!b) return;
+    for (uint32_t t = 0; t < n; t++) pp_add(y + t * d, b, (int64_t)d);
+}
+
+/* qwen3's QK-norm: RMSNorm over each head's head_dim values of x (n, n_heads*hd). */
+static void head_norm(float *x, const float *w, uint32_t n, uint32_t n_heads, uint32_t hd,
+                      float eps) {
+    if (!w) return;
+    for (size_t r = 0; r < (size_t)n * n_heads; r++)
+        pp_rmsnorm(x + r * hd, x + r * hd, w, (int64_t)hd, eps);
+}
+
+/* The end of an attention or FFN branch, y (n, E): gemma2's post-norm, granite's
+** residual scale, then the residual add into x. */
+static void residual(const pp_llm_hparams *hp, float *x, float *y, const float *post_norm,
+                     uint32_t n) {
+    const size_t E = hp->n_embd;
+    if (post_norm)
+        for (uint32_t t = 0; t < n; t++)
+            pp_rmsnorm(y + t * E, y + t * E, post_norm, (int64_t)E, hp->rms_eps);
+    if (hp->residual_scale != 1.0f) pp_scale(y, hp->residual_scale, (int64_t)(n * E));
+    pp_add(x, y, (int64_t)(n * E));
+}
+
+/* Logits as the architecture defines them: granite divides by logit_scale (as a
+** multiplication by its reciprocal, like llama.cpp), gemma2 soft-caps. */
+static void finish_logits(const pp_llm_hparams *hp, float *l, size_t n) {
+    if (hp->logit_scale != 1.0f) pp_scale(l, 1.0f / hp->logit_scale, (int64_t)n);
+    if (hp->final_softcap != 0.0f) pp_softcap(l, hp->final_softcap, (int64_t)n);
+}
+
 /* Runs one chunk of n <= n_batch tokens at positions [pos, pos+n), pos == n_past. */
 static void eval_chunk(pp_llm_ctx *c, const int32_t *ids, uint32_t n, uint32_t pos) {
     const pp_llm_model *m = c->m;
@@ -370,11 +425,14 @@ static void eval_chunk(pp_llm_ctx *c, const int32_t *ids, uint32_t n, uint32_t p
 
     /* token embeddings: x (n, E) */
     pp_get_rows((int)m->tok_embd.type, m->tok_embd.data, m->tok_embd.row_bytes, E, ids, n, c->x);
+    if (hp->embd_scale != 1.0f) pp_scale(c->x, hp->embd_scale, (int64_t)(n * E));  /* gemma2, granite */
     /* rotation tables, one per position, shared by all layers and heads */
-    for (uint32_t t = 0; t < n; t++)
-        pp_rope_table(c->rope + (size_t)t * hp->n_rot, pos + t, hp->n_rot, hp->rope_base,
-                      hp->rope_freq_scale, m->rope_freqs);
-    const float scale = 1.0f / sqrtf((float)hp->head_dim);
+    if (hp->use_rope)
+        for (uint32_t t = 0; t < n; t++)
+            pp_rope_table(c->rope + (size_t)t * hp->n_rot, pos + t, hp->n_rot, hp->rope_base,
+                          hp->rope_freq_scale, m->rope_freqs);
+    /* the softmax's scale; with a soft-cap, already divided by it (as ggml does) */
+    const float scale = hp->attn_softcap != 0.0f ? hp->kq_scale / hp->attn_softcap : hp->kq_scale;
 
     for (uint32_t l = 0; l < hp->n_layer; l++) {
         const pp_llm_layer *ly = &m->layers[l];
@@ -384,11 +442,23 @@ static void eval_chunk(pp_llm_ctx *c, const int32_t *ids, uint32_t n, uint32_t p
         matmul(c, &ly->wq, c->xn, n, c->q);     /* q (n, q_dim) */
         matmul(c, &ly->wk, c->xn, n, c->k);     /* k (n, kv_dim) */
         matmul(c, &ly->wv, c->xn, n, c->v);     /* v (n, kv_dim) */
-        for (uint32_t t = 0; t < n; t++) {
-            const float *cs = c->rope + (size_t)t * hp->n_rot;
-            pp_rope_norm(c->q + t * qd, hp->n_head, hp->head_dim, hp->n_rot, cs);
-            pp_rope_norm(c->k + t * kvd, hp->n_head_kv, hp->head_dim, hp->n_rot, cs);
-        }
+        add_bias(c->q, ly->bq, n, qd);
+        add_bias(c->k, ly->bk, n, kvd);
+        add_bias(c->v, ly->bv, n, kvd);
+        head_norm(c->q, ly->q_norm, n, hp->n_head, hp->head_dim, hp->rms_eps);     /* qwen3 */
+        head_norm(c->k, ly->k_norm, n, hp->n_head_kv, hp->head_dim, hp->rms_eps);
+        if (hp->use_rope)
+            for (uint32_t t = 0; t < n; t++) {
+                const float *cs = c->rope + (size_t)t * hp->n_rot;
+                if (hp->rope_neox) {
+                    pp_rope_neox(c->q + t * qd, hp->n_head, hp->head_dim, hp->n_rot, cs);
+                    pp_rope_neox(c->k + t * kvd, hp->n_head_kv, hp->head_dim, hp->n_rot, cs);
+                } else {
+                    pp_rope_norm(c->q + t * qd, hp->n_head, hp->head_dim, hp->n_rot, cs);
+                    pp_rope_norm(c->k + t * kvd, hp->n_head_kv, hp->head_dim, hp->n_rot, cs);
+                }
+            }
+        if (hp->q_scale != 1.0f) pp_scale(c->q, hp->q_scale, (int64_t)((size_t)n * qd)); /* gemma2 */
         /* Short chunks with an f16 cache take llama.cpp's one-query-at-a-time path (see
         ** fa_range), which multiplies q.K^T in f16: q is converted to the cache's type. */
         const int f16_attn = !c->kv_f32 && n < PP_LLM_F16_ATTN_BELOW;
@@ -418,30 +488,36 @@ static void eval_chunk(pp_llm_ctx *c, const int32_t *ids, uint32_t n, uint32_t p
         }
         /* per head: S = q K^T (n, n_kv); masked softmax; att = S V (n, head_dim) */
         const uint32_t hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
+        const uint32_t window = ly->swa ? hp->n_swa : 0;
         if (f16_attn) {
-            fa_job fj = {c, kf, vf, pos, scale};
+            fa_job fj = {c, kf, vf, pos, scale, hp->attn_softcap, window};
             pp_pool_for(c->pool, (size_t)n * hp->n_head, 1, fa_range, &fj);
         } else
         for (uint32_t h = 0; h < hp->n_head; h++) {
             const size_t kvh = h / group;
             pp_gemm(PP_GGML_F32, kf + kvh * hd, kvd * sizeof(float), n_kv, hd, c->q + (size_t)h * hd,
                     qd, n, c->scores, n_ctx, c->work, c->pool);
-            smax_job sj = {c->scores, n_ctx, pos, (uint32_t)n_kv, scale};
+            smax_job sj = {c->scores, n_ctx, pos, (uint32_t)n_kv, scale, hp->attn_softcap, window};
             pp_pool_for(c->pool, n, 4, smax_range, &sj);
             pp_gemm(PP_GGML_F32, vf + kvh * hd * n_ctx, n_ctx * sizeof(float), hd, n_kv, c->scores,
                     n_ctx, n, c->att + (size_t)h * hd, qd, c->work, c->pool);
         }
         matmul(c, &ly->wo, c->att, n, c->xn);   /* reuse xn (n, E) for the projection */
-        pp_add(c->x, c->xn, (int64_t)(n * E));
+        add_bias(c->xn, ly->bo, n, E);
+        residual(hp, c->x, c->xn, ly->post_attn_norm, n);
 
         /* ---- feed-forward block */
         for (uint32_t t = 0; t < n; t++)
             pp_rmsnorm(c->xn + t * E, c->x + t * E, ly->ffn_norm, (int64_t)E, hp->rms_eps);
         matmul(c, &ly->gate, c->xn, n, c->gate);  /* (n, FF) */
         matmul(c, &ly->up, c->xn, n, c->up);      /* (n, FF) */
-        pp_silu_mul(c->gate, c->up, (int64_t)(n * FF));
+        add_bias(c->gate, ly->b_gate, n, FF);
+        add_bias(c->up, ly->b_up, n, FF);
+        if (hp->ffn_gelu) pp_gelu_mul(c->gate, c->up, (int64_t)(n * FF));   /* gemma2 */
+        else pp_silu_mul(c->gate, c->up, (int64_t)(n * FF));
         matmul(c, &ly->down, c->gate, n, c->xn);  /* (n, E) */
-        pp_add(c->x, c->xn, (int64_t)(n * E));
+        add_bias(c->xn, ly->b_down, n, E);
+        residual(hp, c->x, c->xn, ly->post_ffn_norm, n);
     }
     /* the last position's final-normed state, kept for the LM head */
     pp_rmsnorm(c->hidden, c->x + (size_t)(n - 1) * E, m->output_norm, (int64_t)E, hp->rms_eps);
@@ -463,6 +539,7 @@ pp_status pp_llm_ctx_eval(pp_llm_ctx *c, const int32_t *ids, size_t n, uint32_t 
     c->have_hidden = 1;
     if (flags & PP_LLM_OUT_LOGITS) {
         matmul(c, &c->m->output, c->hidden, 1, c->logits);
+        finish_logits(&c->m->hp, c->logits, c->m->hp.n_vocab);
         c->have_logits = 1;
     }
     return PARAPET_OK;
@@ -472,6 +549,9 @@ pp_status pp_llm_ctx_logits_rows(pp_llm_ctx *c, const int32_t *rows, size_t n, f
     if (!c || !c->have_hidden || (n && (!rows || !out))) return PARAPET_ERR_ARG;
     for (size_t i = 0; i < n; i++)
         if (rows[i] < 0 || (uint32_t)rows[i] >= c->m->hp.n_vocab) return PARAPET_ERR_ARG;
-    if (n) matmul_rows(c, &c->m->output, c->hidden, rows, n, out);
+    if (n) {
+        matmul_rows(c, &c->m->output, c->hidden, rows, n, out);
+        finish_logits(&c->m->hp, out, n);
+    }
     return PARAPET_OK;
 }

@@ -403,8 +403,8 @@ TEST(forward_hostile_files) {
     cases[n].want = PARAPET_ERR_FORMAT; cases[n++].needle = "blk.1.ffn_down.weight is missing";
     cases[n].s = good; cases[n].s.head_count = 3;
     cases[n].want = PARAPET_ERR_FORMAT; cases[n++].needle = "head_count";
-    cases[n].s = good; cases[n].s.arch = "gemma2";
-    cases[n].want = PARAPET_ERR_UNSUPPORTED; cases[n++].needle = "gemma2";
+    cases[n].s = good; cases[n].s.arch = "mamba";
+    cases[n].want = PARAPET_ERR_UNSUPPORTED; cases[n++].needle = "mamba";
     cases[n].s = good; cases[n].s.vocab_key = V + 1;
     cases[n].want = PARAPET_ERR_FORMAT; cases[n++].needle = "vocab_size";
     cases[n].s = good; cases[n].s.rope_len = NROT;
