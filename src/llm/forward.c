@@ -1,5 +1,11 @@
 /*
-** forward.c -- the llama decoder's forward pass over a batch of tokens, with a KV cache.
+** forward.c -- the decoder's forward pass over a batch of tokens, with a KV cache.
+**
+** One pass for the four architectures model.c loads (llama, gemma2, qwen3, granite):
+** their differences are data in pp_llm_hparams and optional tensors in pp_llm_layer,
+** applied by the small "per-architecture steps" above eval_chunk (biases, QK-norm,
+** post-norms and residual scale, logit scale and soft-cap) and by two parameters of
+** the attention softmax (soft-cap, sliding window); model.h has the table.
 **
 ** Part of the guard-model engine (src/llm); the model comes from model.c, the
 ** element-wise ops from ops.c, the weight products from the kernels (pp_gemm).  The

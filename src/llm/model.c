@@ -424,12 +424,24 @@ pp_status pp_llm_model_from_gguf(pp_gguf *g, pp_llm_model **out, char **detail) 
         m->tied = 1;
     }
 
-    /* 1-D vectors, all converted into m->vecs: per layer up to 4 norms of n_embd, 2
-    ** QK-norms of head_dim, biases (q_dim + 2 kv_dim + 2 n_embd + 2 n_ff); then
-    ** output_norm and rope_freqs */
+    /* 1-D vectors, all converted into m->vecs: per layer 2 norms of n_embd (4 for
+    ** gemma2), 2 QK-norms of head_dim (qwen3) and the biases the file has; then
+    ** output_norm and rope_freqs.  Sized from what is present, so that a file cannot
+    ** make the loader reserve room for biases it does not hold. */
     const int64_t HD = hp->head_dim;
-    size_t per_layer = (size_t)(4 * E + 2 * HD + q_dim + 2 * kv_dim + 2 * E + 2 * FF);
-    size_t n_vec = (size_t)hp->n_layer * per_layer + (size_t)E + hp->n_rot / 2;
+    char name[PP_GGUF_MAX_NAME + 16];
+#define LNAME(s) (snprintf(name, sizeof name, "blk.%u.%s", l, (s)), name)
+    const struct { const char *name; int64_t len; } bias_len[] = {
+        {"attn_q.bias", q_dim}, {"attn_k.bias", kv_dim}, {"attn_v.bias", kv_dim},
+        {"attn_output.bias", E}, {"ffn_gate.bias", FF}, {"ffn_up.bias", FF},
+        {"ffn_down.bias", E}};
+    size_t n_vec = (size_t)E + hp->n_rot / 2;
+    for (uint32_t l = 0; l < hp->n_layer; l++) {
+        n_vec += (size_t)(hp->arch == PP_LLM_GEMMA2 ? 4 : 2) * (size_t)E;
+        if (hp->arch == PP_LLM_QWEN3) n_vec += 2 * (size_t)HD;
+        for (size_t b = 0; b < PP_ARRAY_LEN(bias_len); b++)
+            if (pp_gguf_tensor_find(g, LNAME(bias_len[b].name))) n_vec += (size_t)bias_len[b].len;
+    }
     st = PARAPET_ERR_NOMEM;
     if (!(m->vecs = pp_malloc(n_vec * sizeof *m->vecs))) goto fail;
     if (!(m->layers = pp_calloc(hp->n_layer, sizeof *m->layers))) goto fail;
@@ -470,8 +482,6 @@ pp_status pp_llm_model_from_gguf(pp_gguf *g, pp_llm_model **out, char **detail) 
     } while (0)
     /* which optional biases llama.cpp's loader of this architecture creates */
     const int out_ffn_bias = hp->arch == PP_LLM_LLAMA || hp->arch == PP_LLM_GRANITE;
-    char name[PP_GGUF_MAX_NAME + 16];
-#define LNAME(s) (snprintf(name, sizeof name, "blk.%u.%s", l, (s)), name)
     for (uint32_t l = 0; l < hp->n_layer; l++) {
         pp_llm_layer *ly = &m->layers[l];
         REQ_VEC("attn_norm.weight", E, ly->attn_norm);
