@@ -142,8 +142,10 @@ build-fuzz/%: fuzz/%.c build-fuzz/libparapet.a build-fuzz/libparapet_server.a
 	  -o $@ $< build-fuzz/libparapet_server.a build-fuzz/libparapet.a $(LDLIBS)
 
 # ------------------------------------------------------- llm conformance ----
-# The forward pass against llama.cpp on tiny and Llama Guard 3 1B shapes, F16/Q8_0/Q4_K_M,
-# 20 prompts of 1..1000 tokens (the CI version: tests/conformance/llm/run.sh ci).
+# The forward pass against llama.cpp on each architecture's tiny shape and the real guard
+# shapes (Llama Guard 3 1B, ShieldGemma 2B, Qwen3Guard 0.6B, Granite Guardian 2B),
+# F16/Q8_0/Q4_K_M, 20 prompts of 1..1000 tokens; hours on 2 cores (the CI version:
+# tests/conformance/llm/run.sh ci; one shape: run.sh full SHAPE).
 .PHONY: conformance-llm
 conformance-llm: all
 	sh tests/conformance/llm/run.sh full

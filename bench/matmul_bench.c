@@ -61,7 +61,7 @@ static double time_gemm(int t, size_t m, size_t k, size_t n, pp_pool *pool, int 
     for (int i = 1; i < reps; i++)   /* insertion sort for the median */
         for (int j = i; j > 0 && best[j] < best[j - 1]; j--) { double x = best[j]; best[j] = best[j - 1]; best[j - 1] = x; }
     free(work); free(Y); free(X); free(row); free(W);
-    return best[reps / 2];
+    return getenv("MATMUL_MIN") ? best[0] : best[reps / 2];   /* MATMUL_MIN=1: the fastest run */
 }
 
 int main(int argc, char **argv) {

@@ -5,8 +5,10 @@
 ** could touch: every key with every typed getter, every array element (numeric
 ** arrays by index, string arrays through the iterator), every tensor's first and
 ** last data byte, a dequantized first row where the type allows, and the model
-** summary in both formats.  Must never crash, leak or read out of bounds; the
-** input is copied to an exact-size heap buffer so ASan sees any overread.
+** summary in both formats; then loads it as a model (src/llm/model.c: any of the
+** four architectures) and, if that succeeds, evaluates two tokens and a chosen row.
+** Must never crash, leak or read out of bounds; the input is copied to an exact-size
+** heap buffer so ASan sees any overread.
 ** Build and run: make fuzz (seeds in fuzz/seeds/fuzz_gguf/).
 */
 #include <stdint.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 #include "core/core.h"
 #include "llm/gguf.h"
+#include "llm/model.h"
 #include "llm/quant.h"
 
 static volatile uint64_t sink;
@@ -79,6 +82,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             pp_free(out);
         }
     pp_gguf_close(g);
+    /* the same bytes as a model: the loader takes the mapping over, on failure too */
+    pp_llm_model *m = NULL;
+    if (!pp_gguf_open_mem(copy, size, &g, NULL) && !pp_llm_model_from_gguf(g, &m, &detail)) {
+        pp_llm_ctx_params p = {8, 4, 1, 0, 0};
+        pp_llm_ctx *c = NULL;
+        if (!pp_llm_ctx_new(m, &p, &c, NULL)) {
+            const int32_t ids[2] = {0, (int32_t)(m->hp.n_vocab - 1)};
+            float l;
+            if (!pp_llm_ctx_eval(c, ids, 2, 0, PP_LLM_OUT_LOGITS) &&
+                !pp_llm_ctx_logits_rows(c, ids + 1, 1, &l))
+                sink += (uint64_t)(l == l);
+            pp_llm_ctx_free(c);
+        }
+        pp_llm_model_free(m);
+    }
+    pp_free(detail);
     free(copy);
     return 0;
 }

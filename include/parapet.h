@@ -490,12 +490,17 @@ PARAPET_API parapet_status parapet_model_info_text(const parapet_model *m, char 
                                                    size_t *len);
 
 /* Writes a GGUF with random weights and a real model's exact shape, for benchmarks
-** and engine tests.  shape: "tiny" (256-wide, 2 layers), "1b" (Llama 3.2 1B, tied),
-** "lg3-1b" (Llama Guard 3 1B: the 1B shape with its own output matrix), "8b"
-** (Llama 3.1 8B = Llama Guard 3 8B).  quant: "f16", "q8_0" or "q4_k_m" (llama.cpp's
-** Q4_K_M type mix).  The vocabulary comes from a Hugging Face tokenizer.json
-** (byte-level BPE) and is written as tokenizer.ggml.* metadata.  The same seed
-** gives the same file.  Errors: PARAPET_ERR_ARG (unknown shape or quant),
+** and engine tests.  shape (architecture): "tiny" (llama, 256-wide, 2 layers), "1b"
+** (Llama 3.2 1B, tied), "lg3-1b" (Llama Guard 3 1B: the 1B shape with its own output
+** matrix), "8b" (Llama 3.1 8B = Llama Guard 3 8B); "shieldgemma-2b" and "tiny-gemma2"
+** (gemma2), "qwen3guard-0.6b" and "tiny-qwen3" (qwen3), "granite-guardian-2b" and
+** "tiny-granite" (granite): each tiny shape has its architecture's quirks
+** (docs/gguf.md).  quant: "f16", "q8_0" or "q4_k_m" (llama.cpp's Q4_K_M type mix).
+** The vocabulary comes from a Hugging Face tokenizer.json (BPE): byte-level ones are
+** written as tokenizer.ggml.model "gpt2" with merges, byte-fallback ones (Gemma,
+** Llama 2) as a SentencePiece vocabulary ("llama": tokens, scores, token types);
+** padded or cut to the shape's vocabulary size where the shape has one.  The same
+** seed gives the same file.  Errors: PARAPET_ERR_ARG (unknown shape or quant),
 ** _NOT_FOUND / _IO / _JSON / _UNSUPPORTED (the tokenizer), _IO (writing). */
 PARAPET_API parapet_status parapet_model_synth(const char *shape, const char *quant,
                                                const char *tokenizer_json_path,
@@ -503,8 +508,9 @@ PARAPET_API parapet_status parapet_model_synth(const char *shape, const char *qu
                                                char **detail);
 
 /* ------------------------------------------------------------- llm engine ---- */
-/* parapet's own forward pass for llama-architecture guard models (Llama Guard 3),
-** from a GGUF file: weights F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K (mixed, as in
+/* parapet's own forward pass for guard models of the llama, gemma2, qwen3 and granite
+** architectures (Llama Guard 3, ShieldGemma, Qwen3Guard, Granite Guardian), from a
+** GGUF file: weights F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K (mixed, as in
 ** Q4_K_M files), a KV cache, batched prefill, and logits for the last position --
 ** over the whole vocabulary or for chosen tokens only (scoring mode).
 **

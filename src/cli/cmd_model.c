@@ -20,7 +20,7 @@
 
 static const char usage[] =
     "usage: parapet model info [--json] MODEL.gguf\n"
-    "       parapet model synth --shape tiny|1b|lg3-1b|8b --quant f16|q8_0|q4_k_m\n"
+    "       parapet model synth --shape SHAPE --quant f16|q8_0|q4_k_m\n"
     "                           --tokenizer tokenizer.json [--seed N] OUT.gguf\n"
     "       parapet model tokenize MODEL.gguf|tokenizer.json [--no-bos] [--no-special] [--json] TEXT\n"
     "       parapet model logits MODEL.gguf (--prompt-file F | --ids 1,2,3 | TEXT) [--top K]\n"
@@ -30,7 +30,9 @@ static const char usage[] =
     "info   validates a GGUF file and prints its architecture, shapes, tensor types,\n"
     "       tokenizer and chat template (--json: one JSON object).\n"
     "synth  writes a GGUF with random weights, a real model's shape and the vocabulary\n"
-    "       of a Hugging Face tokenizer.json, for benchmarks and engine tests.\n"
+    "       of a Hugging Face tokenizer.json, for benchmarks and engine tests.  SHAPE:\n"
+    "       llama: tiny 1b lg3-1b 8b; gemma2: tiny-gemma2 shieldgemma-2b;\n"
+    "       qwen3: tiny-qwen3 qwen3guard-0.6b; granite: tiny-granite granite-guardian-2b.\n"
     "logits runs the model over a prompt (tokenized with the model's own tokenizer, BOS\n"
     "       added, special tokens parsed; or given as ids) and prints the top-K next\n"
     "       tokens with their log-probabilities, the log-probabilities of --rows, and the\n"

@@ -1,6 +1,12 @@
 /*
-** forward.c -- the llama decoder's forward pass over batches of tokens, with a KV cache
-** shared by several sequences.
+** forward.c -- the decoder's forward pass over batches of tokens, with a KV cache shared
+** by several sequences.
+**
+** One pass for the four architectures model.c loads (llama, gemma2, qwen3, granite):
+** their differences are data in pp_llm_hparams and optional tensors in pp_llm_layer,
+** applied by the small "per-architecture steps" above eval_chunk (biases, QK-norm,
+** post-norms and residual scale, logit scale and soft-cap) and by two parameters of
+** the attention (soft-cap, sliding window); model.h has the table.
 **
 ** Part of the guard-model engine (src/llm); the model comes from model.c, the
 ** element-wise ops from ops.c, the weight products from the kernels (pp_gemm).  The
@@ -356,7 +362,7 @@ const float *pp_llm_ctx_logits(const pp_llm_ctx *c) {
 /* ------------------------------------------------------------ token-wise ops ---- */
 
 /* A parallel pass over the rows of the chunk: norms, rotations, the gated product. */
-typedef enum { OP_NORM, OP_ROPE_TABLE, OP_ROPE, OP_SILU_MUL, OP_KV_STORE } row_op;
+typedef enum { OP_NORM, OP_ROPE_TABLE, OP_ROPE, OP_GATE_MUL, OP_KV_STORE } row_op;
 
 typedef struct row_job {
     pp_llm_ctx *c;
@@ -364,9 +370,11 @@ typedef struct row_job {
     const float *w;           /* OP_NORM: the norm weight */
     float *dst;               /* OP_NORM: output rows (n_embd apart) */
     const float *src;         /* OP_NORM: input rows */
-    float *rot;               /* OP_ROPE: rows of rot_heads heads */
-    size_t rot_stride;
+    float *rot;               /* OP_ROPE: rows of rot_heads heads, bias added first, */
+    size_t rot_stride;        /* then the per-head norm, then the rotation */
     uint32_t rot_heads;
+    const float *bias, *head_norm;
+    const float *bias_up;     /* OP_GATE_MUL: bias is the gate's, this the up product's */
     uint32_t layer;           /* OP_KV_STORE */
 } row_job;
 
@@ -387,13 +395,27 @@ static void row_range(void *arg, size_t r0, size_t r1, int thread) {
                           hp->rope_freq_scale, m->rope_freqs);
         break;
     case OP_ROPE:
-        for (size_t t = r0; t < r1; t++)
-            pp_rope_norm(j->rot + t * j->rot_stride, j->rot_heads, hp->head_dim, hp->n_rot,
-                         c->rope + t * hp->n_rot);
+        for (size_t t = r0; t < r1; t++) {
+            float *x = j->rot + t * j->rot_stride;
+            if (j->bias) pp_add(x, j->bias, (int64_t)j->rot_heads * hp->head_dim);
+            if (j->head_norm)   /* qwen3's QK-norm: RMSNorm over each head, before RoPE */
+                for (uint32_t h = 0; h < j->rot_heads; h++)
+                    pp_rmsnorm(x + (size_t)h * hp->head_dim, x + (size_t)h * hp->head_dim, j->head_norm,
+                               (int64_t)hp->head_dim, hp->rms_eps);
+            if (!hp->use_rope) continue;
+            if (hp->rope_neox) pp_rope_neox(x, j->rot_heads, hp->head_dim, hp->n_rot, c->rope + t * hp->n_rot);
+            else pp_rope_norm(x, j->rot_heads, hp->head_dim, hp->n_rot, c->rope + t * hp->n_rot);
+        }
         break;
-    case OP_SILU_MUL: {
+    case OP_GATE_MUL: {
         const size_t FF = hp->n_ff;
-        for (size_t t = r0; t < r1; t++) pp_silu_mul(c->gate + t * FF, c->up + t * FF, (int64_t)FF);
+        for (size_t t = r0; t < r1; t++) {
+            float *g = c->gate + t * FF, *u = c->up + t * FF;
+            if (j->bias) pp_add(g, j->bias, (int64_t)FF);
+            if (j->bias_up) pp_add(u, j->bias_up, (int64_t)FF);
+            if (hp->ffn_gelu) pp_gelu_mul(g, u, (int64_t)FF);          /* gemma2: GeGLU */
+            else pp_silu_mul(g, u, (int64_t)FF);
+        }
         break;
     }
     case OP_KV_STORE: {
@@ -448,15 +470,16 @@ static inline float f16r(float x) {
 ** model: it is reproduced so that decode steps and short appends give the same
 ** numbers as llama.cpp (tests/conformance/llm).  kf (n_kv, hd), vf (hd, n_kv). */
 static void fa_query(const float *q, const float *kf, const float *vf, uint32_t hd, size_t n_kv,
-                     uint32_t n_valid, float scale, float *out) {
+                     uint32_t first, uint32_t n_valid, float scale, float softcap, float *out) {
     float acc[PP_LLM_MAX_HEAD_DIM], qh[PP_LLM_MAX_HEAD_DIM];
     for (uint32_t d = 0; d < hd; d++) {
         acc[d] = 0.0f;
         qh[d] = pp_fp16_to_f32(pp_f32_to_fp16(q[d]));
     }
     float M = -INFINITY, S = 0.0f;
-    for (uint32_t p = 0; p < n_valid; p++) {
+    for (uint32_t p = first; p < n_valid; p++) {
         float s = pp_dot_f32(qh, kf + (size_t)p * hd, hd) * scale;
+        if (softcap != 0.0f) s = softcap * tanhf(s);
         float Mold = M, ms = 1.0f, vs = 1.0f;
         if (s > M) {
             M = s;
@@ -478,8 +501,15 @@ static void fa_query(const float *q, const float *kf, const float *vf, uint32_t 
 typedef struct attn_job {
     pp_llm_ctx *c;
     uint32_t layer, n_seg;
-    float scale;
+    float scale;              /* with a soft-cap, already divided by it (as ggml does) */
+    float softcap;            /* scores -> softcap * tanh(s * scale); 0: none */
+    uint32_t window;          /* a sliding-window layer: keys p-window < k <= p; 0: none */
 } attn_job;
+
+/* First key a query at position p sees: p-window+1 in a sliding-window layer. */
+static inline uint32_t window_start(uint32_t p, uint32_t window) {
+    return window && p >= window ? p - window + 1 : 0;
+}
 
 static void attn_range(void *arg, size_t i0, size_t i1, int thread) {
     const attn_job *j = arg;
@@ -517,16 +547,22 @@ static void attn_range(void *arg, size_t i0, size_t i1, int thread) {
             float *o = c->att + (size_t)sg->qoff * qd + (size_t)h * hd;
             if (short_item) {
                 for (uint32_t t = 0; t < sg->nq; t++)
-                    fa_query(q + t * qd, kf, vf, hd, n_kv, qpos + t + 1, j->scale, o + t * qd);
+                    fa_query(q + t * qd, kf, vf, hd, n_kv, window_start(qpos + t, j->window), qpos + t + 1,
+                             j->scale, j->softcap, o + t * qd);
                 continue;
             }
-            /* S (nq, n_kv) = q K^T; masked, scaled softmax per row; att = S V */
+            /* S (nq, n_kv) = q K^T; scaled (soft-capped), masked softmax per row (llama.cpp's
+            ** flash-attention order); att = S V */
             pp_gemm(PP_GGML_F32, kf, hd * sizeof(float), n_kv, hd, q, qd, sg->nq, S, n_kv, work, NULL);
             for (uint32_t t = 0; t < sg->nq; t++) {
                 float *row = S + (size_t)t * n_kv;
-                uint32_t valid = qpos + t + 1;
-                for (uint32_t p = 0; p < valid; p++) row[p] *= j->scale;
-                pp_softmax(row, valid);
+                uint32_t valid = qpos + t + 1, lo = window_start(valid - 1, j->window);
+                if (j->softcap != 0.0f)
+                    for (uint32_t p = lo; p < valid; p++) row[p] = j->softcap * tanhf(row[p] * j->scale);
+                else
+                    for (uint32_t p = lo; p < valid; p++) row[p] *= j->scale;
+                pp_softmax(row + lo, valid - lo);
+                for (uint32_t p = 0; p < lo; p++) row[p] = 0.0f;
                 for (size_t p = valid; p < n_kv; p++) row[p] = 0.0f;
             }
             pp_gemm(PP_GGML_F32, vf, n_kv * sizeof(float), hd, n_kv, S, n_kv, sg->nq, o, qd, work, NULL);
@@ -535,6 +571,35 @@ static void attn_range(void *arg, size_t i0, size_t i1, int thread) {
 }
 
 /* ----------------------------------------------------------------- the pass ---- */
+
+/* Per-architecture steps of the pass (model.h lists which architecture uses what).
+** Each is a no-op for the architectures that do not have it. */
+
+/* y (n, d) += b (d): an optional bias after a product. */
+static void add_bias(float *y, const float *b, size_t n, size_t d) {
+    if (!b) return;
+    for (size_t t = 0; t < n; t++) pp_add(y + t * d, b, (int64_t)d);
+}
+
+/* The end of an attention or FFN branch, y (n, E): gemma2's post-norm, granite's
+** residual scale, then the residual add into x. */
+static void residual(pp_llm_ctx *c, float *x, float *y, const float *post_norm, size_t n) {
+    const pp_llm_hparams *hp = &c->m->hp;
+    const size_t E = hp->n_embd;
+    if (post_norm) {
+        row_job rj = {.op = OP_NORM, .w = post_norm, .dst = y, .src = y};
+        rows_op(c, &rj, n);
+    }
+    if (hp->residual_scale != 1.0f) pp_scale(y, hp->residual_scale, (int64_t)(n * E));
+    pp_add(x, y, (int64_t)(n * E));
+}
+
+/* Logits as the architecture defines them: granite divides by logit_scale (as a
+** multiplication by its reciprocal, like llama.cpp), gemma2 soft-caps. */
+static void finish_logits(const pp_llm_hparams *hp, float *l, size_t n) {
+    if (hp->logit_scale != 1.0f) pp_scale(l, 1.0f / hp->logit_scale, (int64_t)n);
+    if (hp->final_softcap != 0.0f) pp_softcap(l, hp->final_softcap, (int64_t)n);
+}
 
 /* Runs the chunk of items c->segs[0..n_seg) (n tokens, ids in chunk order): every
 ** item's positions [pos, pos+n) are appended to its sequence.  Leaves each item's last
@@ -547,14 +612,17 @@ static void eval_chunk(pp_llm_ctx *c, const int32_t *ids, uint32_t n, uint32_t n
 
     /* token embeddings: x (n, E); rotation tables, one per row, shared by all layers */
     pp_get_rows((int)m->tok_embd.type, m->tok_embd.data, m->tok_embd.row_bytes, E, ids, n, c->x);
+    if (hp->embd_scale != 1.0f) pp_scale(c->x, hp->embd_scale, (int64_t)((size_t)n * E));  /* gemma2, granite */
     for (uint32_t i = 0; i < n_seg; i++) {
         segs[i].qoff = segs[i].off;
         segs[i].nq = segs[i].n;
         for (uint32_t t = 0; t < segs[i].n; t++) c->rpos[segs[i].off + t] = segs[i].pos + t;
     }
     row_job rj = {.op = OP_ROPE_TABLE};
-    rows_op(c, &rj, n);
-    attn_job aj = {c, 0, n_seg, 1.0f / sqrtf((float)hp->head_dim)};
+    if (hp->use_rope) rows_op(c, &rj, n);
+    /* the attention's scale; with a soft-cap, already divided by it (as ggml does) */
+    attn_job aj = {c, 0, n_seg, hp->attn_softcap != 0.0f ? hp->kq_scale / hp->attn_softcap : hp->kq_scale,
+                   hp->attn_softcap, 0};
 
     size_t nr = n;   /* rows that go on through the layer (all, or the items' last ones) */
     for (uint32_t l = 0; l < hp->n_layer; l++) {
@@ -565,7 +633,9 @@ static void eval_chunk(pp_llm_ctx *c, const int32_t *ids, uint32_t n, uint32_t n
         rows_op(c, &rj, n);
         matmul(c, &ly->wk, c->xn, n, c->k);     /* k (n, kv_dim) */
         matmul(c, &ly->wv, c->xn, n, c->v);     /* v (n, kv_dim) */
-        rj = (row_job){.op = OP_ROPE, .rot = c->k, .rot_stride = kvd, .rot_heads = hp->n_head_kv};
+        add_bias(c->v, ly->bv, n, kvd);
+        rj = (row_job){.op = OP_ROPE, .rot = c->k, .rot_stride = kvd, .rot_heads = hp->n_head_kv,
+                       .bias = ly->bk, .head_norm = ly->k_norm};
         rows_op(c, &rj, n);
         rj = (row_job){.op = OP_KV_STORE, .layer = l};
         rows_op(c, &rj, n);
@@ -586,22 +656,27 @@ static void eval_chunk(pp_llm_ctx *c, const int32_t *ids, uint32_t n, uint32_t n
             nr = n_seg;
         }
         matmul(c, &ly->wq, c->xn, nr, c->q);    /* q (nr, q_dim) */
-        rj = (row_job){.op = OP_ROPE, .rot = c->q, .rot_stride = qd, .rot_heads = hp->n_head};
+        rj = (row_job){.op = OP_ROPE, .rot = c->q, .rot_stride = qd, .rot_heads = hp->n_head,
+                       .bias = ly->bq, .head_norm = ly->q_norm};
         rows_op(c, &rj, nr);
+        if (hp->q_scale != 1.0f) pp_scale(c->q, hp->q_scale, (int64_t)(nr * qd));   /* gemma2 */
         aj.layer = l;
+        aj.window = ly->swa ? hp->n_swa : 0;
         pp_pool_for(c->pool, (size_t)n_seg * hp->n_head_kv, 1, attn_range, &aj);
         matmul(c, &ly->wo, c->att, nr, c->xn);  /* reuse xn (nr, E) for the projection */
-        pp_add(c->x, c->xn, (int64_t)(nr * E));
+        add_bias(c->xn, ly->bo, nr, E);
+        residual(c, c->x, c->xn, ly->post_attn_norm, nr);
 
         /* ---- feed-forward block */
         rj = (row_job){.op = OP_NORM, .w = ly->ffn_norm, .dst = c->xn, .src = c->x};
         rows_op(c, &rj, nr);
         matmul(c, &ly->gate, c->xn, nr, c->gate);  /* (nr, FF) */
         matmul(c, &ly->up, c->xn, nr, c->up);      /* (nr, FF) */
-        rj = (row_job){.op = OP_SILU_MUL};
+        rj = (row_job){.op = OP_GATE_MUL, .bias = ly->b_gate, .bias_up = ly->b_up};
         rows_op(c, &rj, nr);
         matmul(c, &ly->down, c->gate, nr, c->xn);  /* (nr, E) */
-        pp_add(c->x, c->xn, (int64_t)(nr * E));
+        add_bias(c->xn, ly->b_down, nr, E);
+        residual(c, c->x, c->xn, ly->post_ffn_norm, nr);
     }
     /* each item's last position, final-normed, kept for the LM head */
     for (uint32_t i = 0; i < n_seg; i++) {
@@ -677,6 +752,7 @@ pp_status pp_llm_ctx_eval(pp_llm_ctx *c, const int32_t *ids, size_t n, uint32_t 
     if (st) return st;
     if (flags & PP_LLM_OUT_LOGITS) {
         matmul(c, &c->m->output, c->hidden, 1, c->logits);
+        finish_logits(&c->m->hp, c->logits, c->m->hp.n_vocab);
         c->have_logits = 1;
     }
     return PARAPET_OK;
@@ -688,7 +764,10 @@ pp_status pp_llm_ctx_seq_logits_rows(pp_llm_ctx *c, uint32_t seq, const int32_t 
         return PARAPET_ERR_ARG;
     for (size_t i = 0; i < n; i++)
         if (rows[i] < 0 || (uint32_t)rows[i] >= c->m->hp.n_vocab) return PARAPET_ERR_ARG;
-    if (n) matmul_rows(c, &c->m->output, c->hidden + (size_t)seq * c->m->hp.n_embd, rows, n, out);
+    if (n) {
+        matmul_rows(c, &c->m->output, c->hidden + (size_t)seq * c->m->hp.n_embd, rows, n, out);
+        finish_logits(&c->m->hp, out, n);
+    }
     return PARAPET_OK;
 }
 

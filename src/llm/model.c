@@ -1,22 +1,26 @@
 /*
-** model.c -- loading a llama-architecture decoder from a GGUF file.
+** model.c -- loading a decoder (llama, gemma2, qwen3, granite) from a GGUF file.
 **
 ** Part of the guard-model engine (src/llm); the forward pass is forward.c.  The GGUF
 ** reader has already proven that every tensor's bytes lie inside the file; this file
 ** proves that the tensors fit the model: the hyper-parameters are read as llama.cpp
-** reads them (same keys, same defaults: head_count_kv = head_count, head dim =
-** n_embd/n_head, rope dims = head dim, rope base 10000), bounded, and checked for
-** consistency; then each tensor llama.cpp's llama graph uses is looked up by name and
-** its type and exact shape compared with what the hyper-parameters imply.  Anything
-** off is PARAPET_ERR_FORMAT with a detail naming the key or tensor.
+** reads them (same {arch}.* keys, same defaults: head_count_kv = head_count, head dim
+** = n_embd/n_head, rope dims = head dim, rope base 10000, and each architecture's own
+** keys and defaults in read_arch_hparams), bounded, and checked for consistency; then
+** each tensor llama.cpp's graph of that architecture uses is looked up by name and its
+** type and exact shape compared with what the hyper-parameters imply, and a tensor the
+** graph would not use is refused (llama.cpp refuses it too).  Anything off is
+** PARAPET_ERR_FORMAT (or _UNSUPPORTED) with a detail naming the key or tensor.
 **
 ** Weight matrices are used in place from the mapping.  The 1-D vectors (norm weights,
-** rope factors) are converted to f32 into one owned array: they are tiny, and this
-** way the forward pass reads aligned floats whatever type and alignment the file used.
+** biases, rope factors) are converted to f32 into one owned array: they are tiny, and
+** this way the forward pass reads aligned floats whatever type and alignment the file
+** used.
 */
 #include "llm/model.h"
 #include "llm/quant.h"
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 int pp_llm_weight_type_ok(uint32_t t) {
@@ -79,6 +83,110 @@ static pp_status hp_float(const pp_gguf *g, const char *key, double def, double 
     return PARAPET_OK;
 }
 
+static const char *const arch_names[PP_LLM_ARCH_COUNT] = {"llama", "gemma2", "qwen3", "granite"};
+
+const char *pp_llm_arch_name(pp_llm_arch a) {
+    return (unsigned)a < PP_LLM_ARCH_COUNT ? arch_names[a] : "?";
+}
+
+/* "{arch}.suffix" into buf (keys are short; the buffer always fits). */
+#define AKEY(suffix) (snprintf(key, sizeof key, "%s.%s", an, (suffix)), key)
+
+/* The architecture switches of pp_llm_hparams, with llama.cpp's keys and defaults
+** (src/models/{llama,gemma2,qwen3,granite}.cpp of the llama.cpp that node-llama-cpp
+** 3.21.1 bundles).  Called after the common keys are read. */
+static pp_status read_arch_hparams(const pp_gguf *g, pp_llm_hparams *hp, char **detail) {
+    const char *an = arch_names[hp->arch];
+    char key[96];
+    pp_status st;
+    hp->use_rope = 1;
+    hp->embd_scale = 1.0f;
+    hp->q_scale = 1.0f;
+    hp->kq_scale = 1.0f / sqrtf((float)hp->head_dim);
+    hp->residual_scale = 1.0f;
+    hp->logit_scale = 1.0f;
+    switch (hp->arch) {
+    case PP_LLM_LLAMA:
+        return PARAPET_OK;
+    case PP_LLM_GEMMA2: {
+        /* llm_build_gemma2_iswa: embeddings * sqrt(n_embd); q * f_attention_scale after
+        ** RoPE and attention scale 1 (the 27B shape, 46 layers, scales by
+        ** 1/sqrt(n_embd/n_head) as gemma_pytorch); soft-caps; sliding window on the
+        ** layers il % period < period - 1 (period 2: the even ones). */
+        uint32_t period;
+        hp->rope_neox = 1;
+        hp->ffn_gelu = 1;
+        hp->embd_scale = sqrtf((float)hp->n_embd);
+        hp->q_scale = hp->n_layer == 46 ? 1.0f / sqrtf((float)(hp->n_embd / hp->n_head))
+                                        : 1.0f / sqrtf((float)hp->head_dim);
+        hp->kq_scale = 1.0f;
+        if ((st = hp_float(g, AKEY("attn_logit_softcapping"), 50.0, 1e-3, 1e6, &hp->attn_softcap,
+                           detail)) ||
+            (st = hp_float(g, AKEY("final_logit_softcapping"), 30.0, 1e-3, 1e6, &hp->final_softcap,
+                           detail)) ||
+            (st = hp_u32(g, AKEY("attention.sliding_window"), 4096, 1, UINT32_MAX, &hp->n_swa,
+                         detail)) ||
+            (st = hp_u32(g, AKEY("attention.sliding_window_pattern"), 2, 0, PP_LLM_MAX_LAYER,
+                         &period, detail)))
+            return st;
+        hp->swa_period = period;
+        /* a separate RoPE base or head size for the sliding layers (gemma3 style) is not
+        ** run: refuse rather than compute those layers with the global values */
+        float base_swa;
+        uint32_t u;
+        if ((st = hp_float(g, AKEY("rope.freq_base_swa"), hp->rope_base, 1.0, 1e12, &base_swa,
+                           detail)))
+            return st;
+        if (base_swa != hp->rope_base ||
+            (!pp_gguf_get_u32(g, AKEY("attention.key_length_swa"), &u) && u != hp->head_dim) ||
+            (!pp_gguf_get_u32(g, AKEY("attention.value_length_swa"), &u) && u != hp->head_dim) ||
+            (!pp_gguf_get_u32(g, AKEY("rope.dimension_count_swa"), &u) && u != hp->n_rot)) {
+            if (detail) *detail = pp_strdup("model: gemma2 sliding-window layers with their own "
+                                            "RoPE base or head size are not supported");
+            return PARAPET_ERR_UNSUPPORTED;
+        }
+        return PARAPET_OK;
+    }
+    case PP_LLM_QWEN3:
+        /* llm_build_qwen3: QK-norm before NEOX RoPE; the graph asserts n_rot == head dim */
+        hp->rope_neox = 1;
+        if (hp->n_rot != hp->head_dim) {
+            if (detail) *detail = pp_asprintf("model: qwen3.rope.dimension_count %u differs from "
+                                              "the head dim %u", hp->n_rot, hp->head_dim);
+            return PARAPET_ERR_FORMAT;
+        }
+        return PARAPET_OK;
+    case PP_LLM_GRANITE: {
+        /* llm_build_granite: logit_scale is required; the other three multipliers are
+        ** off when absent or 0 (llama.cpp's "if (f_residual_scale)" etc.) */
+        float es, rs, as;
+        int finetuned = 1;
+        if ((st = hp_float(g, AKEY("logit_scale"), NAN, 1e-6, 1e6, &hp->logit_scale, detail)) ||
+            (st = hp_float(g, AKEY("embedding_scale"), 0.0, 0.0, 1e6, &es, detail)) ||
+            (st = hp_float(g, AKEY("residual_scale"), 0.0, 0.0, 1e6, &rs, detail)) ||
+            (st = hp_float(g, AKEY("attention.scale"), 0.0, 0.0, 1e6, &as, detail)))
+            return st;
+        if (es != 0.0f) hp->embd_scale = es;
+        if (rs != 0.0f) hp->residual_scale = rs;
+        if (as != 0.0f) hp->kq_scale = as;
+        if (pp_gguf_find(g, AKEY("rope.scaling.finetuned")) >= 0 &&
+            pp_gguf_get_bool(g, key, &finetuned)) {
+            if (detail) *detail = pp_asprintf("model: %s is not a boolean", key);
+            return PARAPET_ERR_FORMAT;
+        }
+        hp->use_rope = finetuned != 0;
+        if (hp->n_rot != hp->head_dim) {
+            if (detail) *detail = pp_asprintf("model: granite.rope.dimension_count %u differs from "
+                                              "the head dim %u", hp->n_rot, hp->head_dim);
+            return PARAPET_ERR_FORMAT;
+        }
+        return PARAPET_OK;
+    }
+    default:
+        return PARAPET_ERR_UNSUPPORTED;
+    }
+}
+
 static pp_status read_hparams(const pp_gguf *g, pp_llm_hparams *hp, char **detail) {
     const char *arch;
     size_t alen;
@@ -86,25 +194,32 @@ static pp_status read_hparams(const pp_gguf *g, pp_llm_hparams *hp, char **detai
         if (detail) *detail = pp_strdup("model: general.architecture is missing or not a string");
         return PARAPET_ERR_FORMAT;
     }
-    if (alen != 5 || memcmp(arch, "llama", 5)) {
+    memset(hp, 0, sizeof *hp);
+    int a = -1;
+    for (int i = 0; i < PP_LLM_ARCH_COUNT; i++)
+        if (alen == strlen(arch_names[i]) && !memcmp(arch, arch_names[i], alen)) a = i;
+    if (a < 0) {
         if (detail) {
-            char a[33];
+            char s[33];
             size_t n = alen < 32 ? alen : 32;
-            for (size_t i = 0; i < n; i++) a[i] = (arch[i] >= 0x20 && arch[i] < 0x7f) ? arch[i] : '?';
-            a[n] = 0;
-            *detail = pp_asprintf("model: architecture '%s' is not supported (llama only)", a);
+            for (size_t i = 0; i < n; i++) s[i] = (arch[i] >= 0x20 && arch[i] < 0x7f) ? arch[i] : '?';
+            s[n] = 0;
+            *detail = pp_asprintf("model: architecture '%s' is not supported (llama, gemma2, "
+                                  "qwen3, granite)", s);
         }
         return PARAPET_ERR_UNSUPPORTED;
     }
+    hp->arch = (pp_llm_arch)a;
+    const char *an = arch_names[a];
+    char key[96];
     pp_status st;
-    memset(hp, 0, sizeof *hp);
-    if ((st = hp_u32(g, "llama.embedding_length", -1, 1, PP_LLM_MAX_EMBD, &hp->n_embd, detail)) ||
-        (st = hp_u32(g, "llama.block_count", -1, 1, PP_LLM_MAX_LAYER, &hp->n_layer, detail)) ||
-        (st = hp_u32(g, "llama.feed_forward_length", -1, 1, PP_LLM_MAX_FF, &hp->n_ff, detail)) ||
-        (st = hp_u32(g, "llama.attention.head_count", -1, 1, PP_LLM_MAX_HEAD, &hp->n_head, detail)) ||
-        (st = hp_u32(g, "llama.attention.head_count_kv", hp->n_head, 1, PP_LLM_MAX_HEAD,
+    if ((st = hp_u32(g, AKEY("embedding_length"), -1, 1, PP_LLM_MAX_EMBD, &hp->n_embd, detail)) ||
+        (st = hp_u32(g, AKEY("block_count"), -1, 1, PP_LLM_MAX_LAYER, &hp->n_layer, detail)) ||
+        (st = hp_u32(g, AKEY("feed_forward_length"), -1, 1, PP_LLM_MAX_FF, &hp->n_ff, detail)) ||
+        (st = hp_u32(g, AKEY("attention.head_count"), -1, 1, PP_LLM_MAX_HEAD, &hp->n_head, detail)) ||
+        (st = hp_u32(g, AKEY("attention.head_count_kv"), hp->n_head, 1, PP_LLM_MAX_HEAD,
                      &hp->n_head_kv, detail)) ||
-        (st = hp_u32(g, "llama.context_length", 4096, 1, UINT32_MAX, &hp->n_ctx_train, detail)))
+        (st = hp_u32(g, AKEY("context_length"), 4096, 1, UINT32_MAX, &hp->n_ctx_train, detail)))
         return st;
     if (hp->n_head % hp->n_head_kv) {
         if (detail) *detail = pp_asprintf("model: head_count %u is not a multiple of head_count_kv %u",
@@ -113,9 +228,9 @@ static pp_status read_hparams(const pp_gguf *g, pp_llm_hparams *hp, char **detai
     }
     uint32_t def_hd = hp->n_embd % hp->n_head == 0 ? hp->n_embd / hp->n_head : 0;
     uint32_t vd;
-    if ((st = hp_u32(g, "llama.attention.key_length", def_hd ? (int64_t)def_hd : -1, 2, PP_LLM_MAX_HEAD_DIM,
-                     &hp->head_dim, detail)) ||
-        (st = hp_u32(g, "llama.attention.value_length", hp->head_dim, 2, PP_LLM_MAX_HEAD_DIM,
+    if ((st = hp_u32(g, AKEY("attention.key_length"), def_hd ? (int64_t)def_hd : -1, 2,
+                     PP_LLM_MAX_HEAD_DIM, &hp->head_dim, detail)) ||
+        (st = hp_u32(g, AKEY("attention.value_length"), hp->head_dim, 2, PP_LLM_MAX_HEAD_DIM,
                      &vd, detail)))
         return st;
     if (vd != hp->head_dim || hp->head_dim % 2) {
@@ -123,35 +238,37 @@ static pp_status read_hparams(const pp_gguf *g, pp_llm_hparams *hp, char **detai
                                           "equal and even", hp->head_dim, vd);
         return PARAPET_ERR_FORMAT;
     }
-    if ((st = hp_u32(g, "llama.rope.dimension_count", hp->head_dim, 2, hp->head_dim, &hp->n_rot,
+    if ((st = hp_u32(g, AKEY("rope.dimension_count"), hp->head_dim, 2, hp->head_dim, &hp->n_rot,
                      detail)))
         return st;
     if (hp->n_rot % 2) {
         if (detail) *detail = pp_asprintf("model: rope.dimension_count %u is odd", hp->n_rot);
         return PARAPET_ERR_FORMAT;
     }
-    if ((st = hp_float(g, "llama.attention.layer_norm_rms_epsilon", 1e-5, 0.0, 1.0, &hp->rms_eps,
-                       detail)) ||
-        (st = hp_float(g, "llama.rope.freq_base", 10000.0, 1.0, 1e12, &hp->rope_base, detail)))
+    /* llama.cpp requires the epsilon for gemma2, qwen3 and granite; llama keeps the
+    ** 1e-5 default this loader always had */
+    if ((st = hp_float(g, AKEY("attention.layer_norm_rms_epsilon"),
+                       hp->arch == PP_LLM_LLAMA ? 1e-5 : NAN, 0.0, 1.0, &hp->rms_eps, detail)) ||
+        (st = hp_float(g, AKEY("rope.freq_base"), 10000.0, 1.0, 1e12, &hp->rope_base, detail)))
         return st;
     hp->rope_freq_scale = 1.0f;
     const char *stype;
     size_t slen;
-    if (!pp_gguf_get_str(g, "llama.rope.scaling.type", &stype, &slen) &&
+    if (!pp_gguf_get_str(g, AKEY("rope.scaling.type"), &stype, &slen) &&
         !(slen == 4 && !memcmp(stype, "none", 4))) {
         if (!(slen == 6 && !memcmp(stype, "linear", 6))) {
-            if (detail) *detail = pp_strdup("model: llama.rope.scaling.type other than none or "
-                                            "linear is not supported");
+            if (detail) *detail = pp_asprintf("model: %s other than none or linear is not "
+                                              "supported", key);
             return PARAPET_ERR_UNSUPPORTED;
         }
         float factor;
-        if ((st = hp_float(g, "llama.rope.scaling.factor", 1.0, 1e-3, 1e6, &factor, detail)))
+        if ((st = hp_float(g, AKEY("rope.scaling.factor"), 1.0, 1e-3, 1e6, &factor, detail)))
             return st;
         hp->rope_freq_scale = 1.0f / factor;
     }
-    /* The vocabulary size is token_embd's row count; llama.vocab_size, when present,
+    /* The vocabulary size is token_embd's row count; {arch}.vocab_size, when present,
     ** must agree (checked by the caller once the tensor is known). */
-    return PARAPET_OK;
+    return read_arch_hparams(g, hp, detail);
 }
 
 /* ----------------------------------------------------------------- tensors ---- */
@@ -230,6 +347,34 @@ static pp_status get_vec(const pp_gguf *g, const char *name, uint64_t n, int opt
     return PARAPET_OK;
 }
 
+/* Whether the loaded model m uses the file's tensor `name` (for the message when a
+** file holds more tensors than the graph uses). */
+static int tensor_used(const pp_llm_model *m, const char *name) {
+    if (!strcmp(name, "token_embd.weight") || !strcmp(name, "output_norm.weight"))
+        return 1;
+    if (!strcmp(name, "output.weight")) return !m->tied;
+    if (!strcmp(name, "rope_freqs.weight")) return m->rope_freqs != NULL;
+    unsigned l;
+    int off = 0;
+    if (sscanf(name, "blk.%u.%n", &l, &off) != 1 || off == 0 || l >= m->hp.n_layer) return 0;
+    const pp_llm_layer *ly = &m->layers[l];
+    const char *sfx = name + off;
+    static const char *const always[] = {"attn_norm.weight", "ffn_norm.weight", "attn_q.weight",
+                                         "attn_k.weight", "attn_v.weight", "attn_output.weight",
+                                         "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"};
+    for (size_t i = 0; i < PP_ARRAY_LEN(always); i++)
+        if (!strcmp(sfx, always[i])) return 1;
+    const struct { const char *s; const void *p; } opt[] = {
+        {"attn_q.bias", ly->bq}, {"attn_k.bias", ly->bk}, {"attn_v.bias", ly->bv},
+        {"attn_output.bias", ly->bo}, {"ffn_gate.bias", ly->b_gate}, {"ffn_up.bias", ly->b_up},
+        {"ffn_down.bias", ly->b_down}, {"attn_q_norm.weight", ly->q_norm},
+        {"attn_k_norm.weight", ly->k_norm}, {"post_attention_norm.weight", ly->post_attn_norm},
+        {"post_ffw_norm.weight", ly->post_ffn_norm}};
+    for (size_t i = 0; i < PP_ARRAY_LEN(opt); i++)
+        if (!strcmp(sfx, opt[i].s)) return opt[i].p != NULL;
+    return 0;
+}
+
 /* ------------------------------------------------------------------- load ---- */
 
 pp_status pp_llm_model_from_gguf(pp_gguf *g, pp_llm_model **out, char **detail) {
@@ -260,30 +405,56 @@ pp_status pp_llm_model_from_gguf(pp_gguf *g, pp_llm_model **out, char **detail) 
     }
     hp->n_vocab = (uint32_t)m->tok_embd.ne1;
     uint32_t vs;
-    if ((st = hp_u32(g, "llama.vocab_size", hp->n_vocab, 1, PP_LLM_MAX_VOCAB, &vs, detail)))
+    char vkey[64];
+    snprintf(vkey, sizeof vkey, "%s.vocab_size", arch_names[hp->arch]);
+    if ((st = hp_u32(g, vkey, hp->n_vocab, 1, PP_LLM_MAX_VOCAB, &vs, detail)))
         goto fail;
     if (vs != hp->n_vocab) {
-        if (detail) *detail = pp_asprintf("model: llama.vocab_size %u but token_embd.weight has "
-                                          "%u rows", vs, hp->n_vocab);
+        if (detail) *detail = pp_asprintf("model: %s %u but token_embd.weight has %u rows", vkey,
+                                          vs, hp->n_vocab);
         st = PARAPET_ERR_FORMAT;
         goto fail;
     }
-    if ((st = get_weight(g, "output.weight", E, hp->n_vocab, 1, &m->output, detail))) goto fail;
+    /* gemma2 is always tied: llama.cpp does not look for output.weight there */
+    if (hp->arch != PP_LLM_GEMMA2 &&
+        (st = get_weight(g, "output.weight", E, hp->n_vocab, 1, &m->output, detail)))
+        goto fail;
     if (!m->output.data) {
         m->output = m->tok_embd;
         m->tied = 1;
     }
 
-    /* 1-D vectors: 2 norms per layer + output_norm + rope_freqs */
-    size_t n_vec = ((size_t)2 * hp->n_layer + 1) * (size_t)E + hp->n_rot / 2;
+    /* 1-D vectors, all converted into m->vecs: per layer 2 norms of n_embd (4 for
+    ** gemma2), 2 QK-norms of head_dim (qwen3) and the biases the file has; then
+    ** output_norm and rope_freqs.  Sized from what is present, so that a file cannot
+    ** make the loader reserve room for biases it does not hold. */
+    const int64_t HD = hp->head_dim;
+    char name[PP_GGUF_MAX_NAME + 16];
+#define LNAME(s) (snprintf(name, sizeof name, "blk.%u.%s", l, (s)), name)
+    const struct { const char *name; int64_t len; } bias_len[] = {
+        {"attn_q.bias", q_dim}, {"attn_k.bias", kv_dim}, {"attn_v.bias", kv_dim},
+        {"attn_output.bias", E}, {"ffn_gate.bias", FF}, {"ffn_up.bias", FF},
+        {"ffn_down.bias", E}};
+    size_t n_vec = (size_t)E + hp->n_rot / 2;
+    for (uint32_t l = 0; l < hp->n_layer; l++) {
+        n_vec += (size_t)(hp->arch == PP_LLM_GEMMA2 ? 4 : 2) * (size_t)E;
+        if (hp->arch == PP_LLM_QWEN3) n_vec += 2 * (size_t)HD;
+        for (size_t b = 0; b < PP_ARRAY_LEN(bias_len); b++)
+            if (pp_gguf_tensor_find(g, LNAME(bias_len[b].name))) n_vec += (size_t)bias_len[b].len;
+    }
     st = PARAPET_ERR_NOMEM;
     if (!(m->vecs = pp_malloc(n_vec * sizeof *m->vecs))) goto fail;
     if (!(m->layers = pp_calloc(hp->n_layer, sizeof *m->layers))) goto fail;
     float *vp = m->vecs;
+    size_t used = 1 + !m->tied;   /* tensors the graph uses: token_embd, output */
     if ((st = get_vec(g, "output_norm.weight", (uint64_t)E, 0, vp, detail))) goto fail;
     m->output_norm = vp;
     vp += E;
-    st = get_vec(g, "rope_freqs.weight", hp->n_rot / 2, 1, vp, detail);
+    used++;
+    /* llama3 rope factors: llama and granite load them (llama.cpp's get_rope_factors) */
+    const int arch_rope_freqs = hp->arch == PP_LLM_LLAMA || hp->arch == PP_LLM_GRANITE;
+    st = arch_rope_freqs ? get_vec(g, "rope_freqs.weight", hp->n_rot / 2, 1, vp, detail)
+                         : PARAPET_ERR_NOT_FOUND;
     if (st == PARAPET_OK) {
         for (uint32_t i = 0; i < hp->n_rot / 2; i++)
             if (!(vp[i] > 0)) {
@@ -293,21 +464,28 @@ pp_status pp_llm_model_from_gguf(pp_gguf *g, pp_llm_model **out, char **detail) 
                 goto fail;
             }
         m->rope_freqs = vp;
+        used++;
     } else if (st != PARAPET_ERR_NOT_FOUND) {
         goto fail;
     }
     vp += hp->n_rot / 2;
 
-    char name[PP_GGUF_MAX_NAME + 16];
-#define LNAME(s) (snprintf(name, sizeof name, "blk.%u.%s", l, (s)), name)
+    /* Optional vector: *dst = its f32 copy, or NULL when the file has none. */
+#define OPT_VEC(nm, len, dst) do {                                                   \
+        st = get_vec(g, LNAME(nm), (uint64_t)(len), 1, vp, detail);                   \
+        if (st == PARAPET_OK) { (dst) = vp; vp += (len); used++; }                    \
+        else if (st != PARAPET_ERR_NOT_FOUND) goto fail;                              \
+    } while (0)
+#define REQ_VEC(nm, len, dst) do {                                                   \
+        if ((st = get_vec(g, LNAME(nm), (uint64_t)(len), 0, vp, detail))) goto fail;  \
+        (dst) = vp; vp += (len); used++;                                              \
+    } while (0)
+    /* which optional biases llama.cpp's loader of this architecture creates */
+    const int out_ffn_bias = hp->arch == PP_LLM_LLAMA || hp->arch == PP_LLM_GRANITE;
     for (uint32_t l = 0; l < hp->n_layer; l++) {
         pp_llm_layer *ly = &m->layers[l];
-        if ((st = get_vec(g, LNAME("attn_norm.weight"), (uint64_t)E, 0, vp, detail))) goto fail;
-        ly->attn_norm = vp;
-        vp += E;
-        if ((st = get_vec(g, LNAME("ffn_norm.weight"), (uint64_t)E, 0, vp, detail))) goto fail;
-        ly->ffn_norm = vp;
-        vp += E;
+        REQ_VEC("attn_norm.weight", E, ly->attn_norm);
+        REQ_VEC("ffn_norm.weight", E, ly->ffn_norm);
         if ((st = get_weight(g, LNAME("attn_q.weight"), E, q_dim, 0, &ly->wq, detail)) ||
             (st = get_weight(g, LNAME("attn_k.weight"), E, kv_dim, 0, &ly->wk, detail)) ||
             (st = get_weight(g, LNAME("attn_v.weight"), E, kv_dim, 0, &ly->wv, detail)) ||
@@ -316,19 +494,45 @@ pp_status pp_llm_model_from_gguf(pp_gguf *g, pp_llm_model **out, char **detail) 
             (st = get_weight(g, LNAME("ffn_up.weight"), E, FF, 0, &ly->up, detail)) ||
             (st = get_weight(g, LNAME("ffn_down.weight"), FF, E, 0, &ly->down, detail)))
             goto fail;
-        /* Biases (some llama-architecture fine-tunes carry them) would be silently
-        ** ignored: refuse instead of computing something else. */
-        static const char *const biases[] = {"attn_q.bias", "attn_k.bias", "attn_v.bias",
-                                             "attn_output.bias", "ffn_up.bias", "ffn_down.bias",
-                                             "ffn_gate.bias"};
-        for (size_t b = 0; b < PP_ARRAY_LEN(biases); b++)
-            if (pp_gguf_tensor_find(g, LNAME(biases[b]))) {
-                if (detail) *detail = pp_asprintf("model: tensor %s: biases are not supported", name);
-                st = PARAPET_ERR_UNSUPPORTED;
-                goto fail;
-            }
+        used += 7;
+        OPT_VEC("attn_q.bias", q_dim, ly->bq);
+        OPT_VEC("attn_k.bias", kv_dim, ly->bk);
+        OPT_VEC("attn_v.bias", kv_dim, ly->bv);
+        if (out_ffn_bias) {
+            OPT_VEC("attn_output.bias", E, ly->bo);
+            OPT_VEC("ffn_gate.bias", FF, ly->b_gate);
+            OPT_VEC("ffn_up.bias", FF, ly->b_up);
+            OPT_VEC("ffn_down.bias", E, ly->b_down);
+        }
+        if (hp->arch == PP_LLM_QWEN3) {
+            REQ_VEC("attn_q_norm.weight", HD, ly->q_norm);
+            REQ_VEC("attn_k_norm.weight", HD, ly->k_norm);
+        }
+        if (hp->arch == PP_LLM_GEMMA2) {
+            REQ_VEC("post_attention_norm.weight", E, ly->post_attn_norm);
+            REQ_VEC("post_ffw_norm.weight", E, ly->post_ffn_norm);
+        }
+        ly->swa = hp->n_swa && (hp->swa_period == 0 || l % hp->swa_period < hp->swa_period - 1);
     }
 #undef LNAME
+#undef OPT_VEC
+#undef REQ_VEC
+    /* Every tensor of the file must be one the graph uses, as llama.cpp requires (it
+    ** refuses a file whose tensor count differs from what it created): a bias of an
+    ** architecture that has none, a fused attn_qkv or an output.weight in a gemma2
+    ** file would otherwise be silently ignored and something else computed. */
+    if (used != pp_gguf_tensor_count(g)) {
+        for (size_t i = 0; i < pp_gguf_tensor_count(g); i++) {
+            const char *tn = pp_gguf_tensor_at(g, i)->name;
+            if (!tensor_used(m, tn)) {
+                if (detail) *detail = pp_asprintf("model: tensor %s is not part of the %s graph",
+                                                  tn, arch_names[hp->arch]);
+                break;
+            }
+        }
+        st = PARAPET_ERR_UNSUPPORTED;
+        goto fail;
+    }
     for (size_t i = 0; i < pp_gguf_tensor_count(g); i++)
         m->weight_bytes += pp_gguf_tensor_at(g, i)->size;
     *out = m;

@@ -1,14 +1,14 @@
 /*
-** model.h -- a llama-architecture decoder loaded from a GGUF file, and its forward pass.
+** model.h -- a decoder of the llama family loaded from a GGUF file, and its forward pass.
 **
 ** Part of the guard-model engine (src/llm).  model.c turns a validated GGUF (gguf.h)
-** into a pp_llm_model: hyper-parameters read with llama.cpp's defaults, every tensor
-** looked up by its llama.cpp name and checked against those hyper-parameters (shape,
-** number of dimensions, a weight type the kernels can multiply).  A model file is
-** untrusted input, so any mismatch is PARAPET_ERR_FORMAT with a detail naming the
+** into a pp_llm_model: hyper-parameters read with llama.cpp's keys and defaults, every
+** tensor looked up by its llama.cpp name and checked against those hyper-parameters
+** (shape, number of dimensions, a weight type the kernels can multiply).  A model file
+** is untrusted input, so any mismatch is PARAPET_ERR_FORMAT with a detail naming the
 ** tensor or key; nothing is asserted.  Weight matrices stay in the mmap (zero copy);
-** only the small 1-D vectors (norms, rope factors) are copied out, as f32, so the
-** forward pass never reads an unaligned float.
+** only the small 1-D vectors (norms, biases, rope factors) are copied out, as f32, so
+** the forward pass never reads an unaligned float.
 **
 ** forward.c runs the model: a pp_llm_ctx owns a KV cache of n_ctx positions and every
 ** scratch buffer, all sized at creation, and evaluates a batch of tokens at positions
@@ -16,14 +16,26 @@
 ** produces the logits of the last position (all of them, or chosen vocabulary rows).
 ** No allocation happens after pp_llm_ctx_new.
 **
-** The decoder (docs/guard-models-and-gguf.md C.0, C.1; docs/engine.md):
-**     x = token_embd[ids]
-**     per layer: x += Wo * attn(rope(Wq*n1(x)), rope(Wk*n1(x)), Wv*n1(x))
-**                x += Wdown * (silu(Wgate*n2(x)) . Wup*n2(x))
-**     logits = Wout * norm(x)           (Wout = token_embd when output.weight is absent)
-** RoPE pairs adjacent elements (x[2i], x[2i+1]) -- llama.cpp's "NORM" mode, because
-** the converter permuted Wq and Wk -- and divides each angle by rope_freqs[i] when
-** that tensor is present (llama3 frequency factors).
+** The decoder (docs/guard-models-and-gguf.md C.0-C.4; docs/engine.md):
+**     x = token_embd[ids] * embd_scale
+**     per layer: x += rs * post_norm(Wo * attn(rope(qk_norm(Wq*n1(x))), rope(qk_norm(Wk*n1(x))), Wv*n1(x)))
+**                x += rs * post_norm(Wdown * (act(Wgate*n2(x)) . Wup*n2(x)))
+**     logits = cap(Wout * norm(x) / logit_scale)  (Wout = token_embd when output.weight is absent)
+** One pass serves four architectures; what differs is data in pp_llm_hparams (flags
+** and constants, each 0 or 1 where the architecture does not use it) and optional
+** tensors in pp_llm_layer:
+**     llama    NORM RoPE (x[2i], x[2i+1]: the converter permuted Wq, Wk), llama3 rope
+**              factors (rope_freqs), SiLU-gated FFN;
+**     gemma2   NEOX RoPE (x[i], x[i+n_rot/2]), embeddings * sqrt(n_embd), q * 1/sqrt(head_dim)
+**              and attention scale 1, attention logits soft-capped 50*tanh(s/50), a sliding
+**              window on even layers, sandwich norms (post_attention_norm, post_ffw_norm),
+**              GeGLU with tanh GELU, final logits soft-capped 30*tanh(l/30);
+**     qwen3    NEOX RoPE, RMSNorm per head on q and k before RoPE (attn_q_norm/attn_k_norm);
+**     granite  llama plus four multipliers: embedding_scale, residual_scale (both branches),
+**              attention.scale (replaces 1/sqrt(head_dim)), logit_scale (logits divided);
+**              RoPE only if rope.scaling.finetuned (default true).
+** Optional biases (attn_q/k/v on every architecture; attn_output and ffn_* on llama and
+** granite) are added after their product, as llama.cpp's build_qkv / build_ffn do.
 */
 #ifndef PP_LLM_MODEL_H
 #define PP_LLM_MODEL_H
@@ -63,15 +75,47 @@ typedef struct pp_llm_layer {
     const float *ffn_norm;   /* (n_embd) */
     pp_llm_weight gate, up;  /* (n_ff rows, n_embd) */
     pp_llm_weight down;      /* (n_embd rows, n_ff) */
+    /* per-architecture extras, NULL where absent */
+    const float *q_norm, *k_norm;      /* (head_dim) qwen3 QK-norm */
+    const float *post_attn_norm;       /* (n_embd) gemma2 post_attention_norm */
+    const float *post_ffn_norm;        /* (n_embd) gemma2 post_ffw_norm */
+    const float *bq;                   /* (n_head*head_dim) optional biases */
+    const float *bk, *bv;              /* (n_head_kv*head_dim) */
+    const float *bo, *b_down;          /* (n_embd) */
+    const float *b_gate, *b_up;        /* (n_ff) */
+    int swa;                           /* 1: this layer attends within hp.n_swa positions */
 } pp_llm_layer;
 
+/* The architectures model.c loads (general.architecture). */
+typedef enum pp_llm_arch {
+    PP_LLM_LLAMA = 0, PP_LLM_GEMMA2, PP_LLM_QWEN3, PP_LLM_GRANITE, PP_LLM_ARCH_COUNT
+} pp_llm_arch;
+
+/* "llama", "gemma2", "qwen3", "granite". */
+const char *pp_llm_arch_name(pp_llm_arch a);
+
 typedef struct pp_llm_hparams {
+    pp_llm_arch arch;
     uint32_t n_vocab, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff;
     uint32_t n_rot;          /* rotated dims per head (rope.dimension_count), even, <= head_dim */
     uint32_t n_ctx_train;
     float rms_eps;
     float rope_base;         /* rope.freq_base */
     float rope_freq_scale;   /* 1/factor for linear scaling, else 1 */
+    /* ---- per-architecture switches (docs/engine.md, "Architectures") */
+    int use_rope;            /* 0: no rotation at all (granite, rope.scaling.finetuned false) */
+    int rope_neox;           /* 1: pairs (x[i], x[i+n_rot/2]); 0: (x[2i], x[2i+1]) */
+    int ffn_gelu;            /* 1: GeGLU, tanh GELU as ggml's f16 table; 0: SwiGLU */
+    float embd_scale;        /* embeddings multiplied by this; 1: none */
+    float q_scale;           /* q multiplied by this after RoPE (gemma2); 1: none */
+    float kq_scale;          /* the attention's score scale (1/sqrt(head_dim) unless set) */
+    float attn_softcap;      /* scores -> c*tanh(s/c) before the mask; 0: none */
+    float residual_scale;    /* both branch outputs multiplied before the add; 1: none */
+    float logit_scale;       /* logits multiplied by 1/logit_scale; 1: none */
+    float final_softcap;     /* logits -> c*tanh(l/c) last; 0: none */
+    uint32_t n_swa;          /* sliding window of the layers with swa set; 0: none.  A
+                                query at p sees keys p-n_swa < k <= p */
+    uint32_t swa_period;     /* layer l slides when l % period < period-1 (0: every layer) */
 } pp_llm_hparams;
 
 typedef struct pp_llm_model {
@@ -89,10 +133,11 @@ typedef struct pp_llm_model {
     uint64_t packed_bytes;
 } pp_llm_model;
 
-/* Loads a llama-architecture model from `path` (mmap).  On success *out owns the
+/* Loads a model (llama, gemma2, qwen3 or granite architecture) from `path` (mmap).  On success *out owns the
 ** mapping; free with pp_llm_model_free.  Errors: _NOT_FOUND / _IO (the file),
-** _FORMAT (the contents: bad shapes, missing tensors or keys), _UNSUPPORTED (another
-** architecture, a weight type or rope scaling this engine does not run), _NOMEM.
+** _FORMAT (the contents: bad shapes, missing tensors or keys, a tensor the
+** architecture's graph does not use), _UNSUPPORTED (another architecture, a weight
+** type or rope scaling this engine does not run), _NOMEM.
 ** *detail (may be NULL): message the caller frees with pp_free. */
 pp_status pp_llm_model_load(const char *path, pp_llm_model **out, char **detail);
 

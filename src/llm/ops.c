@@ -7,6 +7,7 @@
 ** makes the same choices.
 */
 #include "llm/ops.h"
+#include "llm/quant.h"
 #include <math.h>
 
 void pp_rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps) {
@@ -43,6 +44,20 @@ void pp_rope_norm(float *x, uint32_t n_heads, uint32_t head_dim, uint32_t n_rot,
     }
 }
 
+void pp_rope_neox(float *x, uint32_t n_heads, uint32_t head_dim, uint32_t n_rot,
+                  const float *cs) {
+    const uint32_t half = n_rot / 2;
+    for (uint32_t h = 0; h < n_heads; h++) {
+        float *restrict p = x + (size_t)h * head_dim;
+        for (uint32_t i = 0; i < half; i++) {
+            const float c = cs[2 * i], s = cs[2 * i + 1];
+            const float a = p[i], b = p[i + half];
+            p[i] = a * c - b * s;
+            p[i + half] = a * s + b * c;
+        }
+    }
+}
+
 void pp_softmax(float *x, int64_t n) {
     float mx = -INFINITY;
     for (int64_t i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
@@ -58,6 +73,32 @@ void pp_softmax(float *x, int64_t n) {
 
 void pp_silu_mul(float *restrict g, const float *restrict u, int64_t n) {
     for (int64_t i = 0; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+/* ggml_gelu_f32 (ggml-cpu/vec.h), the function behind ggml's f16 GELU table */
+static inline float gelu_tanh(float x) {
+    const float a = 0.044715f, sqrt_2_over_pi = 0.79788456080286535587989211986876f;
+    return 0.5f * x * (1.0f + tanhf(sqrt_2_over_pi * x * (1.0f + a * x * x)));
+}
+
+void pp_gelu_mul(float *restrict g, const float *restrict u, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        const float x = g[i];
+        float y;
+        if (x <= -10.0f) y = 0.0f;
+        else if (x >= 10.0f) y = x;
+        else y = pp_fp16_to_f32(pp_f32_to_fp16(gelu_tanh(pp_fp16_to_f32(pp_f32_to_fp16(x)))));
+        g[i] = y * u[i];
+    }
+}
+
+void pp_scale(float *restrict x, float s, int64_t n) {
+    for (int64_t i = 0; i < n; i++) x[i] *= s;
+}
+
+void pp_softcap(float *restrict x, float cap, int64_t n) {
+    const float inv = 1.0f / cap;
+    for (int64_t i = 0; i < n; i++) x[i] = tanhf(x[i] * inv) * cap;
 }
 
 void pp_add(float *restrict y, const float *restrict x, int64_t n) {

@@ -2,8 +2,9 @@
 ** ops.h -- the element-wise and row-wise operations of the decoder forward pass.
 **
 ** Part of the guard-model engine (src/llm), used by forward.c: RMSNorm, rotary
-** position embedding (llama "NORM" pairing with llama3 frequency factors), softmax,
-** SiLU-gated products.  Matrix products -- with weights, and attention's q.K^T and
+** position embedding (llama "NORM" pairing with llama3 frequency factors, and the
+** "NEOX" pairing of gemma2 and qwen3), softmax, SiLU- and GELU-gated products,
+** scaling and tanh soft-capping.  Matrix products -- with weights, and attention's q.K^T and
 ** S.V -- are not here (kernels/).  Everything is plain scalar C over f32 written
 ** as simple counted loops over restrict pointers, so the compiler vectorizes it; none
 ** of these functions allocates.
@@ -32,11 +33,28 @@ void pp_rope_table(float *cs, uint32_t pos, uint32_t n_rot, float base, float fr
 void pp_rope_norm(float *x, uint32_t n_heads, uint32_t head_dim, uint32_t n_rot,
                   const float *cs);
 
+/* The same rotation with llama.cpp's NEOX pairing (x[i], x[i + n_rot/2]), i < n_rot/2:
+** gemma2 and qwen3, whose converter leaves Wq and Wk unpermuted. */
+void pp_rope_neox(float *x, uint32_t n_heads, uint32_t head_dim, uint32_t n_rot,
+                  const float *cs);
+
 /* x[i] = exp(x[i] - max) / sum, i < n (n >= 1). */
 void pp_softmax(float *x, int64_t n);
 
 /* g[i] = silu(g[i]) * u[i] = g/(1+exp(-g)) * u, i < n. */
 void pp_silu_mul(float *g, const float *u, int64_t n);
+
+/* g[i] = gelu(g[i]) * u[i], i < n, with the tanh GELU as ggml's CPU backend computes
+** it (GGML_GELU_FP16): 0 below -10, the identity above 10, otherwise the GELU of g
+** rounded to f16, evaluated in float and rounded to f16 again (its lookup table). */
+void pp_gelu_mul(float *g, const float *u, int64_t n);
+
+/* x[i] *= s, i < n. */
+void pp_scale(float *x, float s, int64_t n);
+
+/* x[i] = cap * tanh(x[i] * (1/cap)), i < n: gemma2's final logit soft-cap, in
+** llama.cpp's order of operations (scale, tanh, scale). */
+void pp_softcap(float *x, float cap, int64_t n);
 
 /* y[i] += x[i], i < n. */
 void pp_add(float *y, const float *x, int64_t n);

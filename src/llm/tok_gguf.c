@@ -14,11 +14,12 @@
 **                                   fallback, U+2581 for spaces, the ▁ prefix when
 **                                   add_space_prefix (default true), BOS by default.
 **
-** Token types: 2 unknown, 3 control (special added token), 4 user-defined (added
+** Token types: 2 unknown and 3 control (special added tokens), 4 user-defined (added
 ** token matched in any text), 6 byte.  tokenizer.ggml.add_bos_token overrides the
-** BOS default.  Only the tokenizer.json path is checked against transformers.js in
-** CI; the GGUF SentencePiece path follows llama.cpp's score order (see
-** docs/tokenizers.md).
+** BOS default.  The SentencePiece path follows llama.cpp's score order; with the
+** vocabularies `parapet model synth` writes from Gemma 3's and Llama 2's tokenizer.json
+** it gives transformers.js's ids on the whole conformance corpus
+** (tests/conformance, tokenizer_conformance_gguf; docs/tokenizers.md).
 */
 #include <string.h>
 #include "llm/tokenizer.h"
@@ -107,9 +108,11 @@ pp_status pp_tok_from_gguf(const pp_gguf *g, pp_tokenizer **out, char **detail) 
         }
         if (ty == 2 && b.unk_id < 0) b.unk_id = (int32_t)i;
         if (ty == 6) isb[i] = 1;
-        if ((ty == 3 || ty == 4) && lens[i] > 0 && lens[i] <= 4096) {
+        /* control and unknown tokens are special (llama.cpp's cache_special_tokens
+        ** holds both: "<unk>" in a text is the unknown token when specials are parsed) */
+        if ((ty == 2 || ty == 3 || ty == 4) && lens[i] > 0 && lens[i] <= 4096) {
             added[na++] = (pp_tok_added){.content = pieces[i], .len = lens[i], .id = (int32_t)i,
-                                         .special = ty == 3};
+                                         .special = ty != 4};
         }
     }
     if (nm) {

@@ -11,13 +11,14 @@
 **     share the top logit bit for bit in both engines, and any of them is "the" top);
 **   - |parapet logprob - llama.cpp logprob| <= 0.02 (f16, q8_0 files) or 0.05 (q4_k_m)
 **     for each of llama.cpp's top 100 tokens.
-** Prints per file type the largest difference seen and the top-1 agreement, and next
+** Prints per shape and file type (files are named SHAPE-QUANT.gguf: tiny-gemma2-q8_0,
+** lg3-1b-f16, ...) the largest difference seen and the top-1 agreement, and next
 ** to it llama.cpp's own noise floor: the largest difference between two llama.cpp
 ** runs of the same prompt that differ only in batch size (512 vs 32 tokens), which the
 ** reference records as "self".  Pass/fail uses the fixed tolerances above only.
 **
 ** Which reference: $PARAPET_LLM_REF, else build/llm-conformance/ci.jsonl (the CI set:
-** tiny shape, 5 short prompts).  `make conformance-llm` sets the full one.  Skips with
+** the tiny shape of each architecture, 5 short prompts).  `make conformance-llm` sets the full one.  Skips with
 ** the reason when node-llama-cpp or the reference is absent.
 */
 #include <jansson.h>
@@ -36,10 +37,13 @@ static int file_exists(const char *p) {
 }
 
 typedef struct qstat {
+    char shape[64];
     const char *name;
     double tol, max_delta, max_self;
     int prompts, top1;
 } qstat;
+
+#define MAX_GROUPS 64
 
 TEST(llm_conformance) {
     const char *ref = getenv("PARAPET_LLM_REF");
@@ -61,7 +65,10 @@ TEST(llm_conformance) {
     if (slash) *slash = 0;
     else snprintf(dir, sizeof dir, ".");
 
-    qstat qs[] = {{"f16", 0.02, 0, 0, 0, 0}, {"q8_0", 0.02, 0, 0, 0, 0}, {"q4_k_m", 0.05, 0, 0, 0, 0}};
+    static const struct { const char *name; double tol; } quants[] = {
+        {"f16", 0.02}, {"q8_0", 0.02}, {"q4_k_m", 0.05}};
+    qstat qs[MAX_GROUPS];
+    size_t n_qs = 0;
     char cur_model[256] = "";
     parapet_llm *llm = NULL;
     int failures = 0, lines = 0;
@@ -76,9 +83,26 @@ TEST(llm_conformance) {
         const char *model = json_string_value(json_object_get(o, "model"));
         json_t *ids_j = json_object_get(o, "ids"), *top_j = json_object_get(o, "top");
         if (!model || !json_is_array(ids_j) || !json_is_array(top_j)) { json_decref(o); continue; }
+        /* SHAPE-QUANT.gguf: the group of (shape, quant) */
+        const char *dash = strrchr(model, '-');
+        size_t qi = PP_ARRAY_LEN(quants);
+        for (size_t i = 0; dash && i < PP_ARRAY_LEN(quants); i++)
+            if (!strncmp(dash + 1, quants[i].name, strlen(quants[i].name)) &&
+                !strcmp(dash + 1 + strlen(quants[i].name), ".gguf"))
+                qi = i;
+        if (qi == PP_ARRAY_LEN(quants)) { json_decref(o); continue; }
+        char shape[64];
+        snprintf(shape, sizeof shape, "%.*s", (int)(dash - model), model);
         qstat *q = NULL;
-        for (size_t i = 0; i < PP_ARRAY_LEN(qs); i++)
-            if (strstr(model, qs[i].name)) q = &qs[i];
+        for (size_t i = 0; i < n_qs; i++)
+            if (!strcmp(qs[i].shape, shape) && qs[i].name == quants[qi].name) q = &qs[i];
+        if (!q && n_qs < MAX_GROUPS) {
+            q = &qs[n_qs++];
+            memset(q, 0, sizeof *q);
+            snprintf(q->shape, sizeof q->shape, "%s", shape);
+            q->name = quants[qi].name;
+            q->tol = quants[qi].tol;
+        }
         if (!q) { json_decref(o); continue; }
         if (strcmp(model, cur_model)) {
             parapet_llm_close(llm);
@@ -146,12 +170,15 @@ TEST(llm_conformance) {
     parapet_llm_close(llm);
     pp_free(lp);
     pp_free(buf);
-    for (size_t i = 0; i < PP_ARRAY_LEN(qs); i++)
-        if (qs[i].prompts)
-            printf("    %-7s %3d prompts: max |delta logprob| over llama.cpp's top 100 = %.4f "
-                   "(tolerance %.2f), same top token %d/%d; llama.cpp vs itself (batch 32 vs "
-                   "512) %.4f\n", qs[i].name, qs[i].prompts, qs[i].max_delta, qs[i].tol,
-                   qs[i].top1, qs[i].prompts, qs[i].max_self);
+    if (n_qs)
+        printf("    %-20s %-7s %7s  %-22s %9s  %s\n", "shape", "quant", "prompts",
+               "max |delta logprob|", "same top", "llama.cpp vs itself");
+    for (size_t i = 0; i < n_qs; i++)
+        printf("    %-20s %-7s %7d  %.4f (tolerance %.2f) %5d/%-3d  %.4f\n", qs[i].shape, qs[i].name,
+               qs[i].prompts, qs[i].max_delta, qs[i].tol, qs[i].top1, qs[i].prompts, qs[i].max_self);
+    if (n_qs)
+        printf("    (max |delta logprob| over llama.cpp's top 100; \"itself\": llama.cpp with batch "
+               "32 vs 512)\n");
     CHECK_MSG(lines > 0, "%s: no usable reference lines", ref);
     CHECK_MSG(failures == 0, "%d prompt(s) outside tolerance or with a different top token", failures);
 }
