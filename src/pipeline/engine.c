@@ -46,6 +46,8 @@ typedef struct scratch {
     ** Open addressing; cap_rm is a power of two. */
     struct rulemax { const char *rule; uint64_t hash; float w; uint16_t cat; uint32_t gen; } *rm;
     size_t n_rm, cap_rm;
+    uint32_t *live;       /* (n_rm) slots of rm live in this call, so reading the table
+                          ** costs the entries used, not its capacity */
     uint32_t gen;         /* an entry is live iff its gen == this; bumped per call */
     size_t n_seen;        /* hits seen in this call, kept or not */
     int truncated;        /* MAX_EVIDENCE reached: some hits are not evidence */
@@ -72,6 +74,7 @@ static void scratch_free(void *p) {
     pp_scan_free(&s->sub_scan);
     pp_free(s->hits);
     pp_free(s->rm);
+    pp_free(s->live);
     pp_free(s);
 }
 
@@ -209,15 +212,23 @@ static int rulemax_put(scratch *s, const pp_hit *h) {
     if (2 * (s->n_rm + 1) > s->cap_rm) { /* grow and rehash at half load */
         size_t nc = s->cap_rm ? s->cap_rm * 2 : 256;
         struct rulemax *n = pp_calloc(nc, sizeof *n);
-        if (!n) return -1;
-        for (size_t i = 0; i < s->cap_rm; i++) {
-            if (s->rm[i].gen != s->gen) continue;
-            size_t j = s->rm[i].hash & (nc - 1);
+        uint32_t *live = pp_malloc(nc / 2 * sizeof *live);
+        if (!n || !live) {
+            pp_free(n);
+            pp_free(live);
+            return -1;
+        }
+        for (size_t k = 0; k < s->n_rm; k++) {
+            const struct rulemax *e = &s->rm[s->live[k]];
+            size_t j = e->hash & (nc - 1);
             while (n[j].gen == s->gen) j = (j + 1) & (nc - 1);
-            n[j] = s->rm[i];
+            n[j] = *e;
+            live[k] = (uint32_t)j;
         }
         pp_free(s->rm);
+        pp_free(s->live);
         s->rm = n;
+        s->live = live;
         s->cap_rm = nc;
     }
     const char *rule = h->rule ? h->rule : "";
@@ -227,7 +238,7 @@ static int rulemax_put(scratch *s, const pp_hit *h) {
         struct rulemax *e = &s->rm[j];
         if (e->gen != s->gen) {
             *e = (struct rulemax){rule, hash, (float)evidence_weight(h), h->cat, s->gen};
-            s->n_rm++;
+            s->live[s->n_rm++] = (uint32_t)j;
             return 0;
         }
         if (e->hash == hash && e->cat == h->cat && (e->rule == rule || !strcmp(e->rule, rule))) {
@@ -261,36 +272,40 @@ static int tier_of(int d) {
 }
 
 /* Runs the policy's detectors in registry order (cheap first, guard last: it reads
-** the cheap tiers' scores for its cascade).  Returns the detectors that ran; adds the
-** time spent per tier to tier_ns when it is not NULL (one clock read per detector). */
+** the cheap tiers' scores for its cascade).  Returns the detectors that ran.
+**
+** The cost report: when clk is not NULL, the clock is read where a tier ends, and
+** the time since the previous read (*clk) goes to that tier, so whatever ran in
+** between (normalizing the window, the previous window's payloads) counts in the
+** tier that follows it.  With open_last set the last tier that runs is left open:
+** no read at its end, *open_tier names it, and the caller's final read (after the
+** result is built) closes it.  A check with one tier and one window thus reads the
+** clock twice in all, and the tiers' costs add up to its latency. */
 static unsigned run_detectors(const parapet_engine *e, const parapet_policy *p, pp_scan *sc,
-                              uint64_t *tier_ns) {
+                              uint64_t *tier_ns, uint64_t *clk, int open_last, int *open_tier) {
     unsigned ran = 0;
-    uint64_t t = tier_ns ? pp_now_ns() : 0;
-    int last = -1; /* last detector that will run: the clock is read at tier ends only */
+    int last = -1; /* last detector that will run */
     for (int d = 0; d < PP_DET_COUNT; d++)
         if (p->detector_on[d] && e->det[d]) last = d;
     for (int d = 0; d <= last; d++) {
         if (!p->detector_on[d] || !e->det[d]) continue;
         pp_detectors[d]->scan(e->det[d], sc);
         if (!(sc->skipped & (1u << d))) ran |= 1u << d;
-        if (tier_ns) {
+        if (clk) {
             int next = d + 1;
             while (next <= last && (!p->detector_on[next] || !e->det[next])) next++;
-            if (next > last || tier_of(next) != tier_of(d)) {
+            if (next > last && open_last) {
+                *open_tier = tier_of(d);
+            } else if (next > last || tier_of(next) != tier_of(d)) {
                 uint64_t now = pp_now_ns();
-                tier_ns[tier_of(d)] += now - t;
-                t = now;
+                tier_ns[tier_of(d)] += now - *clk;
+                *clk = now;
             }
         }
     }
     return ran;
 }
 
-/* Finds decoded payloads (base64, tag characters) in the window just scanned and
-** runs every detector on each, reporting hits at the payload's span in the original
-** with PARAPET_XF_DECODED.  Depth-limited: a payload inside a payload is decoded, a
-** third level is not. */
 /* Finds decoded payloads (base64, escapes, tag characters) in the window just
 ** scanned and runs every detector on each, reporting hits at the payload's span in
 ** the original with PARAPET_XF_DECODED.  Only the first level is decoded: the
@@ -306,7 +321,7 @@ static parapet_status scan_payloads(const parapet_engine *e, const parapet_polic
         pp_text *sub = &s->sub;
         if (pp_text_normalize(sub, pl[i].data, pl[i].len, PP_NORM_REPLACE_INVALID, NULL)) continue;
         pp_scan_reset(&s->sub_scan, sub);
-        run_detectors(e, p, &s->sub_scan, NULL);
+        run_detectors(e, p, &s->sub_scan, NULL, NULL, 0, NULL);
         if (s->sub_scan.oom) { st = PARAPET_ERR_NOMEM; break; }
         for (size_t h = 0; h < s->sub_scan.n_hits; h++) {
             pp_hit *x = &s->sub_scan.hits[h];
@@ -355,9 +370,10 @@ static size_t dedupe(pp_hit *h, size_t n) {
 static void category_scores(const scratch *s, double out[PP_MAX_CATS]) {
     double keep[PP_MAX_CATS];
     for (int c = 0; c < PP_MAX_CATS; c++) keep[c] = 1.0;
-    for (size_t i = 0; i < s->cap_rm; i++)
-        if (s->rm[i].gen == s->gen && s->rm[i].cat < PP_MAX_CATS)
-            keep[s->rm[i].cat] *= 1.0 - s->rm[i].w;
+    for (size_t k = 0; k < s->n_rm; k++) {
+        const struct rulemax *e = &s->rm[s->live[k]];
+        if (e->cat < PP_MAX_CATS) keep[e->cat] *= 1.0 - e->w;
+    }
     for (int c = 0; c < PP_MAX_CATS; c++) out[c] = 1.0 - keep[c];
 }
 
@@ -381,7 +397,7 @@ static size_t next_start(const char *s, size_t we) {
 
 static parapet_status build_result(const parapet_policy *p, scratch *s, const char *text,
                                    size_t len, int valid, uint32_t signals, unsigned ran,
-                                   uint64_t t0, parapet_result **out) {
+                                   parapet_result **out) {
     /* code points: a fast count when the text is known to be valid UTF-8 */
     size_t (*count)(const char *, size_t) = valid ? pp_utf8_count_valid : pp_utf8_count;
     parapet_result *r = pp_malloc(sizeof *r);
@@ -450,7 +466,6 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
     }
     if (r->strs.oom) { parapet_result_free(r); return PARAPET_ERR_NOMEM; }
     pp_result_finish(r);
-    r->latency_us = (double)(pp_now_ns() - t0) / 1000.0;
     *out = r;
     return PARAPET_OK;
 }
@@ -478,7 +493,8 @@ parapet_status parapet_check(parapet_engine *e, const char *text, size_t len,
     s->n_rm = 0;
     uint32_t signals = len ? 0 : PP_SIG_EMPTY;
     unsigned ran = 0;
-    uint64_t tier_ns[PP_TIER_COUNT] = {0};
+    uint64_t tier_ns[PP_TIER_COUNT] = {0}, clk = t0;
+    int open_tier = -1; /* the tier the final clock read closes, if any */
     parapet_status st = PARAPET_OK;
     size_t ws = 0;
     do {
@@ -488,7 +504,7 @@ parapet_status parapet_check(parapet_engine *e, const char *text, size_t len,
         signals |= s->text.signals;
         pp_scan_reset(&s->scan, &s->text);
         s->scan.base_offset = (uint32_t)ws;
-        ran |= run_detectors(e, p, &s->scan, tier_ns);
+        ran |= run_detectors(e, p, &s->scan, tier_ns, &clk, we >= len, &open_tier);
         if (s->scan.oom || push_hits(s, &s->scan)) return PARAPET_ERR_NOMEM;
         st = scan_payloads(e, p, s, &s->text, (uint32_t)ws);
         if (st) return st;
@@ -497,9 +513,13 @@ parapet_status parapet_check(parapet_engine *e, const char *text, size_t len,
     } while (1);
     s->n_hits = dedupe(s->hits, s->n_hits);
     parapet_status bst = build_result(p, s, text, len, !nflags || !(signals & PP_SIG_INVALID_UTF8),
-                                      signals, ran, t0, out);
-    if (!bst)
+                                      signals, ran, out);
+    if (!bst) {
+        uint64_t t_end = pp_now_ns();
+        if (open_tier >= 0) tier_ns[open_tier] += t_end - clk;
+        (*out)->latency_us = (double)(t_end - t0) / 1000.0;
         for (int k = 0; k < PP_TIER_COUNT; k++) (*out)->tier_us[k] = (double)tier_ns[k] / 1000.0;
+    }
     return bst;
 }
 

@@ -560,8 +560,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
     if (view_reserve(v, o + FOLD_SLACK)) return PARAPET_ERR_NOMEM;
     v->s[o] = 0;
     v->n = o;
-    memset(v->run, 1, o);
-    return PARAPET_OK;
+    return PARAPET_OK; /* run[] is the fold view's alone (text.h): left unwritten here */
 }
 
 /* ----------------------------------------------------------- fold: units */
