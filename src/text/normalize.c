@@ -41,6 +41,7 @@
 ** the confusable table is generated offline by tools/gen_confusables.c.
 */
 #include "text.h"
+#include "ascii16.h"
 #include "confusables_table.h"
 
 #include <pthread.h>
@@ -1294,6 +1295,122 @@ static size_t slow_segment_end(const unsigned char *s, size_t n, size_t i) {
     return n;
 }
 
+/* ------------------------------------------------------ fold: ASCII stretches */
+
+/* Plain ASCII prose is folded a block of sixteen bytes at a time.  A stretch is a run
+** of base bytes in which every word is letters only or digits only and no rule but
+** lowercasing, letter-run collapsing and whitespace squeezing applies: the kernels of
+** ascii16.h find where that stops (a non-ASCII byte, a leet or mask character, a
+** word mixing letters and digits, a '!' before a letter, a one-character token that
+** may start a spelled-out word) and the stretch ends before the word holding it, at
+** a byte that follows whitespace or plain punctuation and is not whitespace.  No
+** word, letter run, space run or separator chain crosses such a point, so the
+** stretch folds exactly as the unit pipeline would fold it (the property tests
+** compare the two). */
+
+#define STRETCH_BLOCKS 64 /* blocks of 16 bytes in one stretch at most */
+
+/* Can a stretch end just before s[p] (i < p < n)? */
+static inline int stretch_cut(const unsigned char *s, size_t p) {
+    int before = fast_class(s[p - 1]);
+    return (before == FF_SPACE || before == FF_PLAIN) && fast_class(s[p]) != FF_SPACE;
+}
+
+/* Folds the ASCII stretch that starts at s[i] (a point where the fold loop may start
+** a token) into the fold arrays from index *o_io on, and returns its end: i when
+** there is none, and then nothing is written.  Each block's bytes either start a
+** fold byte or join the one before (its drop mask): kept bytes are written in
+** pieces of sixteen entries (the arrays have FOLD_SLACK spare entries, and a later
+** piece overwrites the excess), and a dropped byte widens the fold byte before it.
+** Blocks are folded as they are classified; when the stretch turns out to end
+** inside an earlier block (a long word with a digit at its end), the output is cut
+** back to where that block's fold bytes began, plus those of its bytes before the
+** end, which is why each block's output index and drop mask are kept. */
+static size_t fold_ascii_stretch(const unsigned char *s, size_t n, const uint32_t *bss,
+                                 const uint32_t *bse, const uint16_t *bxf, char *fs,
+                                 uint32_t *fss, uint32_t *fse, uint16_t *fxf, uint8_t *frun,
+                                 size_t i, size_t *o_io, uint32_t *sigs) {
+    size_t o = *o_io, o_blk[STRETCH_BLOCKS];
+    uint16_t drop_blk[STRETCH_BLOCKS];
+    size_t rep_at = SIZE_MAX; /* first byte that made a letter run 3 long */
+    size_t lim = n - i > 16 * STRETCH_BLOCKS ? i + 16 * STRETCH_BLOCKS : n, p = lim;
+    size_t q = i;
+    for (int blk = 0; q < lim; q += 16, blk++) {
+        /* s[q..q+16] is readable (FOLD_SLACK) and s[n] is NUL: lanes past n are
+        ** masked off, and the last real byte sees a NUL after it */
+        pp_ascii16 m;
+        pp_ascii16_masks(s + q, q ? s[q - 1] : ' ', s[q + 16], &m);
+        size_t len = lim - q < 16 ? lim - q : 16;
+        uint32_t valid = (1u << len) - 1;
+        uint32_t bad = m.bad & valid;
+        uint32_t before = bad ? (bad & (0u - bad)) - 1 : valid; /* lanes before the first bad */
+        for (uint32_t one = m.single & before; one; one &= one - 1) {
+            unsigned k = (unsigned)__builtin_ctz(one);
+            if (may_chain(s, n, q + k + 1)) {
+                bad = 1u << k;
+                break;
+            }
+        }
+        if (bad) len = (size_t)__builtin_ctz(bad);
+        uint32_t drop = m.drop & ((1u << len) - 1);
+        if (q == i) drop &= ~1u; /* the stretch starts a token: nothing to join */
+        o_blk[blk] = o;
+        drop_blk[blk] = (uint16_t)drop;
+        size_t k = 0;
+        while (k < len) {
+            uint32_t rest = drop >> k;
+            size_t keep = rest ? (size_t)__builtin_ctz(rest) : len - k;
+            if (keep) {
+                size_t a = q + k;
+                pp_ascii16_fold(fs + o, s + a);
+                memcpy(fss + o, bss + a, 16 * sizeof *fss);
+                memcpy(fse + o, bse + a, 16 * sizeof *fse);
+                pp_ascii16_xf(fxf + o, bxf + a, s + a);
+                memset(frun + o, 1, 16);
+                o += keep;
+                k += keep;
+                if (k >= len) break;
+            }
+            /* s[q+k] joins fold byte o-1: a letter run goes on, or whitespace */
+            size_t d = q + k;
+            unsigned c = s[d];
+            uint16_t xf = (uint16_t)(bxf[d] | ((unsigned)(c - 'A') < 26u ? PARAPET_XF_CASE : 0));
+            fse[o - 1] = bse[d];
+            if (pp_a16_letter(c)) {
+                unsigned r = frun[o - 1] + 1u;
+                frun[o - 1] = (uint8_t)(r > 255 ? 255 : r);
+                if (r >= 3) {
+                    xf |= PARAPET_XF_REPEAT;
+                    if (rep_at == SIZE_MAX) rep_at = d;
+                }
+            }
+            fxf[o - 1] |= xf;
+            k++;
+        }
+        if (bad) {
+            p = q + len; /* the first byte that ends the stretch */
+            break;
+        }
+    }
+    /* The end: the start of the word holding the byte that stopped the stretch, or
+    ** (stopped by the length limit) the last point before it where one may end.
+    ** s[i..done) has been written. */
+    size_t done = p;
+    if (p < n)
+        while (p > i && !stretch_cut(s, p)) p--;
+    if (p == i) return i;
+    if (p < done) {
+        /* cut the output back to the fold bytes of s[i..p) */
+        size_t blk = (p - i) / 16, r = (p - i) % 16;
+        unsigned kept = (unsigned)r, d = drop_blk[blk] & ((1u << r) - 1);
+        while (d) { kept--; d &= d - 1; }
+        o = o_blk[blk] + kept;
+    }
+    if (rep_at < p) *sigs |= PP_SIG_REPEAT;
+    *o_io = o;
+    return p;
+}
+
 /* Builds t->fold from t->base.  Plain ASCII (whitespace, plain punctuation, tokens
 ** that no word rule touches) is folded inline; everything else is cut into segments
 ** for the unit pipeline.  `slow` sends the whole text through the pipeline (tests
@@ -1313,7 +1430,19 @@ static pp_status build_fold(pp_text *t, int slow) {
     uint16_t *restrict fxf = f->xf;
     uint8_t *restrict frun = f->run;
     uint32_t sigs = 0; /* signals found on the fast path */
+    int stretch = !slow; /* try an ASCII stretch here (not right after one) */
     while (i < n) {
+        if (stretch && k_fast_class[s[i]] - FF_SPACE <= FF_DIGIT - FF_SPACE) {
+            /* a space, a letter or a digit: plain prose may start here */
+            size_t p = fold_ascii_stretch(s, n, bss, bse, bxf, fs, fss, fse, fxf, frun, i, &o,
+                                          &sigs);
+            if (p > i) {
+                i = p;
+                stretch = 0; /* s[p] starts a word it cannot take */
+                continue;
+            }
+        }
+        stretch = !slow;
         int cls = slow ? FF_SLOW : fast_class(s[i]);
         size_t j, len;
         (void)len;
