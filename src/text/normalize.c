@@ -44,6 +44,7 @@
 #include "ascii16.h"
 #include "confusables_table.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -79,8 +80,14 @@ static char k_latin_fold[0x800][2];
 static uint16_t k_latin_xf[0x800];
 static pthread_once_t k_tables_once = PTHREAD_ONCE_INIT;
 
+/* The bits of every CJK ideograph of U+4E00..9FFF (safe, a starter, a letter with no
+** ASCII look-alike), answered without the table, whose 40 KiB of ideographs would
+** otherwise compete for the cache on Chinese text.  init_tables checks it. */
+#define K_IDEOGRAPH (BK_SAFE | BK_STARTER | (FK_LETTER << 1))
+
 /* The k_bmp / k_smp bits of cp (0 outside both: nothing is known). */
 static inline unsigned kbits(uint32_t cp) {
+    if (cp - 0x4E00u < 0x5200u) return K_IDEOGRAPH;
     if (cp < 0x10000) return k_bmp[cp];
     return cp - SMP_LO < SMP_HI - SMP_LO ? k_smp[cp - SMP_LO] : 0;
 }
@@ -329,6 +336,16 @@ static inline void fill_identity(uint32_t *restrict ss, uint32_t *restrict se,
     }
 }
 
+/* Writes v to p[0..4). */
+static inline void put4_u32(uint32_t *p, uint32_t v) {
+    uint32_t w[4] = {v, v, v, v};
+    memcpy(p, w, sizeof w);
+}
+static inline void put4_u16(uint16_t *p, uint16_t v) {
+    uint16_t w[4] = {v, v, v, v};
+    memcpy(p, w, sizeof w);
+}
+
 /* Builds t->base from s[0..n).  Invariant of the loop: base capacity >= bytes written
 ** + input bytes left + 1, since an ASCII byte never grows; only clusters and
 ** replacement characters, which can grow, reserve more. */
@@ -397,11 +414,23 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
                 pending = 0;
                 flag_tags = 0;
                 last = o;
-                for (size_t b = 0; b < k; b++) {
-                    vs[o + b] = (char)s[i + b];
-                    ss[o + b] = (uint32_t)i;
-                    se[o + b] = (uint32_t)j;
-                    vx[o + b] = xf;
+                if (k >= 3 || j < n) {
+                    /* the maps four entries at a time: with a 3- or 4-byte character,
+                    ** or input left after it, the invariant leaves room for a fourth */
+                    put4_u32(ss + o, (uint32_t)i);
+                    put4_u32(se + o, (uint32_t)j);
+                    put4_u16(vx + o, xf);
+                    vs[o] = (char)s[i];
+                    vs[o + 1] = (char)s[i + 1];
+                    if (k > 2) vs[o + 2] = (char)s[i + 2];
+                    if (k > 3) vs[o + 3] = (char)s[i + 3];
+                } else {
+                    for (size_t b = 0; b < k; b++) {
+                        vs[o + b] = (char)s[i + b];
+                        ss[o + b] = (uint32_t)i;
+                        se[o + b] = (uint32_t)j;
+                        vx[o + b] = xf;
+                    }
                 }
                 o += k;
                 prev_cp = cp;
@@ -1098,6 +1127,7 @@ static void init_tables(void) {
     for (uint32_t cp = 0x80; cp < 0x10000; cp++)
         if (cp < 0xD800 || cp > 0xDFFF) k_bmp[cp] = bits_of(cp);
     for (uint32_t cp = SMP_LO; cp < SMP_HI; cp++) k_smp[cp - SMP_LO] = bits_of(cp);
+    for (uint32_t cp = 0x4E00; cp <= 0x9FFF; cp++) assert(k_bmp[cp] == K_IDEOGRAPH);
 }
 
 /* ------------------------------------------------------------ fold: driver */
@@ -1411,6 +1441,21 @@ static size_t fold_ascii_stretch(const unsigned char *s, size_t n, const uint32_
     return p;
 }
 
+/* Copies len base entries (bytes, maps, xf) to the fold arrays with run 1, sixteen at
+** a time: the excess (up to 15 entries) lands in the fold's FOLD_SLACK spare entries
+** and is read from the base's, so no call to memcpy with a variable length. */
+static inline void copy_entries(char *fs, uint32_t *fss, uint32_t *fse, uint16_t *fxf,
+                                uint8_t *frun, const unsigned char *s, const uint32_t *bss,
+                                const uint32_t *bse, const uint16_t *bxf, size_t len) {
+    for (size_t q = 0; q < len; q += 16) {
+        memcpy(fs + q, s + q, 16);
+        memcpy(fss + q, bss + q, 16 * sizeof *fss);
+        memcpy(fse + q, bse + q, 16 * sizeof *fse);
+        memcpy(fxf + q, bxf + q, 16 * sizeof *fxf);
+        memset(frun + q, 1, 16);
+    }
+}
+
 /* Builds t->fold from t->base.  Plain ASCII (whitespace, plain punctuation, tokens
 ** that no word rule touches) is folded inline; everything else is cut into segments
 ** for the unit pipeline.  `slow` sends the whole text through the pipeline (tests
@@ -1432,7 +1477,7 @@ static pp_status build_fold(pp_text *t, int slow) {
     uint32_t sigs = 0; /* signals found on the fast path */
     int stretch = !slow; /* try an ASCII stretch here (not right after one) */
     while (i < n) {
-        if (stretch && k_fast_class[s[i]] - FF_SPACE <= FF_DIGIT - FF_SPACE) {
+        if (stretch && (unsigned)(k_fast_class[s[i]] - FF_SPACE) <= FF_DIGIT - FF_SPACE) {
             /* a space, a letter or a digit: plain prose may start here */
             size_t p = fold_ascii_stretch(s, n, bss, bse, bxf, fs, fss, fse, fxf, frun, i, &o,
                                           &sigs);
@@ -1510,11 +1555,8 @@ static pp_status build_fold(pp_text *t, int slow) {
                 }
                 if (!again) {
                     size_t len_ = j - i;
-                    memcpy(fs + o, s + i, len_);
-                    memcpy(fss + o, bss + i, len_ * sizeof *fss);
-                    memcpy(fse + o, bse + i, len_ * sizeof *fse);
-                    memcpy(fxf + o, bxf + i, len_ * sizeof *fxf);
-                    memset(frun + o, 1, len_);
+                    copy_entries(fs + o, fss + o, fse + o, fxf + o, frun + o, s + i, bss + i,
+                                 bse + i, bxf + i, len_);
                     o += len_;
                 } else {
                     nch = 0;
