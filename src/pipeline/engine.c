@@ -23,6 +23,7 @@
 #include "../text/text.h"
 #include "../detect/lexicon.h"
 #include "../detect/payload.h"
+#include <assert.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -368,6 +369,10 @@ static size_t dedupe(pp_hit *h, size_t n) {
 /* Scores of every category id: a noisy-OR over distinct rules, each rule counted
 ** once at its strongest weight (from the call's score table). */
 static void category_scores(const scratch *s, double out[PP_MAX_CATS]) {
+    if (!s->n_rm) { /* no evidence at all: the common case for short texts */
+        memset(out, 0, PP_MAX_CATS * sizeof *out);
+        return;
+    }
     double keep[PP_MAX_CATS];
     for (int c = 0; c < PP_MAX_CATS; c++) keep[c] = 1.0;
     for (size_t k = 0; k < s->n_rm; k++) {
@@ -395,22 +400,28 @@ static size_t next_start(const char *s, size_t we) {
     return ns;
 }
 
+/* Builds the result in ONE allocation: the struct, then the evidence array, then
+** every string it exposes (the policy's names, each hit's rule and snippet), sized
+** exactly beforehand. */
 static parapet_status build_result(const parapet_policy *p, scratch *s, const char *text,
                                    size_t len, int valid, uint32_t signals, unsigned ran,
                                    parapet_result **out) {
     /* code points: a fast count when the text is known to be valid UTF-8 */
     size_t (*count)(const char *, size_t) = valid ? pp_utf8_count_valid : pp_utf8_count;
-    parapet_result *r = pp_malloc(sizeof *r);
-    if (!r) return PARAPET_ERR_NOMEM;
-    memset(r, 0, offsetof(parapet_result, cats));
-    pp_buf_init(&r->strs);
-    /* the fixed strings in one go, then room for every hit's rule and snippet */
     size_t need = p->names_len;
     for (size_t i = 0; i < s->n_hits; i++)
         need += strlen(s->hits[i].rule ? s->hits[i].rule : "") + 2 +
                 PP_MIN((size_t)(s->hits[i].end - s->hits[i].start), (size_t)SNIPPET_MAX);
-    pp_buf_reserve(&r->strs, need);
-    pp_buf_put(&r->strs, p->names, p->names_len);
+    size_t ev_bytes = s->n_hits * sizeof(pp_ev);
+    parapet_result *r = pp_malloc(sizeof *r + ev_bytes + need + 1);
+    if (!r) return PARAPET_ERR_NOMEM;
+    memset(r, 0, offsetof(parapet_result, cats));
+    _Static_assert(sizeof(parapet_result) % _Alignof(pp_ev) == 0, "evidence follows the struct");
+    r->ev = s->n_hits ? (pp_ev *)(void *)(r + 1) : NULL;
+    char *strs = (char *)(r + 1) + ev_bytes;
+    size_t sl = p->names_len;
+    memcpy(strs, p->names, sl);
+    r->strs = strs;
     r->signals = signals;
     r->detectors_run = ran;
     memcpy(r->policy_hash, p->hash, sizeof r->policy_hash);
@@ -432,8 +443,6 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
         if (cs->action > r->action) r->action = cs->action;
     }
     /* Evidence, in text order; hits for categories the policy lacks are dropped. */
-    r->ev = s->n_hits ? pp_calloc(s->n_hits, sizeof *r->ev) : NULL;
-    if (s->n_hits && !r->ev) { parapet_result_free(r); return PARAPET_ERR_NOMEM; }
     size_t cp = 0, pos = 0; /* running code-point count up to byte `pos` */
     for (size_t i = 0; i < s->n_hits; i++) {
         const pp_hit *h = &s->hits[i];
@@ -443,7 +452,6 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
         e->cat_index = ci;
         e->pub.start = h->start;
         e->pub.end = h->end;
-        /* hits are sorted by start, so code points are counted incrementally */
         /* hits are sorted by start (document-level ones, at 0, last): count onwards */
         if (h->start >= pos) cp += count(text + pos, h->start - pos);
         else cp = count(text, h->start);
@@ -456,15 +464,19 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
         e->kind = h->kind;
         e->det = h->detector;
         e->cat_off = r->cat_name_off[ci];
-        e->rule_off = r->strs.len;
         const char *rule = h->rule ? h->rule : "";
-        pp_buf_put(&r->strs, rule, strlen(rule) + 1);
-        e->snip_off = r->strs.len;
+        size_t rl = strlen(rule) + 1;
+        e->rule_off = sl;
+        memcpy(strs + sl, rule, rl);
+        sl += rl;
+        e->snip_off = sl;
         e->snip_len = PP_MIN((size_t)(h->end - h->start), (size_t)SNIPPET_MAX);
-        pp_buf_put(&r->strs, text + h->start, e->snip_len);
-        pp_buf_putc(&r->strs, 0);
+        memcpy(strs + sl, text + h->start, e->snip_len);
+        sl += e->snip_len;
+        strs[sl++] = 0;
     }
-    if (r->strs.oom) { parapet_result_free(r); return PARAPET_ERR_NOMEM; }
+    assert(sl <= need);
+    r->strs_len = sl;
     pp_result_finish(r);
     *out = r;
     return PARAPET_OK;
