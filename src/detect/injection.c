@@ -394,24 +394,15 @@ static uint64_t h_final(uint64_t h, size_t len) {
     return h ? h : 1;
 }
 
-/* Hash of the bytes s[a,b) as they are (s holds n bytes; nothing past s[n-1] is
-** read). */
+/* Hash of the bytes s[a,b) as they are (s holds n bytes and PP_VIEW_SLACK more that
+** may be read: a view, or a folded pattern). */
 static uint64_t hash_bytes(const unsigned char *s, size_t n, size_t a, size_t b) {
+    (void)n;
     uint64_t h = H_SEED;
     size_t p = a;
     for (; p + 8 <= b; p += 8) h = h_chunk(h, load_le64(s + p));
     size_t r = b - p;
-    if (r) {
-        uint64_t c;
-        if (p + 8 <= n) {
-            c = load_le64(s + p) & ((1ull << (8 * r)) - 1);
-        } else {
-            unsigned char t[8] = {0};
-            memcpy(t, s + p, r);
-            c = load_le64(t);
-        }
-        h = h_chunk(h, c);
-    }
+    if (r) h = h_chunk(h, load_le64(s + p) & ((1ull << (8 * r)) - 1));
     return h_final(h, b - a);
 }
 
@@ -451,16 +442,11 @@ static inline size_t utf8_dec(const unsigned char *u, size_t n, size_t i, uint32
     return pp_utf8_decode((const char *)u + i, n - i, cp);
 }
 
-/* Hash of the len <= 8 bytes at u[a] as they are (no folding, no run check). */
+/* Hash of the len <= 8 bytes at u[a] as they are (no folding, no run check); u[a+8]
+** is readable (PP_VIEW_SLACK). */
 static inline uint64_t hash_short(const unsigned char *u, size_t n, size_t a, size_t len) {
-    uint64_t c;
-    if (a + 8 <= n) {
-        c = load_le64(u + a);
-    } else {
-        unsigned char tmp[8] = {0};
-        memcpy(tmp, u + a, len);
-        c = load_le64(tmp);
-    }
+    (void)n;
+    uint64_t c = load_le64(u + a);
     if (len < 8) c &= (1ull << (8 * len)) - 1;
     return h_final(h_chunk(H_SEED, c), len);
 }
@@ -523,14 +509,7 @@ static inline uint64_t plain_hash(const unsigned char *u, size_t n, size_t a, si
             if (u[k] == u[k - 1]) return 0;
         return hash_bytes(u, n, a, b);
     }
-    uint64_t c;
-    if (a + 8 <= n) {
-        c = load_le64(u + a);
-    } else {
-        unsigned char tmp[8] = {0};
-        memcpy(tmp, u + a, len);
-        c = load_le64(tmp);
-    }
+    uint64_t c = load_le64(u + a); /* u[a..a+8) is readable: PP_VIEW_SLACK */
     uint64_t keep = len == 8 ? ~0ull : (1ull << (8 * len)) - 1;
     c &= keep;
     uint64_t d = (c ^ (c >> 8)) | ~(keep >> 8); /* byte j: c[j] ^ c[j+1], j < len-1 */
@@ -642,13 +621,16 @@ static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, tok *tk) {
         for (size_t q = 0; q < 4; q++) {
             size_t p = b * 64 + q * 16;
             if (p >= n) break;
+            /* s[p..p+16) is readable (PP_VIEW_SLACK): lanes past n are masked off */
             pp_wordbits16 m;
-            if (p + 16 <= n) {
-                pp_wordbits16_fill(u + p, &m);
-            } else {
-                unsigned char tmp[16] = {0};
-                memcpy(tmp, u + p, n - p);
-                pp_wordbits16_fill(tmp, &m);
+            pp_wordbits16_fill(u + p, &m);
+            if (n - p < 16) {
+                uint32_t in = (1u << (n - p)) - 1;
+                m.word &= in;
+                m.sent &= in;
+                m.soft &= in;
+                m.upper &= in;
+                m.high &= in;
             }
             if (m.upper) return -1;
             /* Bytes >= 0x80 must be general punctuation (U+2000..U+206F: curly
@@ -880,7 +862,7 @@ static pp_status vocab_parse(injection *R, const char *name, const char *s, size
 
 /* The string being matched and how to reach the caller's original bytes. */
 typedef struct source {
-    const char *s;      /* the fold view */
+    const char *s;      /* the fold view (PP_VIEW_SLACK readable past n) */
     size_t n;
     const pp_view *map; /* fold view's offset map, or NULL: s is its own original */
     const char *raw;    /* the original bytes (for F_UPPER) */

@@ -369,10 +369,6 @@ static size_t dedupe(pp_hit *h, size_t n) {
 /* Scores of every category id: a noisy-OR over distinct rules, each rule counted
 ** once at its strongest weight (from the call's score table). */
 static void category_scores(const scratch *s, double out[PP_MAX_CATS]) {
-    if (!s->n_rm) { /* no evidence at all: the common case for short texts */
-        memset(out, 0, PP_MAX_CATS * sizeof *out);
-        return;
-    }
     double keep[PP_MAX_CATS];
     for (int c = 0; c < PP_MAX_CATS; c++) keep[c] = 1.0;
     for (size_t k = 0; k < s->n_rm; k++) {
@@ -415,7 +411,15 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
     size_t ev_bytes = s->n_hits * sizeof(pp_ev);
     parapet_result *r = pp_malloc(sizeof *r + ev_bytes + need + 1);
     if (!r) return PARAPET_ERR_NOMEM;
-    memset(r, 0, offsetof(parapet_result, cats));
+    /* Every field before cats is set here (a memset of them costs more than the
+    ** check of a short text's detectors); cats and the arrays after it are
+    ** written as far as they are used. */
+    r->flagged = 0;
+    r->action = PARAPET_ACTION_ALLOW;
+    r->latency_us = 0;
+    r->n_ev = 0;
+    r->n_signals = 0;
+    for (int k = 0; k < PP_TIER_COUNT; k++) r->tier_us[k] = 0;
     _Static_assert(sizeof(parapet_result) % _Alignof(pp_ev) == 0, "evidence follows the struct");
     r->ev = s->n_hits ? (pp_ev *)(void *)(r + 1) : NULL;
     char *strs = (char *)(r + 1) + ev_bytes;
@@ -428,13 +432,14 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
     r->policy_name_off = 1;
     r->n_cats = p->n_cats;
     double scores[PP_MAX_CATS];
-    category_scores(s, scores);
+    int any = s->n_rm != 0; /* no evidence at all: every score is 0 */
+    if (any) category_scores(s, scores);
     r->n_hits_total = s->truncated ? s->n_seen : 0;
     for (size_t i = 0; i < p->n_cats; i++) {
         const pp_pcat *c = &p->cats[i];
         parapet_category_score *cs = &r->cats[i];
         r->cat_name_off[i] = p->names_off[i];
-        cs->score = c->id >= 0 && c->id < PP_MAX_CATS ? scores[c->id] : 0;
+        cs->score = any && c->id >= 0 && c->id < PP_MAX_CATS ? scores[c->id] : 0;
         cs->threshold = c->threshold;
         cs->flagged = c->enabled && cs->score >= c->threshold && c->action != PARAPET_ACTION_ALLOW &&
                       cs->score > 0;

@@ -39,8 +39,8 @@ struct parapet_result {
     ** the struct, the evidence, the strings), so freeing the result frees them. */
     char *strs;
     size_t strs_len;
-    /* last, so a new result need only clear the fields above (offsetof cats); these
-    ** are written as far as they are used */
+    /* Every field above is set by build_result (engine.c); these three arrays are
+    ** written only as far as they are used (n_cats, n_signals). */
     parapet_category_score cats[PP_MAX_CATS];
     size_t cat_name_off[PP_MAX_CATS];
     const char *signal_names[32];

@@ -49,7 +49,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#define FOLD_SLACK 16   /* spare entries past the end of both views; see build_fold */
+#define FOLD_SLACK PP_VIEW_SLACK /* spare entries past the end of both views; see build_fold */
 #define CLUSTER_MAX 32 /* code points per NFKC cluster; more marks start a new one */
 #define NFKC_MAX 1024  /* CLUSTER_MAX * 18 (the longest NFKC expansion) fits */
 #define FOLD_MAX 32    /* code points from case-folding + decomposing one char */
@@ -1908,7 +1908,7 @@ pp_status pp_fold_pattern(const char *s, size_t n, char **out, size_t *out_n,
         pp_text_free(&t);
         return st;
     }
-    char *o = pp_malloc(t.fold.n + 1);
+    char *o = pp_malloc(t.fold.n + PP_VIEW_SLACK);
     uint8_t *r = runs ? pp_malloc(t.fold.n + 1) : NULL;
     if (!o || (runs && !r)) {
         pp_free(o);
@@ -1916,7 +1916,8 @@ pp_status pp_fold_pattern(const char *s, size_t n, char **out, size_t *out_n,
         pp_text_free(&t);
         return PARAPET_ERR_NOMEM;
     }
-    memcpy(o, t.fold.s, t.fold.n + 1);
+    memcpy(o, t.fold.s, t.fold.n);
+    memset(o + t.fold.n, 0, PP_VIEW_SLACK);
     if (r) {
         memcpy(r, t.fold.run, t.fold.n);
         r[t.fold.n] = 0;
