@@ -932,7 +932,10 @@ static void fold_word(pp_text *t, fold_unit *u, size_t ws, size_t we) {
         }
     }
     if (!has_nonletter) return; /* only letters (and marks): nothing left to do */
-    for (size_t x = ws; x < we; x++) {
+    /* Leet imitates Latin letters, so it is read only in words of the alphabets it is
+    ** written in (Latin, Greek, Cyrillic): in "了48次" or "عام2020" a digit is a
+    ** digit. */
+    for (size_t x = ws; (has_latin || has_cg) && x < we; x++) {
         uint32_t cp = u[x].cp;
         if (u[x].del || cp >= 0x80 || !k_leet[cp] || u[x].cls == FC_LETTER) continue;
         if (cp == '!' || cp == '|') {

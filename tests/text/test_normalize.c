@@ -341,6 +341,24 @@ TEST(fold_leet_only_in_words_with_letters) {
     pp_text_free(&t);
 }
 
+TEST(regression_digits_inside_cjk_words_are_not_leet) {
+    pp_text t;
+    pp_text_init(&t);
+    /* "了48次" (48 times) once folded to "了ab次" */
+    CHECK_OK(norm(&t, "\xE4\xBA\x86" "48" "\xE6\xAC\xA1"));
+    CHECK_STR(t.fold.s, "\xE4\xBA\x86" "48" "\xE6\xAC\xA1");
+    CHECK(!(t.signals & PP_SIG_LEET));
+    /* nor in Arabic, Korean or Japanese words, nor '!' / '@' beside such letters */
+    CHECK_OK(norm(&t, "\xD8\xB9\xD8\xA7\xD9\x85" "2020 \xEC\x97\x86" "3 @\xE3\x81\x82!\xE3\x81\x84"));
+    CHECK_STR(t.fold.s, "\xD8\xB9\xD8\xA7\xD9\x85" "2020 \xEC\x97\x86" "3 @\xE3\x81\x82!\xE3\x81\x84");
+    CHECK(!(t.signals & PP_SIG_LEET));
+    /* Latin, Greek and Cyrillic words still fold it, also beside CJK text */
+    CHECK_OK(norm(&t, "\xE4\xBD\xA0 1d10t \xD0\xBF" "0" "\xD1\x80\xD0\xBD"));
+    CHECK_STR(t.fold.s, "\xE4\xBD\xA0 idiot \xD0\xBFo\xD1\x80\xD0\xBD");
+    CHECK(t.signals & PP_SIG_LEET);
+    pp_text_free(&t);
+}
+
 TEST(fold_bang_and_bar_are_letters_only_before_a_letter) {
     pp_text t;
     pp_text_init(&t);
