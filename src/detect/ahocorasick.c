@@ -22,7 +22,13 @@
 ** (no multiply on the critical path: the scan is bound by the latency of that
 ** dependent load chain); a sparse state q >= n_dense is coded as
 ** dense_lim + (q - n_dense), where dense_lim = n_dense * stride.  code_id() maps a
-** code back to the id, which only the output path and the sparse path need.**
+** code back to the id, which only the output path and the sparse path need.
+**
+** Narrow tables: when the automaton has at most 32,768 states and 128 classes (the
+** shipped lexicons), a second set of tables gives EVERY state a row of 128 16-bit
+** entries (target id | OUT16); the scan then uses only those (scan16), and the wide
+** dense rows are freed.
+**
 ** Scan: one chain of dependent loads per byte is the bound, so texts of 16+ bytes are
 ** cut into four segments scanned side by side in one loop (four independent chains),
 ** with short tails that carry each stream past its segment's end (see pp_ac_scan).
@@ -35,6 +41,7 @@
 #define ID_MASK 0x7FFFFFFFu
 #define OUT16 0x8000u
 #define ID16_MASK 0x7FFFu
+#define SHIFT16 7 /* a narrow row is 1 << SHIFT16 entries */
 #define NONE 0xFFFFFFFFu
 #define DEFAULT_DENSE_BUDGET (1u << 19) /* entries: 2 MiB of uint32 */
 
@@ -59,17 +66,17 @@ struct pp_ac {
     uint32_t cls_shift, cls_inv; /* stride = 2^cls_shift * odd, cls_inv = odd^-1 mod 2^32 */
     uint32_t *dense;      /* (n_dense, stride) tagged target code; 64-byte aligned */
     void *dense_mem;      /* the allocation dense lies in */
-    /* Narrow tables, built when every state id fits 15 bits (the shipped lexicons:
-    ** ~18,000 states): entries are 16-bit state ids tagged with OUT16, and a dense
-    ** row is found by shifting the id, so rows are half as wide in the cache.  The
-    ** scan uses them whenever they exist; the 32-bit codes above remain for larger
-    ** automata (big user word lists). */
-    uint16_t *dense16;    /* (n_dense, 1 << shift16) tagged target id; 64-byte aligned */
+    /* Narrow tables, built when every state id fits 15 bits and the classes fit 128
+    ** (the shipped lexicons: ~18,000 states, ~120 classes): a row for EVERY state,
+    ** of 128 16-bit entries (a target id tagged with OUT16) found by shifting the id
+    ** by 7, so a step is a shift, an add and a load with no test for sparse states,
+    ** and the classes of lowercase prose (the first 32 entries) fill one cache line
+    ** of the row.  The scan uses them whenever they exist; the wide tables above
+    ** (whose dense rows are then freed) remain for larger automata. */
+    uint16_t *dense16;    /* (n_states, 128) tagged target id; 64-byte aligned */
     void *dense16_mem;
-    uint32_t shift16;     /* log2 of the narrow row width (>= n_cls) */
-    uint16_t *fail16;     /* (n_states) untagged failure id */
-    uint16_t *targets16;  /* (n_children) tagged target id */
-    uint32_t *depth_id;   /* (max_depth + 2) [d]: the lowest id of a state of depth >= d */
+    uint32_t *depth_id;   /* (max_depth + 2) [d]: the lowest id of a state of depth >= d
+                             (narrow tables only) */
     uint32_t *fail;       /* (n_states) untagged failure code */
     uint32_t *child_off;  /* (n_states + 1) into labels/targets; only used for sparse states */
     uint16_t *labels;     /* (n_children) class, sorted within a state */
@@ -358,34 +365,37 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
         while (q < ns && odepth[order[q]] < d) q++;
         ac->depth_code[d] = CODE(q);
     }
-    /* The narrow tables, from the ids and tagged codes just built. */
-    if (ns <= ID16_MASK + 1 && !g_no_narrow) {
-        uint32_t sh = 0;
-        while ((1u << sh) < ac->n_cls) sh++;
-        ac->shift16 = sh;
-        ac->dense16_mem = pp_malloc((nd << sh) * 2 + 64);
-        ac->fail16 = pp_malloc(ns * 2);
-        ac->targets16 = pp_malloc((n_children ? n_children : 1) * 2);
+    /* The narrow tables, from the ids (fail[] still holds ids here) and the tagged
+    ** codes just built: in BFS order a state's row is its failure state's row with
+    ** its own children written over it. */
+    if (ns <= ID16_MASK + 1 && ac->n_cls <= (1u << SHIFT16) && !g_no_narrow) {
+        ac->dense16_mem = pp_malloc((ns << SHIFT16) * 2 + 64);
         ac->depth_id = pp_malloc(((size_t)maxd + 2) * 4);
-        if (!ac->dense16_mem || !ac->fail16 || !ac->targets16 || !ac->depth_id) {
+        if (!ac->dense16_mem || !ac->depth_id) {
             st = PARAPET_ERR_NOMEM;
             goto done;
         }
-        ac->bytes += (nd << sh) * 2 + 64 + ns * 2 + n_children * 2 + ((size_t)maxd + 2) * 4;
         ac->dense16 = (uint16_t *)(((uintptr_t)ac->dense16_mem + 63) & ~(uintptr_t)63);
 #define NARROW(t) ((uint16_t)(code_id(ac, (t) & ID_MASK) | ((t) & OUT_BIT ? OUT16 : 0)))
-        for (size_t q = 0; q < nd; q++) {
-            uint16_t *row = ac->dense16 + (q << sh);
-            const uint32_t *wide = ac->dense + q * ac->stride;
-            for (uint32_t c = 0; c < (1u << sh); c++) row[c] = c < ac->n_cls ? NARROW(wide[c]) : 0;
+        for (size_t q = 0; q < ns; q++) {
+            uint16_t *row = ac->dense16 + (q << SHIFT16);
+            if (q == 0)
+                memset(row, 0, (1u << SHIFT16) * 2);
+            else
+                memcpy(row, ac->dense16 + ((size_t)ac->fail[q] << SHIFT16), (1u << SHIFT16) * 2);
+            for (uint32_t k = ac->child_off[q]; k < ac->child_off[q + 1]; k++)
+                row[ac->labels[k]] = NARROW(ac->targets[k]);
         }
-        for (size_t q = 0; q < ns; q++) ac->fail16[q] = (uint16_t)ac->fail[q];
-        for (uint32_t k = 0; k < n_ch; k++) ac->targets16[k] = NARROW(ac->targets[k]);
 #undef NARROW
         for (uint32_t d = 0, q = 0; d <= maxd + 1; d++) {
             while (q < ns && odepth[order[q]] < d) q++;
             ac->depth_id[d] = q;
         }
+        /* the wide dense rows are no longer read */
+        pp_free(ac->dense_mem);
+        ac->dense_mem = NULL;
+        ac->dense = NULL;
+        ac->bytes += (ns << SHIFT16) * 2 + 64 + ((size_t)maxd + 2) * 4 - (nd * ac->stride * 4 + 64);
     }
     for (size_t s = 0; s < ns; s++) ac->fail[s] = CODE(ac->fail[s]);
 #undef TAG
@@ -406,7 +416,7 @@ done:
 
 void pp_ac_free(pp_ac *ac) {
     if (!ac) return;
-    pp_free(ac->dense16_mem); pp_free(ac->fail16); pp_free(ac->targets16);
+    pp_free(ac->dense16_mem);
     pp_free(ac->depth_id);
     pp_free(ac->dense_mem); pp_free(ac->fail); pp_free(ac->child_off); pp_free(ac->labels);
     pp_free(ac->targets); pp_free(ac->ost); pp_free(ac->outs);
@@ -488,30 +498,16 @@ static int run(const pp_ac *ac, const unsigned char *p, size_t from, size_t to,
 ** in order of end. */
 /* ---------------------------------------------------- scan, narrow tables */
 
-/* The same three steps over the narrow tables: states are ids, a dense row starts at
-** id << shift16.  The shift adds a cycle to each step of the load chain, but a row's
-** classes of lowercase prose (the first 32 entries) now fill one cache line, and the
-** rows a text visits fit the first-level cache far more often. */
-static uint32_t __attribute__((noinline)) step_sparse16(const pp_ac *ac, uint32_t id, unsigned c) {
-    for (uint32_t q = id;;) {
-        if (q < ac->n_dense) return ac->dense16[(q << ac->shift16) + c];
-        uint32_t k = ac->child_off[q], e = ac->child_off[q + 1];
-        while (k < e && ac->labels[k] < c) k++;
-        if (k < e && ac->labels[k] == c) return ac->targets16[k];
-        q = ac->fail16[q];
-    }
-}
-
+/* The same steps over the narrow tables: states are ids, every state has a row at
+** id << SHIFT16, so a step has no branch at all but the output test. */
 static int run16(const pp_ac *ac, const unsigned char *p, size_t from, size_t to,
                  uint32_t *sp, size_t lim, int tail, pp_ac_cb cb, void *ctx) {
     uint32_t s = *sp;
     const uint16_t *cls = ac->cls;
     const uint16_t *dense = ac->dense16;
-    const uint32_t nd = ac->n_dense, sh = ac->shift16;
     for (size_t i = from; i < to; i++) {
         if (tail && (i - lim >= ac->max_depth || s < ac->depth_id[i - lim + 1])) break;
-        unsigned c = cls[p[i]];
-        uint32_t t = s < nd ? dense[(s << sh) + c] : step_sparse16(ac, s, c);
+        uint32_t t = dense[(s << SHIFT16) + cls[p[i]]];
         s = t & ID16_MASK;
         int r;
         if ((t & OUT16) && (r = emit_id(ac, s, (uint32_t)(i + 1), (uint32_t)lim, cb, ctx)))
@@ -526,17 +522,15 @@ static int scan16(const pp_ac *ac, const unsigned char *p, size_t n, pp_ac_cb cb
     if (n < AC_SPLIT_MIN) return run16(ac, p, 0, n, &s0, SIZE_MAX, 0, cb, ctx);
     const uint16_t *cls = ac->cls;
     const uint16_t *dense = ac->dense16;
-    const uint32_t nd = ac->n_dense, sh = ac->shift16;
     const size_t m = n / AC_STREAMS;
     const size_t b1 = m, b2 = 2 * m, b3 = 3 * m;
     const unsigned char *p1 = p + b1, *p2 = p + b2, *p3 = p + b3;
     int r;
     for (size_t i = 0; i < m; i++) {
-        unsigned c0 = cls[p[i]], c1 = cls[p1[i]], c2 = cls[p2[i]], c3 = cls[p3[i]];
-        uint32_t t0 = s0 < nd ? dense[(s0 << sh) + c0] : step_sparse16(ac, s0, c0);
-        uint32_t t1 = s1 < nd ? dense[(s1 << sh) + c1] : step_sparse16(ac, s1, c1);
-        uint32_t t2 = s2 < nd ? dense[(s2 << sh) + c2] : step_sparse16(ac, s2, c2);
-        uint32_t t3 = s3 < nd ? dense[(s3 << sh) + c3] : step_sparse16(ac, s3, c3);
+        uint32_t t0 = dense[(s0 << SHIFT16) + cls[p[i]]];
+        uint32_t t1 = dense[(s1 << SHIFT16) + cls[p1[i]]];
+        uint32_t t2 = dense[(s2 << SHIFT16) + cls[p2[i]]];
+        uint32_t t3 = dense[(s3 << SHIFT16) + cls[p3[i]]];
         s0 = t0 & ID16_MASK;
         s1 = t1 & ID16_MASK;
         s2 = t2 & ID16_MASK;
@@ -616,7 +610,7 @@ size_t pp_ac_scan_all(const pp_ac *ac, const void *text, size_t n, pp_ac_match *
 }
 
 size_t pp_ac_states(const pp_ac *ac) { return ac->n_states; }
-size_t pp_ac_dense_states(const pp_ac *ac) { return ac->n_dense; }
+size_t pp_ac_dense_states(const pp_ac *ac) { return ac->dense16 ? ac->n_states : ac->n_dense; }
 size_t pp_ac_classes(const pp_ac *ac) { return ac->n_cls; }
 int pp_ac_narrow(const pp_ac *ac) { return ac->dense16 != NULL; }
 size_t pp_ac_memory(const pp_ac *ac) { return ac->bytes; }
