@@ -9,6 +9,9 @@
 ** script written without spaces?", not for full Unicode Script property accuracy.
 */
 #include "text.h"
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <string.h>
 #include <utf8proc.h>
 
@@ -86,10 +89,29 @@ size_t pp_utf8_validate(const char *s, size_t n) {
     return n;
 }
 
-/* Code points of valid UTF-8: the bytes that are not continuation bytes, counted
-** eight at a time. */
+/* Code points of valid UTF-8: the bytes that are not continuation bytes.  With SSE2
+** (part of x86-64) sixteen at a time: the continuation bytes of a block are counted
+** into byte lanes (a compare gives -1 per byte, subtracted), summed every 255 blocks
+** before a lane could overflow; else eight at a time in a 64-bit word. */
 size_t pp_utf8_count_valid(const char *s, size_t n) {
     size_t i = 0, c = 0;
+#if defined(__SSE2__)
+    size_t cont = 0;
+    while (n - i >= 16) {
+        size_t blocks = (n - i) / 16;
+        if (blocks > 255) blocks = 255;
+        __m128i acc = _mm_setzero_si128();
+        for (size_t b = 0; b < blocks; b++, i += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            __m128i top = _mm_and_si128(x, _mm_set1_epi8((char)0xC0));
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(top, _mm_set1_epi8((char)0x80)));
+        }
+        __m128i sum = _mm_sad_epu8(acc, _mm_setzero_si128());
+        cont += (size_t)_mm_cvtsi128_si32(sum) + (size_t)_mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
+        c += blocks * 16;
+    }
+    c -= cont;
+#endif
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, s + i, 8);
