@@ -97,17 +97,17 @@ static inline int fold_kind(uint32_t cp) { return (kbits(cp) >> 1) & 7; }
 ** length; 0 for ASCII and invalid bytes. */
 static inline size_t dec_mb(const unsigned char *s, size_t n, uint32_t *cp) {
     unsigned c = s[0];
-    if (c >= 0xC2 && c < 0xE0) {
+    if (c - 0xE0u < 0x10u) { /* 3 bytes first: CJK text decodes each character often */
+        if (n < 3 || ((s[1] ^ 0x80u) | (s[2] ^ 0x80u)) & 0xC0u) return 0;
+        uint32_t v = ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+        if (v < 0x800 || v - 0xD800u < 0x800u) return 0;
+        *cp = v;
+        return 3;
+    }
+    if (c - 0xC2u < 0x1Eu) {
         if (n < 2 || (s[1] & 0xC0) != 0x80) return 0;
         *cp = ((c & 0x1Fu) << 6) | (s[1] & 0x3Fu);
         return 2;
-    }
-    if (c >= 0xE0 && c < 0xF0) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
-        uint32_t v = ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
-        if (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-        *cp = v;
-        return 3;
     }
     if (c >= 0xF0 && c < 0xF5) {
         if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
