@@ -42,6 +42,8 @@ typedef struct scratch {
     pp_scan sub_scan;
     pp_hit *hits;         /* all hits of the current call, absolute offsets */
     size_t n_hits, cap_hits;
+    pp_hit *tmp;          /* (cap_tmp) merge buffer for sorting the hits */
+    size_t cap_tmp;
     /* Strongest weight per (category, rule) over ALL hits of the call, evidence kept
     ** or not: scores come from here, so capping the evidence never changes a score.
     ** Open addressing; cap_rm is a power of two. */
@@ -74,6 +76,7 @@ static void scratch_free(void *p) {
     pp_scan_free(&s->scan);
     pp_scan_free(&s->sub_scan);
     pp_free(s->hits);
+    pp_free(s->tmp);
     pp_free(s->rm);
     pp_free(s->live);
     pp_free(s);
@@ -348,9 +351,44 @@ static int hit_cmp(const void *a, const void *b) {
     return strcmp(x->rule ? x->rule : "", y->rule ? y->rule : "");
 }
 
-static size_t dedupe(pp_hit *h, size_t n) {
+/* Sorts h[0..n) by hit_cmp: insertion sort in runs of 8, then bottom-up merges
+** through tmp (room for n), with the comparison inlined -- a long document has
+** hundreds of hits per window, and qsort calls hit_cmp through a pointer.  Without
+** tmp, qsort.  Hits that compare equal are merged by dedupe, in any order. */
+static void sort_hits(pp_hit *h, size_t n, pp_hit *tmp) {
+    if (!tmp) {
+        qsort(h, n, sizeof *h, hit_cmp);
+        return;
+    }
+    enum { RUN = 8 };
+    for (size_t a = 0; a < n; a += RUN) {
+        size_t e = a + RUN < n ? a + RUN : n;
+        for (size_t i = a + 1; i < e; i++) {
+            pp_hit x = h[i];
+            size_t j = i;
+            for (; j > a && hit_cmp(&x, &h[j - 1]) < 0; j--) h[j] = h[j - 1];
+            h[j] = x;
+        }
+    }
+    pp_hit *src = h, *dst = tmp;
+    for (size_t w = RUN; w < n; w *= 2) {
+        for (size_t a = 0; a < n; a += 2 * w) {
+            size_t am = a + w < n ? a + w : n, bm = a + 2 * w < n ? a + 2 * w : n;
+            size_t i = a, j = am, o = a;
+            while (i < am && j < bm) dst[o++] = hit_cmp(&src[j], &src[i]) < 0 ? src[j++] : src[i++];
+            while (i < am) dst[o++] = src[i++];
+            while (j < bm) dst[o++] = src[j++];
+        }
+        pp_hit *x = src;
+        src = dst;
+        dst = x;
+    }
+    if (src != h) memcpy(h, src, n * sizeof *h);
+}
+
+static size_t dedupe(pp_hit *h, size_t n, pp_hit *tmp) {
     if (n < 2) return n;
-    qsort(h, n, sizeof *h, hit_cmp);
+    sort_hits(h, n, tmp);
     size_t w = 1;
     for (size_t i = 1; i < n; i++) {
         pp_hit *a = &h[w - 1];
@@ -528,7 +566,12 @@ parapet_status parapet_check(parapet_engine *e, const char *text, size_t len,
         if (we >= len) break;
         ws = next_start(text, we);
     } while (1);
-    s->n_hits = dedupe(s->hits, s->n_hits);
+    if (s->n_hits > s->cap_tmp) { /* the merge buffer; without it, qsort */
+        pp_free(s->tmp);
+        s->tmp = pp_malloc(s->n_hits * sizeof *s->tmp);
+        s->cap_tmp = s->tmp ? s->n_hits : 0;
+    }
+    s->n_hits = dedupe(s->hits, s->n_hits, s->n_hits <= s->cap_tmp ? s->tmp : NULL);
     parapet_status bst = build_result(p, s, text, len, !nflags || !(signals & PP_SIG_INVALID_UTF8),
                                       signals, ran, out);
     if (!bst) {
