@@ -1332,7 +1332,7 @@ static void scan_mixed_script(scan_state *st) {
     uint8_t cnt = 0;
     size_t i = 0, w0 = 0;
     int lat = 0, cg = 0;
-    while (i <= v->n) {
+    while (i <= v->n && cnt < MAX_REPORTS) { /* later words would not be recorded */
         uint32_t cp = ' ';
         size_t k = 1;
         if (i < v->n && u[i] >= 0x80) {
