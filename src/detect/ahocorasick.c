@@ -18,11 +18,17 @@
 ** for the usual byte.
 **
 ** Transition targets are stored as "codes", not ids: a dense state d is coded as
-** d * n_cls, the offset of its row, so the per-byte step is one add and one load
+** d * stride, the offset of its row, so the per-byte step is one add and one load
 ** (no multiply on the critical path: the scan is bound by the latency of that
 ** dependent load chain); a sparse state q >= n_dense is coded as
-** dense_lim + (q - n_dense), where dense_lim = n_dense * n_cls.  code_id() maps a
-** code back to the id, which only the output path and the sparse path need.**
+** dense_lim + (q - n_dense), where dense_lim = n_dense * stride.  code_id() maps a
+** code back to the id, which only the output path and the sparse path need.
+**
+** Narrow tables: when the automaton has at most 32,768 states and 128 classes (the
+** shipped lexicons), a second set of tables gives EVERY state a row of 128 16-bit
+** entries (target id | OUT16); the scan then uses only those (scan16), and the wide
+** dense rows are freed.
+**
 ** Scan: one chain of dependent loads per byte is the bound, so texts of 16+ bytes are
 ** cut into four segments scanned side by side in one loop (four independent chains),
 ** with short tails that carry each stream past its segment's end (see pp_ac_scan).
@@ -33,12 +39,17 @@
 
 #define OUT_BIT 0x80000000u
 #define ID_MASK 0x7FFFFFFFu
+#define OUT16 0x8000u
+#define ID16_MASK 0x7FFFu
+#define SHIFT16 7 /* a narrow row is 1 << SHIFT16 entries */
 #define NONE 0xFFFFFFFFu
 #define DEFAULT_DENSE_BUDGET (1u << 19) /* entries: 2 MiB of uint32 */
 
 static size_t g_dense_budget;
+static int g_no_narrow;
 
 void pp_ac_set_dense_budget(size_t max_entries) { g_dense_budget = max_entries; }
+void pp_ac_set_narrow(int allow) { g_no_narrow = !allow; }
 
 typedef struct ac_out {
     uint32_t id;
@@ -48,11 +59,24 @@ typedef struct ac_out {
 struct pp_ac {
     uint16_t cls[256];    /* byte -> class */
     uint32_t n_cls;       /* classes, class 0 included */
+    uint32_t stride;      /* entries per dense row: n_cls rounded up to a multiple of 16 */
     uint32_t n_states;
     uint32_t n_dense;     /* states [0, n_dense) have dense rows */
-    uint32_t dense_lim;   /* n_dense * n_cls: codes below it are dense row offsets */
-    uint32_t cls_shift, cls_inv; /* n_cls = 2^cls_shift * odd, cls_inv = odd^-1 mod 2^32 */
-    uint32_t *dense;      /* (n_dense, n_cls) tagged target code */
+    uint32_t dense_lim;   /* n_dense * stride: codes below it are dense row offsets */
+    uint32_t cls_shift, cls_inv; /* stride = 2^cls_shift * odd, cls_inv = odd^-1 mod 2^32 */
+    uint32_t *dense;      /* (n_dense, stride) tagged target code; 64-byte aligned */
+    void *dense_mem;      /* the allocation dense lies in */
+    /* Narrow tables, built when every state id fits 15 bits and the classes fit 128
+    ** (the shipped lexicons: ~18,000 states, ~120 classes): a row for EVERY state,
+    ** of 128 16-bit entries (a target id tagged with OUT16) found by shifting the id
+    ** by 7, so a step is a shift, an add and a load with no test for sparse states,
+    ** and the classes of lowercase prose (the first 32 entries) fill one cache line
+    ** of the row.  The scan uses them whenever they exist; the wide tables above
+    ** (whose dense rows are then freed) remain for larger automata. */
+    uint16_t *dense16;    /* (n_states, 128) tagged target id; 64-byte aligned */
+    void *dense16_mem;
+    uint32_t *depth_id;   /* (max_depth + 2) [d]: the lowest id of a state of depth >= d
+                             (narrow tables only) */
     uint32_t *fail;       /* (n_states) untagged failure code */
     uint32_t *child_off;  /* (n_states + 1) into labels/targets; only used for sparse states */
     uint16_t *labels;     /* (n_children) class, sorted within a state */
@@ -125,6 +149,12 @@ static uint32_t trie_add(trie *t, uint32_t node, unsigned c) {
     return k;
 }
 
+/* Id of the state with code x (untagged). */
+static inline uint32_t code_id(const pp_ac *ac, uint32_t x) {
+    return x < ac->dense_lim ? (x >> ac->cls_shift) * ac->cls_inv
+                             : x - ac->dense_lim + ac->n_dense;
+}
+
 pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
     *out = NULL;
     if (n >= ID_MASK) return PARAPET_ERR_ARG;
@@ -146,8 +176,21 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
         const unsigned char *p = pats[i].bytes;
         for (size_t j = 0; j < pats[i].len; j++) used[p[j]] = 1;
     }
+    /* Numbered so the classes of ordinary lowercase prose come first, after class 0:
+    ** space, the letters by frequency, then common punctuation and digits, then the
+    ** other bytes in order.  With rows aligned to 64 bytes, a scan of such text reads
+    ** the first two cache lines of each row it visits. */
+    static const char k_first[] = " etaoinshrdlcumwfgypbvkjxqz'-.,*0123456789";
     ac->n_cls = 1;
-    for (int b = 0; b < 256; b++) ac->cls[b] = used[b] ? (uint16_t)ac->n_cls++ : 0;
+    memset(ac->cls, 0, sizeof ac->cls);
+    for (const char *f = k_first; *f; f++)
+        if (used[(unsigned char)*f]) {
+            ac->cls[(unsigned char)*f] = (uint16_t)ac->n_cls++;
+            used[(unsigned char)*f] = 0;
+        }
+    for (int b = 0; b < 256; b++)
+        if (used[b]) ac->cls[b] = (uint16_t)ac->n_cls++;
+    ac->stride = (ac->n_cls + 15) & ~15u;
 
     /* 2. trie */
     for (unsigned c = 0; c < 257; c++) t.root_child[c] = NONE;
@@ -224,30 +267,31 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
     /* 4. final tables (new ids) */
     ac->n_states = (uint32_t)ns;
     size_t budget = g_dense_budget ? g_dense_budget : DEFAULT_DENSE_BUDGET;
-    size_t nd = budget / ac->n_cls;
+    size_t nd = budget / ac->stride;
     if (nd < 1) nd = 1;
     if (nd > ns) nd = ns;
     /* codes must stay below OUT_BIT */
-    while (nd > 1 && nd * ac->n_cls + (ns - nd) >= OUT_BIT) nd /= 2;
-    if (nd * ac->n_cls + (ns - nd) >= OUT_BIT) {
+    while (nd > 1 && nd * ac->stride + (ns - nd) >= OUT_BIT) nd /= 2;
+    if (nd * ac->stride + (ns - nd) >= OUT_BIT) {
         st = PARAPET_ERR_ARG;
         goto done;
     }
     ac->n_dense = (uint32_t)nd;
-    /* exact division of a dense code by n_cls: shift out the power of two, multiply by
+    /* exact division of a dense code by stride: shift out the power of two, multiply by
     ** the inverse of the odd part modulo 2^32 (Newton's iteration doubles the correct
     ** low bits each step: 3, 6, 12, 24, 48) */
     {
-        uint32_t d = ac->n_cls, k = 0;
+        uint32_t d = ac->stride, k = 0;
         while (!(d & 1)) d >>= 1, k++;
         uint32_t inv = d;
         for (int it = 0; it < 4; it++) inv *= 2 - d * inv;
         ac->cls_shift = k;
         ac->cls_inv = inv;
     }
-    ac->dense_lim = (uint32_t)(nd * ac->n_cls);
+    ac->dense_lim = (uint32_t)(nd * ac->stride);
     size_t n_children = ns - 1;
-    ac->dense = pp_malloc(nd * ac->n_cls * 4);
+    ac->dense_mem = pp_malloc(nd * ac->stride * 4 + 64);
+    ac->dense = ac->dense_mem ? (uint32_t *)(((uintptr_t)ac->dense_mem + 63) & ~(uintptr_t)63) : NULL;
     ac->fail = pp_malloc(ns * 4);
     ac->child_off = pp_malloc((ns + 1) * 4);
     ac->labels = pp_malloc((n_children ? n_children : 1) * 2);
@@ -261,7 +305,7 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
     if (!ac->dense || !ac->fail || !ac->child_off || !ac->labels || !ac->targets ||
         !ac->ost || !ac->outs || !ac->depth_code)
         goto done;
-    ac->bytes = sizeof *ac + nd * ac->n_cls * 4 + ns * 4 * 4 + 12 + n_children * 6 +
+    ac->bytes = sizeof *ac + nd * ac->stride * 4 + 64 + ns * 4 * 4 + 12 + n_children * 6 +
                 ((size_t)maxd + 2) * 4 +
                 n * sizeof(ac_out);
 
@@ -279,7 +323,7 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
     }
     ac->ost[ns].off = n_out;
     ac->ost[ns].olink = 0;
-#define CODE(s) ((uint32_t)((s) < nd ? (s) * ac->n_cls : ac->dense_lim + ((s) - nd)))
+#define CODE(s) ((uint32_t)((s) < nd ? (s) * ac->stride : ac->dense_lim + ((s) - nd)))
 #define TAG(s) (CODE(s) | ((ac->ost[(s) + 1].off > ac->ost[s].off || ac->ost[s].olink) ? OUT_BIT : 0))
     for (size_t s = 0; s < ns; s++) {
         uint32_t o = order[s];
@@ -305,13 +349,13 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
             }
         }
         if (s < nd) {
-            uint32_t *row = ac->dense + s * ac->n_cls;
+            uint32_t *row = ac->dense + s * ac->stride;
             if (s == 0) {
-                for (unsigned c = 0; c < ac->n_cls; c++) row[c] = 0; /* root has no outputs */
+                for (unsigned c = 0; c < ac->stride; c++) row[c] = 0; /* root has no outputs */
             } else {
                 /* fail[] still holds ids here; codes are written after this loop */
-                const uint32_t *frow = ac->dense + (size_t)ac->fail[s] * ac->n_cls;
-                memcpy(row, frow, ac->n_cls * 4);
+                const uint32_t *frow = ac->dense + (size_t)ac->fail[s] * ac->stride;
+                memcpy(row, frow, ac->stride * 4);
             }
             for (uint32_t j = first; j < n_ch; j++) row[ac->labels[j]] = ac->targets[j];
         }
@@ -320,6 +364,38 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
     for (uint32_t d = 0, q = 0; d <= maxd + 1; d++) { /* q: first state of depth >= d */
         while (q < ns && odepth[order[q]] < d) q++;
         ac->depth_code[d] = CODE(q);
+    }
+    /* The narrow tables, from the ids (fail[] still holds ids here) and the tagged
+    ** codes just built: in BFS order a state's row is its failure state's row with
+    ** its own children written over it. */
+    if (ns <= ID16_MASK + 1 && ac->n_cls <= (1u << SHIFT16) && !g_no_narrow) {
+        ac->dense16_mem = pp_malloc((ns << SHIFT16) * 2 + 64);
+        ac->depth_id = pp_malloc(((size_t)maxd + 2) * 4);
+        if (!ac->dense16_mem || !ac->depth_id) {
+            st = PARAPET_ERR_NOMEM;
+            goto done;
+        }
+        ac->dense16 = (uint16_t *)(((uintptr_t)ac->dense16_mem + 63) & ~(uintptr_t)63);
+#define NARROW(t) ((uint16_t)(code_id(ac, (t) & ID_MASK) | ((t) & OUT_BIT ? OUT16 : 0)))
+        for (size_t q = 0; q < ns; q++) {
+            uint16_t *row = ac->dense16 + (q << SHIFT16);
+            if (q == 0)
+                memset(row, 0, (1u << SHIFT16) * 2);
+            else
+                memcpy(row, ac->dense16 + ((size_t)ac->fail[q] << SHIFT16), (1u << SHIFT16) * 2);
+            for (uint32_t k = ac->child_off[q]; k < ac->child_off[q + 1]; k++)
+                row[ac->labels[k]] = NARROW(ac->targets[k]);
+        }
+#undef NARROW
+        for (uint32_t d = 0, q = 0; d <= maxd + 1; d++) {
+            while (q < ns && odepth[order[q]] < d) q++;
+            ac->depth_id[d] = q;
+        }
+        /* the wide dense rows are no longer read */
+        pp_free(ac->dense_mem);
+        ac->dense_mem = NULL;
+        ac->dense = NULL;
+        ac->bytes += (ns << SHIFT16) * 2 + 64 + ((size_t)maxd + 2) * 4 - (nd * ac->stride * 4 + 64);
     }
     for (size_t s = 0; s < ns; s++) ac->fail[s] = CODE(ac->fail[s]);
 #undef TAG
@@ -340,19 +416,15 @@ done:
 
 void pp_ac_free(pp_ac *ac) {
     if (!ac) return;
-    pp_free(ac->dense); pp_free(ac->fail); pp_free(ac->child_off); pp_free(ac->labels);
+    pp_free(ac->dense16_mem);
+    pp_free(ac->depth_id);
+    pp_free(ac->dense_mem); pp_free(ac->fail); pp_free(ac->child_off); pp_free(ac->labels);
     pp_free(ac->targets); pp_free(ac->ost); pp_free(ac->outs);
     pp_free(ac->depth_code);
     pp_free(ac);
 }
 
 /* -------------------------------------------------------------------- scan */
-
-/* Id of the state with code x (untagged). */
-static inline uint32_t code_id(const pp_ac *ac, uint32_t x) {
-    return x < ac->dense_lim ? (x >> ac->cls_shift) * ac->cls_inv
-                             : x - ac->dense_lim + ac->n_dense;
-}
 
 /* The transition from sparse state code s (>= dense_lim) on class c: its child list,
 ** else along failure codes to a dense row.  Out of line: rare, and it would crowd the
@@ -371,9 +443,9 @@ static uint32_t __attribute__((noinline)) step_sparse(const pp_ac *ac, uint32_t 
 
 /* Reports the patterns ending at `end` in state code s (and along its output links)
 ** whose start is below lim.  Returns cb's first non-zero answer, else 0. */
-static int __attribute__((noinline)) emit(const pp_ac *ac, uint32_t s, uint32_t end,
-                                          size_t lim, pp_ac_cb cb, void *ctx) {
-    for (uint32_t q = code_id(ac, s); q; q = ac->ost[q].olink)
+static int __attribute__((noinline)) emit_id(const pp_ac *ac, uint32_t id, uint32_t end,
+                                             size_t lim, pp_ac_cb cb, void *ctx) {
+    for (uint32_t q = id; q; q = ac->ost[q].olink)
         for (uint32_t k = ac->ost[q].off, ke = ac->ost[q + 1].off; k < ke; k++) {
             uint32_t start = end - ac->outs[k].len;
             if (start >= lim) continue;
@@ -381,6 +453,10 @@ static int __attribute__((noinline)) emit(const pp_ac *ac, uint32_t s, uint32_t 
             if (r) return r;
         }
     return 0;
+}
+
+static int emit(const pp_ac *ac, uint32_t s, uint32_t end, size_t lim, pp_ac_cb cb, void *ctx) {
+    return emit_id(ac, code_id(ac, s), end, lim, cb, ctx);
 }
 
 /* One stream: from state code *sp at `from`, steps through text[from..to) reporting
@@ -420,8 +496,62 @@ static int run(const pp_ac *ac, const unsigned char *p, size_t from, size_t to,
 ** string still starts before that segment (depth > i - end), reporting just the
 ** matches that start before it.  Every match is thus reported exactly once, but not
 ** in order of end. */
+/* ---------------------------------------------------- scan, narrow tables */
+
+/* The same steps over the narrow tables: states are ids, every state has a row at
+** id << SHIFT16, so a step has no branch at all but the output test. */
+static int run16(const pp_ac *ac, const unsigned char *p, size_t from, size_t to,
+                 uint32_t *sp, size_t lim, int tail, pp_ac_cb cb, void *ctx) {
+    uint32_t s = *sp;
+    const uint16_t *cls = ac->cls;
+    const uint16_t *dense = ac->dense16;
+    for (size_t i = from; i < to; i++) {
+        if (tail && (i - lim >= ac->max_depth || s < ac->depth_id[i - lim + 1])) break;
+        uint32_t t = dense[(s << SHIFT16) + cls[p[i]]];
+        s = t & ID16_MASK;
+        int r;
+        if ((t & OUT16) && (r = emit_id(ac, s, (uint32_t)(i + 1), (uint32_t)lim, cb, ctx)))
+            return r;
+    }
+    *sp = s;
+    return 0;
+}
+
+static int scan16(const pp_ac *ac, const unsigned char *p, size_t n, pp_ac_cb cb, void *ctx) {
+    uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0; /* ids of the streams' states */
+    if (n < AC_SPLIT_MIN) return run16(ac, p, 0, n, &s0, SIZE_MAX, 0, cb, ctx);
+    const uint16_t *cls = ac->cls;
+    const uint16_t *dense = ac->dense16;
+    const size_t m = n / AC_STREAMS;
+    const size_t b1 = m, b2 = 2 * m, b3 = 3 * m;
+    const unsigned char *p1 = p + b1, *p2 = p + b2, *p3 = p + b3;
+    int r;
+    for (size_t i = 0; i < m; i++) {
+        uint32_t t0 = dense[(s0 << SHIFT16) + cls[p[i]]];
+        uint32_t t1 = dense[(s1 << SHIFT16) + cls[p1[i]]];
+        uint32_t t2 = dense[(s2 << SHIFT16) + cls[p2[i]]];
+        uint32_t t3 = dense[(s3 << SHIFT16) + cls[p3[i]]];
+        s0 = t0 & ID16_MASK;
+        s1 = t1 & ID16_MASK;
+        s2 = t2 & ID16_MASK;
+        s3 = t3 & ID16_MASK;
+        if ((t0 | t1 | t2 | t3) & OUT16) {
+            uint32_t e = (uint32_t)(i + 1);
+            if ((t0 & OUT16) && (r = emit_id(ac, s0, e, UINT32_MAX, cb, ctx))) return r;
+            if ((t1 & OUT16) && (r = emit_id(ac, s1, e + b1, UINT32_MAX, cb, ctx))) return r;
+            if ((t2 & OUT16) && (r = emit_id(ac, s2, e + b2, UINT32_MAX, cb, ctx))) return r;
+            if ((t3 & OUT16) && (r = emit_id(ac, s3, e + b3, UINT32_MAX, cb, ctx))) return r;
+        }
+    }
+    if ((r = run16(ac, p, 4 * m, n, &s3, SIZE_MAX, 0, cb, ctx))) return r;
+    if ((r = run16(ac, p, b1, n, &s0, b1, 1, cb, ctx))) return r;
+    if ((r = run16(ac, p, b2, n, &s1, b2, 1, cb, ctx))) return r;
+    return run16(ac, p, b3, n, &s2, b3, 1, cb, ctx);
+}
+
 int pp_ac_scan(const pp_ac *ac, const void *text, size_t n, pp_ac_cb cb, void *ctx) {
     const unsigned char *p = text;
+    if (ac->dense16) return scan16(ac, p, n, cb, ctx);
     uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0; /* codes of the streams' states */
     if (n < AC_SPLIT_MIN) return run(ac, p, 0, n, &s0, SIZE_MAX, 0, cb, ctx);
     const uint16_t *cls = ac->cls;
@@ -480,6 +610,7 @@ size_t pp_ac_scan_all(const pp_ac *ac, const void *text, size_t n, pp_ac_match *
 }
 
 size_t pp_ac_states(const pp_ac *ac) { return ac->n_states; }
-size_t pp_ac_dense_states(const pp_ac *ac) { return ac->n_dense; }
+size_t pp_ac_dense_states(const pp_ac *ac) { return ac->dense16 ? ac->n_states : ac->n_dense; }
 size_t pp_ac_classes(const pp_ac *ac) { return ac->n_cls; }
+int pp_ac_narrow(const pp_ac *ac) { return ac->dense16 != NULL; }
 size_t pp_ac_memory(const pp_ac *ac) { return ac->bytes; }

@@ -47,8 +47,8 @@
 **
 **   1. Tokenize.  A plain text (ASCII without capitals, as most English fold views
 **      are; a long text in plain blocks of about BLOCK_MAX bytes cut at sentence
-**      ends) is cut into words from bitmaps of word bytes built eight bytes at a
-**      time (plain_tokenize); anything else word by word (next_token).  A word
+**      ends) is cut into words from bitmaps of word and break bytes built 16 bytes
+**      at a time (plain_tokenize); anything else word by word (next_token).  A word
 **      already in canonical form (a-z0-9 with no repeated character: nearly every
 **      word of a fold view) is hashed straight from memory, eight bytes per
 **      multiply; other words are folded character by character into the same hash.
@@ -79,6 +79,7 @@
 */
 #include "detector.h"
 #include "payload.h"
+#include "wordbits16.h"
 #include <string.h>
 
 /* ---------------------------------------------------------------- word classes */
@@ -323,8 +324,10 @@ static void bclass_init(uint8_t bc[256]) {
     }
 }
 
-/* Scripts written without spaces: each character is a word. */
-static int cp_unspaced(uint32_t c) {
+/* Scripts written without spaces: each character is a word.  Inline, with the CJK
+** ideographs (most characters it sees) answered first. */
+static inline int cp_unspaced(uint32_t c) {
+    if (c - 0x4E00u <= 0x9FFFu - 0x4E00u) return 1;
     return (c >= 0x3040 && c <= 0x30FF) || (c >= 0x31F0 && c <= 0x31FF) ||
            (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) ||
            (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFF66 && c <= 0xFF9F) ||
@@ -393,24 +396,15 @@ static uint64_t h_final(uint64_t h, size_t len) {
     return h ? h : 1;
 }
 
-/* Hash of the bytes s[a,b) as they are (s holds n bytes; nothing past s[n-1] is
-** read). */
+/* Hash of the bytes s[a,b) as they are (s holds n bytes and PP_VIEW_SLACK more that
+** may be read: a view, or a folded pattern). */
 static uint64_t hash_bytes(const unsigned char *s, size_t n, size_t a, size_t b) {
+    (void)n;
     uint64_t h = H_SEED;
     size_t p = a;
     for (; p + 8 <= b; p += 8) h = h_chunk(h, load_le64(s + p));
     size_t r = b - p;
-    if (r) {
-        uint64_t c;
-        if (p + 8 <= n) {
-            c = load_le64(s + p) & ((1ull << (8 * r)) - 1);
-        } else {
-            unsigned char t[8] = {0};
-            memcpy(t, s + p, r);
-            c = load_le64(t);
-        }
-        h = h_chunk(h, c);
-    }
+    if (r) h = h_chunk(h, load_le64(s + p) & ((1ull << (8 * r)) - 1));
     return h_final(h, b - a);
 }
 
@@ -450,16 +444,11 @@ static inline size_t utf8_dec(const unsigned char *u, size_t n, size_t i, uint32
     return pp_utf8_decode((const char *)u + i, n - i, cp);
 }
 
-/* Hash of the len <= 8 bytes at u[a] as they are (no folding, no run check). */
+/* Hash of the len <= 8 bytes at u[a] as they are (no folding, no run check); u[a+8]
+** is readable (PP_VIEW_SLACK). */
 static inline uint64_t hash_short(const unsigned char *u, size_t n, size_t a, size_t len) {
-    uint64_t c;
-    if (a + 8 <= n) {
-        c = load_le64(u + a);
-    } else {
-        unsigned char tmp[8] = {0};
-        memcpy(tmp, u + a, len);
-        c = load_le64(tmp);
-    }
+    (void)n;
+    uint64_t c = load_le64(u + a);
     if (len < 8) c &= (1ull << (8 * len)) - 1;
     return h_final(h_chunk(H_SEED, c), len);
 }
@@ -522,14 +511,7 @@ static inline uint64_t plain_hash(const unsigned char *u, size_t n, size_t a, si
             if (u[k] == u[k - 1]) return 0;
         return hash_bytes(u, n, a, b);
     }
-    uint64_t c;
-    if (a + 8 <= n) {
-        c = load_le64(u + a);
-    } else {
-        unsigned char tmp[8] = {0};
-        memcpy(tmp, u + a, len);
-        c = load_le64(tmp);
-    }
+    uint64_t c = load_le64(u + a); /* u[a..a+8) is readable: PP_VIEW_SLACK */
     uint64_t keep = len == 8 ? ~0ull : (1ull << (8 * len)) - 1;
     c &= keep;
     uint64_t d = (c ^ (c >> 8)) | ~(keep >> 8); /* byte j: c[j] ^ c[j+1], j < len-1 */
@@ -603,61 +585,74 @@ static int next_token(const uint8_t *bc, const char *s, size_t n, size_t *pos, t
 ** tokenizers), at most PLAIN_MAX bytes and TOK_CHUNK words.  next_token finds one
 ** word after another, and each word's end is where the search for the next one
 ** starts: a chain of dependent loads and branches per word.  Here bitmaps of word
-** bytes, word starts and word ends are computed for the whole text first, eight
-** bytes per step, and the words are then read off the bitmaps independently of one
-** another.  It produces exactly the words, breaks and hashes next_token would. */
+** bytes, sentence ends and soft breaks are computed for the whole text first, 16
+** bytes per step, and the words and their breaks are then read off the bitmaps
+** independently of one another.  It produces exactly the words, breaks and hashes
+** next_token would. */
 #define PLAIN_MAX 4096 /* bytes */
 #define BLOCK_MAX 1280 /* bytes per block of a longer text (about 220 words of English) */
 
-/* 8 bits, bit j set when byte j of m is 0x80 (m has only 0x80 or 0 bytes). */
-static unsigned gather8(uint64_t m) {
-    return (unsigned)(((m >> 7) * 0x0102040810204080ull) >> 56);
-}
-
-/* 0x80 in each byte of x that is an ASCII capital. */
-static uint64_t swar_upper(uint64_t x) {
-    uint64_t lo = x & (ONES * 127);
-    return (ONES * (127 + 'Z' + 1) - lo) & ~x & (lo + ONES * (127 - ('A' - 1))) & HIGHS;
+/* Is any bit of bitmap M in [g, a) set? */
+static inline int any_bit(const uint64_t *M, size_t g, size_t a) {
+    if (g >= a) return 0;
+    size_t w = g >> 6, last = (a - 1) >> 6, len = a - g;
+    if (w == last) {
+        uint64_t x = M[w] >> (g & 63);
+        return (len >= 64 ? x : x & ((1ull << len) - 1)) != 0;
+    }
+    if (M[w] >> (g & 63)) return 1;
+    for (w++; w < last; w++)
+        if (M[w]) return 1;
+    return (M[last] & (~0ull >> (63 - ((a - 1) & 63)))) != 0;
 }
 
 /* Tokenizes all of s[0..n) into tk when the text is plain; returns the number of
 ** words, or -1 (and writes nothing) when it is not plain and next_token must do
-** it. */
+** it.  Three bitmaps of the text are built 16 bytes at a time (wordbits16.h): word
+** bytes, sentence ends and soft breaks; a word's breaks are then the bits of the
+** last two between the previous word and it. */
 static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, tok *tk) {
     const unsigned char *u = (const unsigned char *)s;
+    (void)bc;
     if (n > PLAIN_MAX) return -1;
-    uint64_t W[PLAIN_MAX / 64];
+    uint64_t W[PLAIN_MAX / 64], SB[PLAIN_MAX / 64], SF[PLAIN_MAX / 64];
     size_t nb = (n + 63) / 64;
     size_t seen = 0; /* bytes >= 0x80 before this are checked */
     for (size_t b = 0; b < nb; b++) {
-        uint64_t bits = 0;
-        for (size_t q = 0; q < 8; q++) {
-            size_t p = b * 64 + q * 8;
-            uint64_t x;
-            if (p + 8 <= n) {
-                x = load_le64(u + p);
-            } else if (p < n) {
-                unsigned char tmp[8] = {0};
-                memcpy(tmp, u + p, n - p);
-                x = load_le64(tmp);
-            } else {
-                break;
+        uint64_t w = 0, sb = 0, sf = 0;
+        for (size_t q = 0; q < 4; q++) {
+            size_t p = b * 64 + q * 16;
+            if (p >= n) break;
+            /* s[p..p+16) is readable (PP_VIEW_SLACK): lanes past n are masked off */
+            pp_wordbits16 m;
+            pp_wordbits16_fill(u + p, &m);
+            if (n - p < 16) {
+                uint32_t in = (1u << (n - p)) - 1;
+                m.word &= in;
+                m.sent &= in;
+                m.soft &= in;
+                m.upper &= in;
+                m.high &= in;
             }
-            if (swar_upper(x)) return -1;
+            if (m.upper) return -1;
             /* Bytes >= 0x80 must be general punctuation (U+2000..U+206F: curly
             ** quotes, dashes, ellipsis ...), which next_token treats as plain
             ** separators that end no sentence. */
-            for (uint64_t hi = x & HIGHS; hi; hi &= hi - 1) {
-                size_t j = p + ((size_t)__builtin_ctzll(hi) >> 3);
+            for (uint32_t hi = m.high; hi; hi &= hi - 1) {
+                size_t j = p + (size_t)__builtin_ctz(hi);
                 if (j < seen) continue;
                 if (j + 2 >= n || u[j] != 0xE2 || (u[j + 2] & 0xC0) != 0x80 ||
                     !(u[j + 1] == 0x80 || (u[j + 1] == 0x81 && u[j + 2] < 0xB0)))
                     return -1;
                 seen = j + 3;
             }
-            bits |= (uint64_t)gather8(swar_word(x)) << (q * 8);
+            w |= (uint64_t)m.word << (q * 16);
+            sb |= (uint64_t)m.sent << (q * 16);
+            sf |= (uint64_t)m.soft << (q * 16);
         }
-        W[b] = bits;
+        W[b] = w;
+        SB[b] = sb;
+        SF[b] = sf;
     }
     /* Starts: word bytes whose predecessor is not one; ends: whose successor is not. */
     int m = 0, e = 0;
@@ -673,12 +668,8 @@ static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, tok *tk) {
     }
     size_t gap = 0;
     for (int k = 0; k < m; k++) {
-        uint8_t brk = 0;
-        for (size_t g = gap; g < tk[k].a; g++) {
-            unsigned c = bc[u[g]];
-            brk |= c == BC_SENT ? BRK_SENT : c == BC_SOFT ? BRK_SOFT : 0;
-        }
-        tk[k].brk = brk;
+        tk[k].brk = (uint8_t)((any_bit(SB, gap, tk[k].a) ? BRK_SENT : 0) |
+                              (any_bit(SF, gap, tk[k].a) ? BRK_SOFT : 0));
         uint64_t h = plain_hash(u, n, tk[k].a, tk[k].b);
         if (!h) word_slow(s, n, tk[k].a, &h);
         tk[k].h = h;
@@ -873,7 +864,7 @@ static pp_status vocab_parse(injection *R, const char *name, const char *s, size
 
 /* The string being matched and how to reach the caller's original bytes. */
 typedef struct source {
-    const char *s;      /* the fold view */
+    const char *s;      /* the fold view (PP_VIEW_SLACK readable past n) */
     size_t n;
     const pp_view *map; /* fold view's offset map, or NULL: s is its own original */
     const char *raw;    /* the original bytes (for F_UPPER) */
@@ -1341,7 +1332,7 @@ static void scan_mixed_script(scan_state *st) {
     uint8_t cnt = 0;
     size_t i = 0, w0 = 0;
     int lat = 0, cg = 0;
-    while (i <= v->n) {
+    while (i <= v->n && cnt < MAX_REPORTS) { /* later words would not be recorded */
         uint32_t cp = ' ';
         size_t k = 1;
         if (i < v->n && u[i] >= 0x80) {

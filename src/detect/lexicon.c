@@ -685,23 +685,51 @@ static int span_cmp(const void *a, const void *b) {
     return span_before(a, b) ? -1 : span_before(b, a) ? 1 : 0;
 }
 
+/* Insertion sort of p[a..e). */
+static void span_isort(lx_span *p, size_t a, size_t e) {
+    for (size_t i = a + 1; i < e; i++) {
+        lx_span x = p[i];
+        size_t j = i;
+        while (j > a && span_before(&x, &p[j - 1])) {
+            p[j] = p[j - 1];
+            j--;
+        }
+        p[j] = x;
+    }
+}
+
 static void list_sort(lx_list *l) {
     size_t k = 1;
     while (k < l->n && !span_before(&l->p[k], &l->p[k - 1])) k++;
     if (k >= l->n) return; /* already in order (one stream, or matches far apart) */
-    if (l->n > 32) {
+    if (l->n <= 32) {
+        span_isort(l->p, 0, l->n);
+        return;
+    }
+    /* Long lists (long documents): insertion-sorted runs of 16, then bottom-up merges
+    ** with the comparison inline; qsort if the merge buffer cannot be had. */
+    lx_span *tmp = pp_malloc(l->n * sizeof *tmp);
+    if (!tmp) {
         qsort(l->p, l->n, sizeof *l->p, span_cmp);
         return;
     }
-    for (size_t i = 1; i < l->n; i++) {
-        lx_span x = l->p[i];
-        size_t j = i;
-        while (j > 0 && span_before(&x, &l->p[j - 1])) {
-            l->p[j] = l->p[j - 1];
-            j--;
+    size_t n = l->n;
+    for (size_t a = 0; a < n; a += 16) span_isort(l->p, a, a + 16 < n ? a + 16 : n);
+    lx_span *src = l->p, *dst = tmp;
+    for (size_t w = 16; w < n; w *= 2) {
+        for (size_t a = 0; a < n; a += 2 * w) {
+            size_t am = a + w < n ? a + w : n, bm = a + 2 * w < n ? a + 2 * w : n;
+            size_t i = a, j = am, o = a;
+            while (i < am && j < bm) dst[o++] = span_before(&src[j], &src[i]) ? src[j++] : src[i++];
+            while (i < am) dst[o++] = src[i++];
+            while (j < bm) dst[o++] = src[j++];
         }
-        l->p[j] = x;
+        lx_span *x = src;
+        src = dst;
+        dst = x;
     }
+    if (src != l->p) memcpy(l->p, src, n * sizeof *src);
+    pp_free(tmp);
 }
 
 /* Is [s,e) inside an allow-list match?  allow is ordered by end. */

@@ -199,6 +199,23 @@ static size_t escape_at(const unsigned char *s, size_t n, size_t i, uint32_t *cp
     return 0;
 }
 
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Offset of the first '%' or '\\' in s[i..n), or n: every escape starts with one, and
+** prose has few, so the search goes eight bytes at a time. */
+static size_t next_escape_lead(const unsigned char *s, size_t i, size_t n) {
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, p, q;
+        memcpy(&x, s + i, 8); /* the test is per byte: byte order does not matter */
+        p = x ^ (ONES * '%');
+        q = x ^ (ONES * '\\');
+        if (((p - ONES) & ~p & HIGHS) | ((q - ONES) & ~q & HIGHS)) break;
+    }
+    while (i < n && s[i] != '%' && s[i] != '\\') i++;
+    return i;
+}
+
 int pp_payload_next_escaped(const char *s, size_t n, size_t *pos, size_t *a, size_t *b,
                             char *dec, size_t cap, size_t *dec_n, size_t *full_n,
                             int *kind) {
@@ -208,7 +225,10 @@ int pp_payload_next_escaped(const char *s, size_t n, size_t *pos, size_t *a, siz
         uint32_t cp;
         int k0;
         size_t len = escape_at(u, n, i, &cp, &k0);
-        if (!len) { i++; continue; }
+        if (!len) {
+            i = next_escape_lead(u, i + 1, n);
+            continue;
+        }
         /* The run: escapes of the first one's kind and literal printable non-space
         ** ASCII between them; it ends at whitespace, control bytes or non-ASCII. */
         size_t j = i, k = 0, n_esc = 0, last_end = i;
@@ -317,9 +337,6 @@ void pp_payloads_free(pp_payload *p, size_t n) {
     pp_free(p);
 }
 
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
 /* Could the 8 bytes of x all be base64 digits?  A necessary condition, cheap to
 ** test: every byte lies in '+'..'z' (0x2B..0x7A).  A space, a control byte or any
 ** non-ASCII byte fails it, so ordinary prose almost never passes. */
@@ -380,10 +397,7 @@ pp_status pp_find_payloads(const pp_text *t, pp_payload **out, size_t *n) {
     if (v->n && find_base64(&c, v, tmp, sizeof tmp)) goto nomem;
 
     /* Escapes need a '%' or a '\\'; the scan starts at the first one. */
-    const char *pct = v->n ? memchr(v->s, '%', v->n) : NULL;
-    const char *bsl = v->n ? memchr(v->s, '\\', v->n) : NULL;
-    const char *first = !pct ? bsl : !bsl ? pct : PP_MIN(pct, bsl);
-    pos = first ? (size_t)(first - v->s) : v->n;
+    pos = v->n ? next_escape_lead((const unsigned char *)v->s, 0, v->n) : 0;
     while (pos < v->n && pp_payload_next_escaped(v->s, v->n, &pos, &a, &b, tmp, sizeof tmp, &dn,
                                                  &fn, &kind)) {
         size_t os, oe;

@@ -24,6 +24,7 @@
 #include "../detect/lexicon.h"
 #include "../detect/payload.h"
 #include "../guard/guard.h"
+#include <assert.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -42,11 +43,15 @@ typedef struct scratch {
     pp_scan sub_scan;
     pp_hit *hits;         /* all hits of the current call, absolute offsets */
     size_t n_hits, cap_hits;
+    pp_hit *tmp;          /* (cap_tmp) merge buffer for sorting the hits */
+    size_t cap_tmp;
     /* Strongest weight per (category, rule) over ALL hits of the call, evidence kept
     ** or not: scores come from here, so capping the evidence never changes a score.
     ** Open addressing; cap_rm is a power of two. */
     struct rulemax { const char *rule; uint64_t hash; float w; uint16_t cat; uint32_t gen; } *rm;
     size_t n_rm, cap_rm;
+    uint32_t *live;       /* (n_rm) slots of rm live in this call, so reading the table
+                          ** costs the entries used, not its capacity */
     uint32_t gen;         /* an entry is live iff its gen == this; bumped per call */
     size_t n_seen;        /* hits seen in this call, kept or not */
     int truncated;        /* MAX_EVIDENCE reached: some hits are not evidence */
@@ -72,7 +77,9 @@ static void scratch_free(void *p) {
     pp_scan_free(&s->scan);
     pp_scan_free(&s->sub_scan);
     pp_free(s->hits);
+    pp_free(s->tmp);
     pp_free(s->rm);
+    pp_free(s->live);
     pp_free(s);
 }
 
@@ -218,15 +225,23 @@ static int rulemax_put(scratch *s, const pp_hit *h) {
     if (2 * (s->n_rm + 1) > s->cap_rm) { /* grow and rehash at half load */
         size_t nc = s->cap_rm ? s->cap_rm * 2 : 256;
         struct rulemax *n = pp_calloc(nc, sizeof *n);
-        if (!n) return -1;
-        for (size_t i = 0; i < s->cap_rm; i++) {
-            if (s->rm[i].gen != s->gen) continue;
-            size_t j = s->rm[i].hash & (nc - 1);
+        uint32_t *live = pp_malloc(nc / 2 * sizeof *live);
+        if (!n || !live) {
+            pp_free(n);
+            pp_free(live);
+            return -1;
+        }
+        for (size_t k = 0; k < s->n_rm; k++) {
+            const struct rulemax *e = &s->rm[s->live[k]];
+            size_t j = e->hash & (nc - 1);
             while (n[j].gen == s->gen) j = (j + 1) & (nc - 1);
-            n[j] = s->rm[i];
+            n[j] = *e;
+            live[k] = (uint32_t)j;
         }
         pp_free(s->rm);
+        pp_free(s->live);
         s->rm = n;
+        s->live = live;
         s->cap_rm = nc;
     }
     const char *rule = h->rule ? h->rule : "";
@@ -236,7 +251,7 @@ static int rulemax_put(scratch *s, const pp_hit *h) {
         struct rulemax *e = &s->rm[j];
         if (e->gen != s->gen) {
             *e = (struct rulemax){rule, hash, (float)evidence_weight(h), h->cat, s->gen};
-            s->n_rm++;
+            s->live[s->n_rm++] = (uint32_t)j;
             return 0;
         }
         if (e->hash == hash && e->cat == h->cat && (e->rule == rule || !strcmp(e->rule, rule))) {
@@ -270,13 +285,19 @@ static int tier_of(int d) {
 }
 
 /* Runs the policy's detectors in registry order (cheap first, guard last: it reads
-** the cheap tiers' scores for its cascade).  Returns the detectors that ran; adds the
-** time spent per tier to tier_ns when it is not NULL (one clock read per detector). */
+** the cheap tiers' scores for its cascade).  Returns the detectors that ran.
+**
+** The cost report: when clk is not NULL, the clock is read where a tier ends, and
+** the time since the previous read (*clk) goes to that tier, so whatever ran in
+** between (normalizing the window, the previous window's payloads) counts in the
+** tier that follows it.  With open_last set the last tier that runs is left open:
+** no read at its end, *open_tier names it, and the caller's final read (after the
+** result is built) closes it.  A check with one tier and one window thus reads the
+** clock twice in all, and the tiers' costs add up to its latency. */
 static unsigned run_detectors(const parapet_engine *e, const parapet_policy *p, pp_scan *sc,
-                              uint64_t *tier_ns) {
+                              uint64_t *tier_ns, uint64_t *clk, int open_last, int *open_tier) {
     unsigned ran = 0;
-    uint64_t t = tier_ns ? pp_now_ns() : 0;
-    int last = -1; /* last detector that will run: the clock is read at tier ends only */
+    int last = -1; /* last detector that will run */
     for (int d = 0; d < PP_DET_COUNT; d++)
         if (p->detector_on[d] && e->det[d]) last = d;
     sc->policy = p;
@@ -284,23 +305,21 @@ static unsigned run_detectors(const parapet_engine *e, const parapet_policy *p, 
         if (!p->detector_on[d] || !e->det[d]) continue;
         pp_detectors[d]->scan(e->det[d], sc);
         if (!(sc->skipped & (1u << d))) ran |= 1u << d;
-        if (tier_ns) {
+        if (clk) {
             int next = d + 1;
             while (next <= last && (!p->detector_on[next] || !e->det[next])) next++;
-            if (next > last || tier_of(next) != tier_of(d)) {
+            if (next > last && open_last) {
+                *open_tier = tier_of(d);
+            } else if (next > last || tier_of(next) != tier_of(d)) {
                 uint64_t now = pp_now_ns();
-                tier_ns[tier_of(d)] += now - t;
-                t = now;
+                tier_ns[tier_of(d)] += now - *clk;
+                *clk = now;
             }
         }
     }
     return ran;
 }
 
-/* Finds decoded payloads (base64, tag characters) in the window just scanned and
-** runs every detector on each, reporting hits at the payload's span in the original
-** with PARAPET_XF_DECODED.  Depth-limited: a payload inside a payload is decoded, a
-** third level is not. */
 /* Finds decoded payloads (base64, escapes, tag characters) in the window just
 ** scanned and runs every detector on each, reporting hits at the payload's span in
 ** the original with PARAPET_XF_DECODED.  Only the first level is decoded: the
@@ -316,7 +335,7 @@ static parapet_status scan_payloads(const parapet_engine *e, const parapet_polic
         pp_text *sub = &s->sub;
         if (pp_text_normalize(sub, pl[i].data, pl[i].len, PP_NORM_REPLACE_INVALID, NULL)) continue;
         pp_scan_reset(&s->sub_scan, sub);
-        run_detectors(e, p, &s->sub_scan, NULL);
+        run_detectors(e, p, &s->sub_scan, NULL, NULL, 0, NULL);
         if (s->sub_scan.oom) { st = PARAPET_ERR_NOMEM; break; }
         for (size_t h = 0; h < s->sub_scan.n_hits; h++) {
             pp_hit *x = &s->sub_scan.hits[h];
@@ -342,9 +361,44 @@ static int hit_cmp(const void *a, const void *b) {
     return strcmp(x->rule ? x->rule : "", y->rule ? y->rule : "");
 }
 
-static size_t dedupe(pp_hit *h, size_t n) {
+/* Sorts h[0..n) by hit_cmp: insertion sort in runs of 8, then bottom-up merges
+** through tmp (room for n), with the comparison inlined -- a long document has
+** hundreds of hits per window, and qsort calls hit_cmp through a pointer.  Without
+** tmp, qsort.  Hits that compare equal are merged by dedupe, in any order. */
+static void sort_hits(pp_hit *h, size_t n, pp_hit *tmp) {
+    if (!tmp) {
+        qsort(h, n, sizeof *h, hit_cmp);
+        return;
+    }
+    enum { RUN = 8 };
+    for (size_t a = 0; a < n; a += RUN) {
+        size_t e = a + RUN < n ? a + RUN : n;
+        for (size_t i = a + 1; i < e; i++) {
+            pp_hit x = h[i];
+            size_t j = i;
+            for (; j > a && hit_cmp(&x, &h[j - 1]) < 0; j--) h[j] = h[j - 1];
+            h[j] = x;
+        }
+    }
+    pp_hit *src = h, *dst = tmp;
+    for (size_t w = RUN; w < n; w *= 2) {
+        for (size_t a = 0; a < n; a += 2 * w) {
+            size_t am = a + w < n ? a + w : n, bm = a + 2 * w < n ? a + 2 * w : n;
+            size_t i = a, j = am, o = a;
+            while (i < am && j < bm) dst[o++] = hit_cmp(&src[j], &src[i]) < 0 ? src[j++] : src[i++];
+            while (i < am) dst[o++] = src[i++];
+            while (j < bm) dst[o++] = src[j++];
+        }
+        pp_hit *x = src;
+        src = dst;
+        dst = x;
+    }
+    if (src != h) memcpy(h, src, n * sizeof *h);
+}
+
+static size_t dedupe(pp_hit *h, size_t n, pp_hit *tmp) {
     if (n < 2) return n;
-    qsort(h, n, sizeof *h, hit_cmp);
+    sort_hits(h, n, tmp);
     size_t w = 1;
     for (size_t i = 1; i < n; i++) {
         pp_hit *a = &h[w - 1];
@@ -365,9 +419,10 @@ static size_t dedupe(pp_hit *h, size_t n) {
 static void category_scores(const scratch *s, double out[PP_MAX_CATS]) {
     double keep[PP_MAX_CATS];
     for (int c = 0; c < PP_MAX_CATS; c++) keep[c] = 1.0;
-    for (size_t i = 0; i < s->cap_rm; i++)
-        if (s->rm[i].gen == s->gen && s->rm[i].cat < PP_MAX_CATS)
-            keep[s->rm[i].cat] *= 1.0 - s->rm[i].w;
+    for (size_t k = 0; k < s->n_rm; k++) {
+        const struct rulemax *e = &s->rm[s->live[k]];
+        if (e->cat < PP_MAX_CATS) keep[e->cat] *= 1.0 - e->w;
+    }
     for (int c = 0; c < PP_MAX_CATS; c++) out[c] = 1.0 - keep[c];
 }
 
@@ -389,35 +444,50 @@ static size_t next_start(const char *s, size_t we) {
     return ns;
 }
 
+/* Builds the result in ONE allocation: the struct, then the evidence array, then
+** every string it exposes (the policy's names, each hit's rule and snippet), sized
+** exactly beforehand. */
 static parapet_status build_result(const parapet_policy *p, scratch *s, const char *text,
                                    size_t len, int valid, uint32_t signals, unsigned ran,
-                                   uint64_t t0, parapet_result **out) {
+                                   parapet_result **out) {
     /* code points: a fast count when the text is known to be valid UTF-8 */
     size_t (*count)(const char *, size_t) = valid ? pp_utf8_count_valid : pp_utf8_count;
-    parapet_result *r = pp_malloc(sizeof *r);
-    if (!r) return PARAPET_ERR_NOMEM;
-    memset(r, 0, offsetof(parapet_result, cats));
-    pp_buf_init(&r->strs);
-    /* the fixed strings in one go, then room for every hit's rule and snippet */
     size_t need = p->names_len;
     for (size_t i = 0; i < s->n_hits; i++)
         need += strlen(s->hits[i].rule ? s->hits[i].rule : "") + 2 +
                 PP_MIN((size_t)(s->hits[i].end - s->hits[i].start), (size_t)SNIPPET_MAX);
-    pp_buf_reserve(&r->strs, need);
-    pp_buf_put(&r->strs, p->names, p->names_len);
+    size_t ev_bytes = s->n_hits * sizeof(pp_ev);
+    parapet_result *r = pp_malloc(sizeof *r + ev_bytes + need + 1);
+    if (!r) return PARAPET_ERR_NOMEM;
+    /* Every field before cats is set here (a memset of them costs more than the
+    ** check of a short text's detectors); cats and the arrays after it are
+    ** written as far as they are used. */
+    r->flagged = 0;
+    r->action = PARAPET_ACTION_ALLOW;
+    r->latency_us = 0;
+    r->n_ev = 0;
+    r->n_signals = 0;
+    for (int k = 0; k < PP_TIER_COUNT; k++) r->tier_us[k] = 0;
+    _Static_assert(sizeof(parapet_result) % _Alignof(pp_ev) == 0, "evidence follows the struct");
+    r->ev = s->n_hits ? (pp_ev *)(void *)(r + 1) : NULL;
+    char *strs = (char *)(r + 1) + ev_bytes;
+    size_t sl = p->names_len;
+    memcpy(strs, p->names, sl);
+    r->strs = strs;
     r->signals = signals;
     r->detectors_run = ran;
     memcpy(r->policy_hash, p->hash, sizeof r->policy_hash);
     r->policy_name_off = 1;
     r->n_cats = p->n_cats;
     double scores[PP_MAX_CATS];
-    category_scores(s, scores);
+    int any = s->n_rm != 0; /* no evidence at all: every score is 0 */
+    if (any) category_scores(s, scores);
     r->n_hits_total = s->truncated ? s->n_seen : 0;
     for (size_t i = 0; i < p->n_cats; i++) {
         const pp_pcat *c = &p->cats[i];
         parapet_category_score *cs = &r->cats[i];
         r->cat_name_off[i] = p->names_off[i];
-        cs->score = c->id >= 0 && c->id < PP_MAX_CATS ? scores[c->id] : 0;
+        cs->score = any && c->id >= 0 && c->id < PP_MAX_CATS ? scores[c->id] : 0;
         cs->threshold = c->threshold;
         cs->flagged = c->enabled && cs->score >= c->threshold && c->action != PARAPET_ACTION_ALLOW &&
                       cs->score > 0;
@@ -426,8 +496,6 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
         if (cs->action > r->action) r->action = cs->action;
     }
     /* Evidence, in text order; hits for categories the policy lacks are dropped. */
-    r->ev = s->n_hits ? pp_calloc(s->n_hits, sizeof *r->ev) : NULL;
-    if (s->n_hits && !r->ev) { parapet_result_free(r); return PARAPET_ERR_NOMEM; }
     size_t cp = 0, pos = 0; /* running code-point count up to byte `pos` */
     for (size_t i = 0; i < s->n_hits; i++) {
         const pp_hit *h = &s->hits[i];
@@ -437,7 +505,6 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
         e->cat_index = ci;
         e->pub.start = h->start;
         e->pub.end = h->end;
-        /* hits are sorted by start, so code points are counted incrementally */
         /* hits are sorted by start (document-level ones, at 0, last): count onwards */
         if (h->start >= pos) cp += count(text + pos, h->start - pos);
         else cp = count(text, h->start);
@@ -450,17 +517,20 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
         e->kind = h->kind;
         e->det = h->detector;
         e->cat_off = r->cat_name_off[ci];
-        e->rule_off = r->strs.len;
         const char *rule = h->rule ? h->rule : "";
-        pp_buf_put(&r->strs, rule, strlen(rule) + 1);
-        e->snip_off = r->strs.len;
+        size_t rl = strlen(rule) + 1;
+        e->rule_off = sl;
+        memcpy(strs + sl, rule, rl);
+        sl += rl;
+        e->snip_off = sl;
         e->snip_len = PP_MIN((size_t)(h->end - h->start), (size_t)SNIPPET_MAX);
-        pp_buf_put(&r->strs, text + h->start, e->snip_len);
-        pp_buf_putc(&r->strs, 0);
+        memcpy(strs + sl, text + h->start, e->snip_len);
+        sl += e->snip_len;
+        strs[sl++] = 0;
     }
-    if (r->strs.oom) { parapet_result_free(r); return PARAPET_ERR_NOMEM; }
+    assert(sl <= need);
+    r->strs_len = sl;
     pp_result_finish(r);
-    r->latency_us = (double)(pp_now_ns() - t0) / 1000.0;
     *out = r;
     return PARAPET_OK;
 }
@@ -488,7 +558,8 @@ parapet_status parapet_check(parapet_engine *e, const char *text, size_t len,
     s->n_rm = 0;
     uint32_t signals = len ? 0 : PP_SIG_EMPTY;
     unsigned ran = 0;
-    uint64_t tier_ns[PP_TIER_COUNT] = {0};
+    uint64_t tier_ns[PP_TIER_COUNT] = {0}, clk = t0;
+    int open_tier = -1; /* the tier the final clock read closes, if any */
     parapet_status st = PARAPET_OK;
     size_t ws = 0;
     do {
@@ -498,18 +569,27 @@ parapet_status parapet_check(parapet_engine *e, const char *text, size_t len,
         signals |= s->text.signals;
         pp_scan_reset(&s->scan, &s->text);
         s->scan.base_offset = (uint32_t)ws;
-        ran |= run_detectors(e, p, &s->scan, tier_ns);
+        ran |= run_detectors(e, p, &s->scan, tier_ns, &clk, we >= len, &open_tier);
         if (s->scan.oom || push_hits(s, &s->scan)) return PARAPET_ERR_NOMEM;
         st = scan_payloads(e, p, s, &s->text, (uint32_t)ws);
         if (st) return st;
         if (we >= len) break;
         ws = next_start(text, we);
     } while (1);
-    s->n_hits = dedupe(s->hits, s->n_hits);
+    if (s->n_hits > s->cap_tmp) { /* the merge buffer; without it, qsort */
+        pp_free(s->tmp);
+        s->tmp = pp_malloc(s->n_hits * sizeof *s->tmp);
+        s->cap_tmp = s->tmp ? s->n_hits : 0;
+    }
+    s->n_hits = dedupe(s->hits, s->n_hits, s->n_hits <= s->cap_tmp ? s->tmp : NULL);
     parapet_status bst = build_result(p, s, text, len, !nflags || !(signals & PP_SIG_INVALID_UTF8),
-                                      signals, ran, t0, out);
-    if (!bst)
+                                      signals, ran, out);
+    if (!bst) {
+        uint64_t t_end = pp_now_ns();
+        if (open_tier >= 0) tier_ns[open_tier] += t_end - clk;
+        (*out)->latency_us = (double)(t_end - t0) / 1000.0;
         for (int k = 0; k < PP_TIER_COUNT; k++) (*out)->tier_us[k] = (double)tier_ns[k] / 1000.0;
+    }
     return bst;
 }
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 void pp_result_finish(parapet_result *r) {
-    const char *base = r->strs.p ? r->strs.p : "";
+    const char *base = r->strs ? r->strs : "";
     for (size_t i = 0; i < r->n_cats; i++) r->cats[i].name = base + r->cat_name_off[i];
     for (size_t i = 0; i < r->n_ev; i++) {
         pp_ev *e = &r->ev[i];
@@ -19,15 +19,13 @@ void pp_result_finish(parapet_result *r) {
         e->pub.rule = base + e->rule_off;
     }
     r->n_signals = 0;
-    for (unsigned b = 0; b < PP_SIG_COUNT_; b++)
-        if (r->signals & (1u << b)) r->signal_names[r->n_signals++] = pp_signal_name(b);
+    for (uint32_t b = r->signals & ((1u << PP_SIG_COUNT_) - 1); b; b &= b - 1)
+        r->signal_names[r->n_signals++] = pp_signal_name((unsigned)__builtin_ctz(b));
 }
 
 void parapet_result_free(parapet_result *r) {
     if (!r) return;
-    pp_free(r->ev);
-    pp_buf_free(&r->strs);
-    pp_free(r);
+    pp_free(r); /* evidence and strings live in the same block */
 }
 
 int parapet_result_flagged(const parapet_result *r) { return r ? r->flagged : 0; }
@@ -115,7 +113,7 @@ parapet_status parapet_result_json(const parapet_result *r, unsigned flags, char
                       e->start, e->end, e->cp_start, e->cp_end);
         if (!(flags & PARAPET_JSON_NO_TEXT)) {
             pp_buf_puts(&b, "\"text\":\"");
-            pp_buf_json_str(&b, r->strs.p + r->ev[i].snip_off, r->ev[i].snip_len);
+            pp_buf_json_str(&b, r->strs + r->ev[i].snip_off, r->ev[i].snip_len);
             pp_buf_puts(&b, "\",");
         }
         pp_buf_puts(&b, "\"category\":\"");
@@ -167,7 +165,7 @@ parapet_status parapet_result_json(const parapet_result *r, unsigned flags, char
     pp_buf_printf(&b, "%.1f", r->latency_us);
     key(&b, pr, 1, 0, "policy");
     pp_buf_puts(&b, "{\"name\":\"");
-    const char *pn = r->strs.p ? r->strs.p + r->policy_name_off : "";
+    const char *pn = r->strs ? r->strs + r->policy_name_off : "";
     pp_buf_json_str(&b, pn, strlen(pn));
     pp_buf_printf(&b, "\",\"hash\":\"%s\"}", r->policy_hash);
     nl(&b, pr, 0);

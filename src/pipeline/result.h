@@ -3,7 +3,7 @@
 **
 ** A result owns copies of every string it exposes (category names, rules, matched
 ** snippets, policy name and hash) so it stays valid after the engine or the
-** per-request policy is gone.
+** per-request policy is gone.  It is one allocation (see build_result in engine.c).
 */
 #ifndef PP_RESULT_H
 #define PP_RESULT_H
@@ -29,16 +29,21 @@ struct parapet_result {
     size_t n_ev;
     size_t n_hits_total;        /* hits found, when the evidence cap was reached; else 0 */
     uint32_t signals;           /* PP_SIG_* */
-    const char *signal_names[32];
     size_t n_signals;
     unsigned detectors_run;     /* bit per PP_DET_* */
     double tier_us[PP_TIER_COUNT]; /* time spent per tier */
     char policy_hash[65];
     size_t policy_name_off;
-    pp_buf strs;                /* all strings, NUL-separated */
-    /* last, so a new result need only clear the fields above (offsetof cats) */
+    /* All strings, NUL-separated: the policy's names, then each evidence item's rule
+    ** and snippet.  strs and ev point into the result's own allocation (one block:
+    ** the struct, the evidence, the strings), so freeing the result frees them. */
+    char *strs;
+    size_t strs_len;
+    /* Every field above is set by build_result (engine.c); these three arrays are
+    ** written only as far as they are used (n_cats, n_signals). */
     parapet_category_score cats[PP_MAX_CATS];
     size_t cat_name_off[PP_MAX_CATS];
+    const char *signal_names[32];
 };
 
 /* Resolves the string offsets into pointers; call once after building. */

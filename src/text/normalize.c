@@ -41,13 +41,15 @@
 ** the confusable table is generated offline by tools/gen_confusables.c.
 */
 #include "text.h"
+#include "ascii16.h"
 #include "confusables_table.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <string.h>
 #include <utf8proc.h>
 
-#define FOLD_SLACK 16   /* spare entries past the end of both views; see build_fold */
+#define FOLD_SLACK PP_VIEW_SLACK /* spare entries past the end of both views; see build_fold */
 #define CLUSTER_MAX 32 /* code points per NFKC cluster; more marks start a new one */
 #define NFKC_MAX 1024  /* CLUSTER_MAX * 18 (the longest NFKC expansion) fits */
 #define FOLD_MAX 32    /* code points from case-folding + decomposing one char */
@@ -78,8 +80,14 @@ static char k_latin_fold[0x800][2];
 static uint16_t k_latin_xf[0x800];
 static pthread_once_t k_tables_once = PTHREAD_ONCE_INIT;
 
+/* The bits of every CJK ideograph of U+4E00..9FFF (safe, a starter, a letter with no
+** ASCII look-alike), answered without the table, whose 40 KiB of ideographs would
+** otherwise compete for the cache on Chinese text.  init_tables checks it. */
+#define K_IDEOGRAPH (BK_SAFE | BK_STARTER | (FK_LETTER << 1))
+
 /* The k_bmp / k_smp bits of cp (0 outside both: nothing is known). */
 static inline unsigned kbits(uint32_t cp) {
+    if (cp - 0x4E00u < 0x5200u) return K_IDEOGRAPH;
     if (cp < 0x10000) return k_bmp[cp];
     return cp - SMP_LO < SMP_HI - SMP_LO ? k_smp[cp - SMP_LO] : 0;
 }
@@ -89,17 +97,17 @@ static inline int fold_kind(uint32_t cp) { return (kbits(cp) >> 1) & 7; }
 ** length; 0 for ASCII and invalid bytes. */
 static inline size_t dec_mb(const unsigned char *s, size_t n, uint32_t *cp) {
     unsigned c = s[0];
-    if (c >= 0xC2 && c < 0xE0) {
+    if (c - 0xE0u < 0x10u) { /* 3 bytes first: CJK text decodes each character often */
+        if (n < 3 || ((s[1] ^ 0x80u) | (s[2] ^ 0x80u)) & 0xC0u) return 0;
+        uint32_t v = ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+        if (v < 0x800 || v - 0xD800u < 0x800u) return 0;
+        *cp = v;
+        return 3;
+    }
+    if (c - 0xC2u < 0x1Eu) {
         if (n < 2 || (s[1] & 0xC0) != 0x80) return 0;
         *cp = ((c & 0x1Fu) << 6) | (s[1] & 0x3Fu);
         return 2;
-    }
-    if (c >= 0xE0 && c < 0xF0) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
-        uint32_t v = ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
-        if (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-        *cp = v;
-        return 3;
     }
     if (c >= 0xF0 && c < 0xF5) {
         if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
@@ -328,6 +336,16 @@ static inline void fill_identity(uint32_t *restrict ss, uint32_t *restrict se,
     }
 }
 
+/* Writes v to p[0..4). */
+static inline void put4_u32(uint32_t *p, uint32_t v) {
+    uint32_t w[4] = {v, v, v, v};
+    memcpy(p, w, sizeof w);
+}
+static inline void put4_u16(uint16_t *p, uint16_t v) {
+    uint16_t w[4] = {v, v, v, v};
+    memcpy(p, w, sizeof w);
+}
+
 /* Builds t->base from s[0..n).  Invariant of the loop: base capacity >= bytes written
 ** + input bytes left + 1, since an ASCII byte never grows; only clusters and
 ** replacement characters, which can grow, reserve more. */
@@ -396,11 +414,23 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
                 pending = 0;
                 flag_tags = 0;
                 last = o;
-                for (size_t b = 0; b < k; b++) {
-                    vs[o + b] = (char)s[i + b];
-                    ss[o + b] = (uint32_t)i;
-                    se[o + b] = (uint32_t)j;
-                    vx[o + b] = xf;
+                if (k >= 3 || j < n) {
+                    /* the maps four entries at a time: with a 3- or 4-byte character,
+                    ** or input left after it, the invariant leaves room for a fourth */
+                    put4_u32(ss + o, (uint32_t)i);
+                    put4_u32(se + o, (uint32_t)j);
+                    put4_u16(vx + o, xf);
+                    vs[o] = (char)s[i];
+                    vs[o + 1] = (char)s[i + 1];
+                    if (k > 2) vs[o + 2] = (char)s[i + 2];
+                    if (k > 3) vs[o + 3] = (char)s[i + 3];
+                } else {
+                    for (size_t b = 0; b < k; b++) {
+                        vs[o + b] = (char)s[i + b];
+                        ss[o + b] = (uint32_t)i;
+                        se[o + b] = (uint32_t)j;
+                        vx[o + b] = xf;
+                    }
                 }
                 o += k;
                 prev_cp = cp;
@@ -560,8 +590,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
     if (view_reserve(v, o + FOLD_SLACK)) return PARAPET_ERR_NOMEM;
     v->s[o] = 0;
     v->n = o;
-    memset(v->run, 1, o);
-    return PARAPET_OK;
+    return PARAPET_OK; /* run[] is the fold view's alone (text.h): left unwritten here */
 }
 
 /* ----------------------------------------------------------- fold: units */
@@ -903,7 +932,10 @@ static void fold_word(pp_text *t, fold_unit *u, size_t ws, size_t we) {
         }
     }
     if (!has_nonletter) return; /* only letters (and marks): nothing left to do */
-    for (size_t x = ws; x < we; x++) {
+    /* Leet imitates Latin letters, so it is read only in words of the alphabets it is
+    ** written in (Latin, Greek, Cyrillic): in "了48次" or "عام2020" a digit is a
+    ** digit. */
+    for (size_t x = ws; (has_latin || has_cg) && x < we; x++) {
         uint32_t cp = u[x].cp;
         if (u[x].del || cp >= 0x80 || !k_leet[cp] || u[x].cls == FC_LETTER) continue;
         if (cp == '!' || cp == '|') {
@@ -1098,6 +1130,7 @@ static void init_tables(void) {
     for (uint32_t cp = 0x80; cp < 0x10000; cp++)
         if (cp < 0xD800 || cp > 0xDFFF) k_bmp[cp] = bits_of(cp);
     for (uint32_t cp = SMP_LO; cp < SMP_HI; cp++) k_smp[cp - SMP_LO] = bits_of(cp);
+    for (uint32_t cp = 0x4E00; cp <= 0x9FFF; cp++) assert(k_bmp[cp] == K_IDEOGRAPH);
 }
 
 /* ------------------------------------------------------------ fold: driver */
@@ -1295,6 +1328,137 @@ static size_t slow_segment_end(const unsigned char *s, size_t n, size_t i) {
     return n;
 }
 
+/* ------------------------------------------------------ fold: ASCII stretches */
+
+/* Plain ASCII prose is folded a block of sixteen bytes at a time.  A stretch is a run
+** of base bytes in which every word is letters only or digits only and no rule but
+** lowercasing, letter-run collapsing and whitespace squeezing applies: the kernels of
+** ascii16.h find where that stops (a non-ASCII byte, a leet or mask character, a
+** word mixing letters and digits, a '!' before a letter, a one-character token that
+** may start a spelled-out word) and the stretch ends before the word holding it, at
+** a byte that follows whitespace or plain punctuation and is not whitespace.  No
+** word, letter run, space run or separator chain crosses such a point, so the
+** stretch folds exactly as the unit pipeline would fold it (the property tests
+** compare the two). */
+
+#define STRETCH_BLOCKS 64 /* blocks of 16 bytes in one stretch at most */
+
+/* Can a stretch end just before s[p] (i < p < n)? */
+static inline int stretch_cut(const unsigned char *s, size_t p) {
+    int before = fast_class(s[p - 1]);
+    return (before == FF_SPACE || before == FF_PLAIN) && fast_class(s[p]) != FF_SPACE;
+}
+
+/* Folds the ASCII stretch that starts at s[i] (a point where the fold loop may start
+** a token) into the fold arrays from index *o_io on, and returns its end: i when
+** there is none, and then nothing is written.  Each block's bytes either start a
+** fold byte or join the one before (its drop mask): kept bytes are written in
+** pieces of sixteen entries (the arrays have FOLD_SLACK spare entries, and a later
+** piece overwrites the excess), and a dropped byte widens the fold byte before it.
+** Blocks are folded as they are classified; when the stretch turns out to end
+** inside an earlier block (a long word with a digit at its end), the output is cut
+** back to where that block's fold bytes began, plus those of its bytes before the
+** end, which is why each block's output index and drop mask are kept. */
+static size_t fold_ascii_stretch(const unsigned char *s, size_t n, const uint32_t *bss,
+                                 const uint32_t *bse, const uint16_t *bxf, char *fs,
+                                 uint32_t *fss, uint32_t *fse, uint16_t *fxf, uint8_t *frun,
+                                 size_t i, size_t *o_io, uint32_t *sigs) {
+    size_t o = *o_io, o_blk[STRETCH_BLOCKS];
+    uint16_t drop_blk[STRETCH_BLOCKS];
+    size_t rep_at = SIZE_MAX; /* first byte that made a letter run 3 long */
+    size_t lim = n - i > 16 * STRETCH_BLOCKS ? i + 16 * STRETCH_BLOCKS : n, p = lim;
+    size_t q = i;
+    for (int blk = 0; q < lim; q += 16, blk++) {
+        /* s[q..q+16] is readable (FOLD_SLACK) and s[n] is NUL: lanes past n are
+        ** masked off, and the last real byte sees a NUL after it */
+        pp_ascii16 m;
+        pp_ascii16_masks(s + q, q ? s[q - 1] : ' ', s[q + 16], &m);
+        size_t len = lim - q < 16 ? lim - q : 16;
+        uint32_t valid = (1u << len) - 1;
+        uint32_t bad = m.bad & valid;
+        uint32_t before = bad ? (bad & (0u - bad)) - 1 : valid; /* lanes before the first bad */
+        for (uint32_t one = m.single & before; one; one &= one - 1) {
+            unsigned k = (unsigned)__builtin_ctz(one);
+            if (may_chain(s, n, q + k + 1)) {
+                bad = 1u << k;
+                break;
+            }
+        }
+        if (bad) len = (size_t)__builtin_ctz(bad);
+        uint32_t drop = m.drop & ((1u << len) - 1);
+        if (q == i) drop &= ~1u; /* the stretch starts a token: nothing to join */
+        o_blk[blk] = o;
+        drop_blk[blk] = (uint16_t)drop;
+        size_t k = 0;
+        while (k < len) {
+            uint32_t rest = drop >> k;
+            size_t keep = rest ? (size_t)__builtin_ctz(rest) : len - k;
+            if (keep) {
+                size_t a = q + k;
+                pp_ascii16_fold(fs + o, s + a);
+                memcpy(fss + o, bss + a, 16 * sizeof *fss);
+                memcpy(fse + o, bse + a, 16 * sizeof *fse);
+                pp_ascii16_xf(fxf + o, bxf + a, s + a);
+                memset(frun + o, 1, 16);
+                o += keep;
+                k += keep;
+                if (k >= len) break;
+            }
+            /* s[q+k] joins fold byte o-1: a letter run goes on, or whitespace */
+            size_t d = q + k;
+            unsigned c = s[d];
+            uint16_t xf = (uint16_t)(bxf[d] | ((unsigned)(c - 'A') < 26u ? PARAPET_XF_CASE : 0));
+            fse[o - 1] = bse[d];
+            if (pp_a16_letter(c)) {
+                unsigned r = frun[o - 1] + 1u;
+                frun[o - 1] = (uint8_t)(r > 255 ? 255 : r);
+                if (r >= 3) {
+                    xf |= PARAPET_XF_REPEAT;
+                    if (rep_at == SIZE_MAX) rep_at = d;
+                }
+            }
+            fxf[o - 1] |= xf;
+            k++;
+        }
+        if (bad) {
+            p = q + len; /* the first byte that ends the stretch */
+            break;
+        }
+    }
+    /* The end: the start of the word holding the byte that stopped the stretch, or
+    ** (stopped by the length limit) the last point before it where one may end.
+    ** s[i..done) has been written. */
+    size_t done = p;
+    if (p < n)
+        while (p > i && !stretch_cut(s, p)) p--;
+    if (p == i) return i;
+    if (p < done) {
+        /* cut the output back to the fold bytes of s[i..p) */
+        size_t blk = (p - i) / 16, r = (p - i) % 16;
+        unsigned kept = (unsigned)r, d = drop_blk[blk] & ((1u << r) - 1);
+        while (d) { kept--; d &= d - 1; }
+        o = o_blk[blk] + kept;
+    }
+    if (rep_at < p) *sigs |= PP_SIG_REPEAT;
+    *o_io = o;
+    return p;
+}
+
+/* Copies len base entries (bytes, maps, xf) to the fold arrays with run 1, sixteen at
+** a time: the excess (up to 15 entries) lands in the fold's FOLD_SLACK spare entries
+** and is read from the base's, so no call to memcpy with a variable length. */
+static inline void copy_entries(char *fs, uint32_t *fss, uint32_t *fse, uint16_t *fxf,
+                                uint8_t *frun, const unsigned char *s, const uint32_t *bss,
+                                const uint32_t *bse, const uint16_t *bxf, size_t len) {
+    for (size_t q = 0; q < len; q += 16) {
+        memcpy(fs + q, s + q, 16);
+        memcpy(fss + q, bss + q, 16 * sizeof *fss);
+        memcpy(fse + q, bse + q, 16 * sizeof *fse);
+        memcpy(fxf + q, bxf + q, 16 * sizeof *fxf);
+        memset(frun + q, 1, 16);
+    }
+}
+
 /* Builds t->fold from t->base.  Plain ASCII (whitespace, plain punctuation, tokens
 ** that no word rule touches) is folded inline; everything else is cut into segments
 ** for the unit pipeline.  `slow` sends the whole text through the pipeline (tests
@@ -1314,7 +1478,19 @@ static pp_status build_fold(pp_text *t, int slow) {
     uint16_t *restrict fxf = f->xf;
     uint8_t *restrict frun = f->run;
     uint32_t sigs = 0; /* signals found on the fast path */
+    int stretch = !slow; /* try an ASCII stretch here (not right after one) */
     while (i < n) {
+        if (stretch && (unsigned)(k_fast_class[s[i]] - FF_SPACE) <= FF_DIGIT - FF_SPACE) {
+            /* a space, a letter or a digit: plain prose may start here */
+            size_t p = fold_ascii_stretch(s, n, bss, bse, bxf, fs, fss, fse, fxf, frun, i, &o,
+                                          &sigs);
+            if (p > i) {
+                i = p;
+                stretch = 0; /* s[p] starts a word it cannot take */
+                continue;
+            }
+        }
+        stretch = !slow;
         int cls = slow ? FF_SLOW : fast_class(s[i]);
         size_t j, len;
         (void)len;
@@ -1382,11 +1558,8 @@ static pp_status build_fold(pp_text *t, int slow) {
                 }
                 if (!again) {
                     size_t len_ = j - i;
-                    memcpy(fs + o, s + i, len_);
-                    memcpy(fss + o, bss + i, len_ * sizeof *fss);
-                    memcpy(fse + o, bse + i, len_ * sizeof *fse);
-                    memcpy(fxf + o, bxf + i, len_ * sizeof *fxf);
-                    memset(frun + o, 1, len_);
+                    copy_entries(fs + o, fss + o, fse + o, fxf + o, frun + o, s + i, bss + i,
+                                 bse + i, bxf + i, len_);
                     o += len_;
                 } else {
                     nch = 0;
@@ -1738,7 +1911,7 @@ pp_status pp_fold_pattern(const char *s, size_t n, char **out, size_t *out_n,
         pp_text_free(&t);
         return st;
     }
-    char *o = pp_malloc(t.fold.n + 1);
+    char *o = pp_malloc(t.fold.n + PP_VIEW_SLACK);
     uint8_t *r = runs ? pp_malloc(t.fold.n + 1) : NULL;
     if (!o || (runs && !r)) {
         pp_free(o);
@@ -1746,7 +1919,8 @@ pp_status pp_fold_pattern(const char *s, size_t n, char **out, size_t *out_n,
         pp_text_free(&t);
         return PARAPET_ERR_NOMEM;
     }
-    memcpy(o, t.fold.s, t.fold.n + 1);
+    memcpy(o, t.fold.s, t.fold.n);
+    memset(o + t.fold.n, 0, PP_VIEW_SLACK);
     if (r) {
         memcpy(r, t.fold.run, t.fold.n);
         r[t.fold.n] = 0;

@@ -60,8 +60,14 @@ enum {
                                         ** runs into the base view) */
 };
 
+/* Bytes that may be read past the end of a view's string (its NUL included), and of
+** a pp_fold_pattern result: scanners load 8 or 16 bytes at a time near the end of a
+** text without a bounds check, masking off what lies past n.  Their values are
+** unspecified. */
+#define PP_VIEW_SLACK 16
+
 typedef struct pp_view {
-    char *s;             /* NUL-terminated, n bytes */
+    char *s;             /* NUL-terminated, n bytes, PP_VIEW_SLACK readable past n */
     size_t n;
     uint32_t *src_start; /* (n) byte offset in the original */
     uint32_t *src_end;   /* (n) */
@@ -111,8 +117,9 @@ unsigned pp_view_xf(const pp_view *v, size_t a, size_t b);
 ** except that no leet folding is applied to digits that the pattern writer meant
 ** literally.  Writes the folded UTF-8 to *out (pp_free) and, in *runs (pp_free,
 ** may be NULL), the run length of each output byte, so a matcher can require
-** "ass" (run 2 on 's') to match only runs of 2 or more.  Returns PARAPET_OK or
-** PARAPET_ERR_UTF8 / PARAPET_ERR_NOMEM. */
+** "ass" (run 2 on 's') to match only runs of 2 or more.  *out has PP_VIEW_SLACK
+** readable (zero) bytes past its NUL.  Returns PARAPET_OK or PARAPET_ERR_UTF8 /
+** PARAPET_ERR_NOMEM. */
 pp_status pp_fold_pattern(const char *s, size_t n, char **out, size_t *out_n,
                           uint8_t **runs);
 

@@ -114,6 +114,52 @@ TEST(ac_matches_naive_long_patterns) {
     for (uint64_t seed = 41; seed <= 43; seed++) CHECK_EQ(compare_random_l(seed, 40, 0, 40, 24), 0);
 }
 
+TEST(ac_matches_naive_wide_tables) {
+    /* the same comparisons with the 16-bit tables turned off: the 32-bit scan that
+    ** automata of more than 32,768 states use */
+    pp_ac_set_narrow(0);
+    int bad = 0;
+    for (uint64_t seed = 51; seed <= 54; seed++) bad += compare_random(seed, 0, 0, 40);
+    for (uint64_t seed = 61; seed <= 63; seed++) bad += compare_random(seed, 1, 0, 40);
+    for (uint64_t seed = 71; seed <= 73; seed++) bad += compare_random(seed, 40, 0, 40);
+    for (uint64_t seed = 81; seed <= 83; seed++) bad += compare_random_l(seed, 0, 0, 40, 40);
+    pp_ac_set_narrow(1);
+    CHECK_EQ(bad, 0);
+}
+
+TEST(ac_narrow_tables_by_size) {
+    pp_ac_pattern p[] = {{"ab", 2, 1}, {"b", 1, 2}};
+    pp_ac *ac = NULL;
+    CHECK_OK(pp_ac_build(p, 2, &ac));
+    CHECK(pp_ac_narrow(ac));
+    pp_ac_free(ac);
+    pp_ac_set_narrow(0);
+    pp_status st = pp_ac_build(p, 2, &ac);
+    pp_ac_set_narrow(1);
+    CHECK_OK(st);
+    CHECK(!pp_ac_narrow(ac));
+    CHECK_EQ(pp_ac_scan_all(ac, "xab", 3, NULL, 0), 2);
+    pp_ac_free(ac);
+    /* more than 32,768 states: the 32-bit tables */
+    enum { NP = 4000, L = 12 };
+    static unsigned char store[NP][L];
+    static pp_ac_pattern big[NP];
+    for (size_t i = 0; i < NP; i++) {
+        for (size_t j = 0; j < L; j++) store[i][j] = (unsigned char)('a' + (i * 7919 + j * 104729) % 26);
+        store[i][0] = (unsigned char)('a' + i % 26);
+        store[i][1] = (unsigned char)('a' + (i / 26) % 26);
+        store[i][2] = (unsigned char)('a' + (i / 676) % 26);
+        big[i].bytes = store[i];
+        big[i].len = L;
+        big[i].id = (uint32_t)i;
+    }
+    CHECK_OK(pp_ac_build(big, NP, &ac));
+    CHECK(pp_ac_states(ac) > 32768);
+    CHECK(!pp_ac_narrow(ac));
+    CHECK_EQ(pp_ac_scan_all(ac, store[1234], L, NULL, 0), 1);
+    pp_ac_free(ac);
+}
+
 TEST(ac_streams_each_match_once) {
     /* one pattern per segment boundary region and one spanning all four segments of a
     ** 40-byte text (segments of 10 bytes): each reported exactly once, at its place */

@@ -341,6 +341,24 @@ TEST(fold_leet_only_in_words_with_letters) {
     pp_text_free(&t);
 }
 
+TEST(regression_digits_inside_cjk_words_are_not_leet) {
+    pp_text t;
+    pp_text_init(&t);
+    /* "了48次" (48 times) once folded to "了ab次" */
+    CHECK_OK(norm(&t, "\xE4\xBA\x86" "48" "\xE6\xAC\xA1"));
+    CHECK_STR(t.fold.s, "\xE4\xBA\x86" "48" "\xE6\xAC\xA1");
+    CHECK(!(t.signals & PP_SIG_LEET));
+    /* nor in Arabic, Korean or Japanese words, nor '!' / '@' beside such letters */
+    CHECK_OK(norm(&t, "\xD8\xB9\xD8\xA7\xD9\x85" "2020 \xEC\x97\x86" "3 @\xE3\x81\x82!\xE3\x81\x84"));
+    CHECK_STR(t.fold.s, "\xD8\xB9\xD8\xA7\xD9\x85" "2020 \xEC\x97\x86" "3 @\xE3\x81\x82!\xE3\x81\x84");
+    CHECK(!(t.signals & PP_SIG_LEET));
+    /* Latin, Greek and Cyrillic words still fold it, also beside CJK text */
+    CHECK_OK(norm(&t, "\xE4\xBD\xA0 1d10t \xD0\xBF" "0" "\xD1\x80\xD0\xBD"));
+    CHECK_STR(t.fold.s, "\xE4\xBD\xA0 idiot \xD0\xBFo\xD1\x80\xD0\xBD");
+    CHECK(t.signals & PP_SIG_LEET);
+    pp_text_free(&t);
+}
+
 TEST(fold_bang_and_bar_are_letters_only_before_a_letter) {
     pp_text t;
     pp_text_init(&t);
@@ -809,6 +827,44 @@ TEST(property_wide_and_latin_fast_paths_equal_general_path) {
         const char *why = fast_vs_slow(&fast, &slow, s, n, &at);
         CHECK_MSG(!why, "iteration %d (%zu bytes): %s differs at %zu", iter, n, why, at);
         if (why) break;
+    }
+    pp_text_free(&fast);
+    pp_text_free(&slow);
+}
+
+/* Long ASCII texts: prose made of words of 1 to 40 letters or digits, with the things
+** that stop an ASCII stretch sprinkled in (a digit after a long word, a mask, a
+** spelled-out word, an accented letter, whitespace runs), up to several KiB so
+** stretches hit their length limit and cut their output back, fold exactly as
+** through the unit pipeline. */
+TEST(property_long_ascii_stretches_equal_general_path) {
+    pp_text fast, slow;
+    pp_text_init(&fast);
+    pp_text_init(&slow);
+    static const char *const odd[] = {"1", "f.u.c.k", "sh*t", "\xC3\xA9", "  ", "\t\n", "a b c",
+                                      "@user", "wow!!", "!x", "3.14", "x1", "\xE4\xBD\xA0", "I a"};
+    static char s[6000];
+    for (int iter = 0; iter < 400; iter++) {
+        size_t n = 0, target = 200 + rnd() % 5000;
+        while (n + 64 < sizeof s && n < target) {
+            size_t len = 1 + (rnd() % 8 == 0 ? rnd() % 40 : rnd() % 9);
+            int digits = rnd() % 10 == 0;
+            for (size_t q = 0; q < len; q++) {
+                char c = digits ? (char)('0' + rnd() % 10) : (char)('a' + rnd() % 26);
+                if (!digits && q && rnd() % 5 == 0) c = s[n - 1]; /* a letter pair */
+                if (!digits && rnd() % 7 == 0) c = (char)(c & ~0x20);
+                s[n++] = c;
+            }
+            if (rnd() % 12 == 0) {
+                const char *o = odd[rnd() % PP_ARRAY_LEN(odd)];
+                memcpy(s + n, o, strlen(o));
+                n += strlen(o);
+            }
+            s[n++] = " .,; "[rnd() % 5];
+        }
+        size_t at;
+        const char *why = fast_vs_slow(&fast, &slow, s, n, &at);
+        CHECK_MSG(!why, "iteration %d (%zu bytes): %s differs at %zu", iter, n, why, at);
     }
     pp_text_free(&fast);
     pp_text_free(&slow);

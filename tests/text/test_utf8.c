@@ -23,4 +23,21 @@ TEST(utf8_count_valid_matches_decoding_count) {
     }
     CHECK_EQ(pp_utf8_count_valid("", 0), 0);
     CHECK_EQ(pp_utf8_count_valid("h\xc3\xa9llo w\xc3\xb6rld \xf0\x9f\x98\x80", 17), 13);
+    /* long texts: the SIMD count sums its byte counters every 255 blocks of 16 */
+    static char big[20000];
+    for (int round = 0; round < 20; round++) {
+        size_t n = 0;
+        while (n + 4 <= sizeof big) {
+            const char *p = pieces[rand() % 7];
+            memcpy(big + n, p, strlen(p));
+            n += strlen(p);
+        }
+        size_t len = (size_t)rand() % (n + 1);
+        while (len < n && ((unsigned char)big[len] & 0xC0) == 0x80) len++;
+        CHECK_EQ(pp_utf8_count_valid(big, len), pp_utf8_count(big, len));
+    }
+    memset(big, 0xE4, sizeof big); /* all lead bytes, then all continuation bytes */
+    CHECK_EQ(pp_utf8_count_valid(big, sizeof big), sizeof big);
+    memset(big, 0x80, sizeof big);
+    CHECK_EQ(pp_utf8_count_valid(big, sizeof big), 0);
 }
