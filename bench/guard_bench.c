@@ -122,6 +122,11 @@ int main(int argc, char **argv) {
     ** each request's P(unsafe) against its one-at-a-time value */
     double conc_rps = 0, batch_dp = 0;
     if (conc > 0) {
+        for (int m = 0; m < 8; m++) {   /* every message's P(unsafe) alone, for the comparison */
+            pp_guard_result res;
+            if ((st = pp_guard_score_text(g, MSGS[m], strlen(MSGS[m]), &res, &detail))) return 1;
+            p_unsafe[m] = res.p_violation;
+        }
         pp_guard_msg msgs[PP_GUARD_MAX_BATCH];
         pp_guard_result res[PP_GUARD_MAX_BATCH];
         pp_guard_req reqs[PP_GUARD_MAX_BATCH];
