@@ -187,7 +187,7 @@ static int js_space(uint32_t c) {
 }
 
 /* GPT-2's byte <-> printable code point table (bytes_to_unicode). */
-static uint32_t byte_to_cp(int b) {
+uint32_t pp_tok_byte_cp(int b) {
     if ((b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF))
         return (uint32_t)b;
     int n = 0;
@@ -198,7 +198,7 @@ static uint32_t byte_to_cp(int b) {
 }
 /* Inverse: code point (< 0x144) to byte, -1 if not in the table. */
 static int cp_to_byte(uint32_t cp) {
-    if (cp < 256 && byte_to_cp((int)cp) == cp) return (int)cp;
+    if (cp < 256 && pp_tok_byte_cp((int)cp) == cp) return (int)cp;
     if (cp >= 256 && cp < 256 + 68) {
         int n = (int)(cp - 256);
         for (int x = 0; x < 256; x++)
@@ -215,7 +215,7 @@ static void init_byte_tables(void) {
     /* Idempotent and identical on every call, so racing initialisations agree. */
     for (int b = 0; b < 256; b++) {
         char o[4];
-        size_t k = u8enc(byte_to_cp(b), o);
+        size_t k = u8enc(pp_tok_byte_cp(b), o);
         g_maplen[b] = (uint8_t)k;
         memcpy(g_map[b], o, k);
     }

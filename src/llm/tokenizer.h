@@ -135,6 +135,10 @@ pp_status pp_tok_decode(const pp_tokenizer *t, const int32_t *ids, size_t n,
                         unsigned flags, pp_buf *out);
 
 size_t pp_tok_n_vocab(const pp_tokenizer *t);
+/* GPT-2's bytes_to_unicode: the printable code point byte b (0..255) is stored as in a
+** byte-level BPE vocabulary. */
+uint32_t pp_tok_byte_cp(int b);
+
 /* The stored piece of id (byte-level pieces in their mapped form), or NULL. */
 const char *pp_tok_piece(const pp_tokenizer *t, int32_t id, size_t *len);
 /* Id of a piece as stored, or -1. */

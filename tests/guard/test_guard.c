@@ -11,6 +11,7 @@
 ** gives the same bits as no cache; results do not depend on earlier requests.
 */
 #include "test.h"
+#include "guard/byte_piece.h"
 #include "guard/guard.h"
 #include "pipeline/policy.h"
 #include <math.h>
@@ -26,21 +27,6 @@ static void cleanup(void) {
     if (tok_path[0]) unlink(tok_path);
 }
 
-/* GPT-2's printable mapping of a byte, UTF-8 encoded into out (JSON-escaped). */
-static void byte_piece(int b, char *out) {
-    int cp;
-    if ((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255)) {
-        cp = b;
-    } else {
-        int n = 0;
-        for (int x = 0; x < b; x++)
-            if (!((x >= 33 && x <= 126) || (x >= 161 && x <= 172) || (x >= 174 && x <= 255))) n++;
-        cp = 256 + n;
-    }
-    if (cp == '"' || cp == '\\') sprintf(out, "\\%c", cp);
-    else if (cp < 0x80) sprintf(out, "%c", cp);
-    else sprintf(out, "%c%c", 0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
-}
 
 static int write_tokenizer(const char *path) {
     static const char *const merged[] = {"sa", "saf", "safe", "un", "unsafe",
@@ -59,7 +45,7 @@ static int write_tokenizer(const char *path) {
           "\"\\\\p{L}+|\\\\p{N}{1,3}\"}},\"model\":{\"type\":\"BPE\",\"vocab\":{", f);
     for (int b = 0; b < 256; b++) {
         char p[8];
-        byte_piece(b, p);
+        byte_piece_json(b, p);
         fprintf(f, "%s\"%s\":%d", b ? "," : "", p, b);
     }
     for (int i = 0; i < 10; i++) fprintf(f, ",\"%s\":%d", merged[i], 256 + i);

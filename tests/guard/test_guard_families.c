@@ -19,6 +19,7 @@
 ** Llama Guard.
 */
 #include "test.h"
+#include "guard/byte_piece.h"
 #include "guard/guard.h"
 #include <jansson.h>
 #include <math.h>
@@ -34,20 +35,6 @@ typedef struct tokb {
     int spm;                 /* 1: SentencePiece style (chars, ▁, <0xNN>); 0: byte-level */
 } tokb;
 
-/* GPT-2's printable mapping of a byte, UTF-8 encoded into out. */
-static void byte_piece(int b, char *out) {
-    int cp;
-    if ((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255)) {
-        cp = b;
-    } else {
-        int n = 0;
-        for (int x = 0; x < b; x++)
-            if (!((x >= 33 && x <= 126) || (x >= 161 && x <= 172) || (x >= 174 && x <= 255))) n++;
-        cp = 256 + n;
-    }
-    if (cp < 0x80) sprintf(out, "%c", cp);
-    else sprintf(out, "%c%c", 0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
-}
 
 static int tb_piece(tokb *b, const char *p) {
     json_t *id = json_object_get(b->vocab, p);
@@ -78,7 +65,7 @@ static void tb_init(tokb *b, int spm, const char *const *specials) {
     char p[16];
     for (int i = 0; i < 256; i++) {
         if (spm) snprintf(p, sizeof p, "<0x%02X>", i);
-        else byte_piece(i, p);
+        else byte_piece_utf8(i, p);
         tb_piece(b, p);
     }
 }
@@ -91,7 +78,7 @@ static void tb_word(tokb *b, const char *word) {
             if (*s == ' ') strcpy(piece, "\xE2\x96\x81");
             else snprintf(piece, sizeof piece, "%c", *s);   /* ASCII words only */
         } else {
-            byte_piece(*s, piece);
+            byte_piece_utf8(*s, piece);
         }
         tb_piece(b, piece);
         if (!*acc) { strcpy(acc, piece); continue; }

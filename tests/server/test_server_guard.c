@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "test.h"
+#include "guard/byte_piece.h"
 #include "parapet.h"
 #include "server/server.h"
 
@@ -29,21 +30,6 @@ static char g_model[64], g_tok[64];
 static void remove_files(void) {
     if (g_model[0]) unlink(g_model);
     if (g_tok[0]) unlink(g_tok);
-}
-
-/* Writes the printable stand-in GPT-2 byte-level BPE uses for byte b (JSON-escaped,
-** UTF-8) into out. */
-static void byte_symbol(int b, char *out) {
-    int printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-    int cp = b;
-    if (!printable) {
-        cp = 256;
-        for (int x = 0; x < b; x++)
-            if (!((x >= 33 && x <= 126) || (x >= 161 && x <= 172) || (x >= 174 && x <= 255))) cp++;
-    }
-    if (cp == '"' || cp == '\\') sprintf(out, "\\%c", cp);
-    else if (cp < 0x80) sprintf(out, "%c", cp);
-    else sprintf(out, "%c%c", 0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
 }
 
 static int write_vocab(const char *path) {
@@ -62,7 +48,7 @@ static int write_vocab(const char *path) {
           "\"\\\\p{L}+|\\\\p{N}{1,3}\"}},\"model\":{\"type\":\"BPE\",\"vocab\":{", f);
     for (int b = 0; b < 256; b++) {
         char sym[8];
-        byte_symbol(b, sym);
+        byte_piece_json(b, sym);
         fprintf(f, "%s\"%s\":%d", b ? "," : "", sym, b);
     }
     for (int i = 0; i < NP; i++) fprintf(f, ",\"%s\":%d", pieces[i], 256 + i);

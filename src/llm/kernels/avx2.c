@@ -200,8 +200,9 @@ DEFINE_PANEL(panel_q6_K, tile_k, 6)
 /* ----------------------------------------------------------- float types ---- */
 
 #define NTF 4
-TGT INLINE void tile_f32(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
-                         const int nt, int unused, float *Y, size_t ldy, int nr) {
+/* F32 weights (panel f32[k][16]) or F16 ones (f16[k][16], converted as loaded). */
+TGT INLINE void tile_f(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
+                       const int nt, const int half, float *Y, size_t ldy, int nr) {
     __m256 f[NTF][2];
     const float *x[NTF];
 #pragma GCC unroll 4
@@ -209,33 +210,15 @@ TGT INLINE void tile_f32(const uint8_t *panel, size_t k, const uint8_t *act, siz
         f[t][0] = f[t][1] = _mm256_setzero_ps();
         x[t] = (const float *)(const void *)(act + t * as);
     }
-    const float *w = (const float *)(const void *)panel;
     for (size_t j = 0; j < k; j++) {
-        __m256 w0 = _mm256_load_ps(w + 16 * j), w1 = _mm256_load_ps(w + 16 * j + 8);
-#pragma GCC unroll 4
-        for (int t = 0; t < nt; t++) {
-            __m256 xv = _mm256_broadcast_ss(x[t] + j);
-            f[t][0] = _mm256_fmadd_ps(w0, xv, f[t][0]);
-            f[t][1] = _mm256_fmadd_ps(w1, xv, f[t][1]);
+        __m256 w0, w1;
+        if (half) {
+            w0 = _mm256_cvtph_ps(_mm_load_si128((const void *)(panel + 32 * j)));
+            w1 = _mm256_cvtph_ps(_mm_load_si128((const void *)(panel + 32 * j + 16)));
+        } else {
+            w0 = _mm256_load_ps((const void *)(panel + 64 * j));
+            w1 = _mm256_load_ps((const void *)(panel + 64 * j + 32));
         }
-    }
-#pragma GCC unroll 4
-    for (int t = 0; t < nt; t++) store_rows(Y + t * ldy, f[t][0], f[t][1], nr);
-}
-
-/* F16 panel f16[k][16]: converted as loaded. */
-TGT INLINE void tile_f16(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
-                         const int nt, int unused, float *Y, size_t ldy, int nr) {
-    __m256 f[NTF][2];
-    const float *x[NTF];
-#pragma GCC unroll 4
-    for (int t = 0; t < nt; t++) {
-        f[t][0] = f[t][1] = _mm256_setzero_ps();
-        x[t] = (const float *)(const void *)(act + t * as);
-    }
-    for (size_t j = 0; j < k; j++) {
-        __m256 w0 = _mm256_cvtph_ps(_mm_load_si128((const void *)(panel + 32 * j)));
-        __m256 w1 = _mm256_cvtph_ps(_mm_load_si128((const void *)(panel + 32 * j + 16)));
 #pragma GCC unroll 4
         for (int t = 0; t < nt; t++) {
             __m256 xv = _mm256_broadcast_ss(x[t] + j);
@@ -272,22 +255,22 @@ TGT INLINE void tile_bf16(const uint8_t *panel, size_t k, const uint8_t *act, si
     for (int t = 0; t < nt; t++) store_rows(Y + t * ldy, f[t][0], f[t][1], nr);
 }
 
-#define DEFINE_PANEL_F(name, tile)                                                            \
+#define DEFINE_PANEL_F(name, tile, arg)                                                       \
     TGT static void name(const void *panel, size_t k, const void *act, size_t as, size_t n,   \
                          float *Y, size_t ldy, int nr) {                                       \
         const uint8_t *ac = act;                                                               \
         size_t t = 0;                                                                          \
-        for (; t + NTF <= n; t += NTF) tile(panel, k, ac + t * as, as, NTF, 0, Y + t * ldy, ldy, nr); \
+        for (; t + NTF <= n; t += NTF) tile(panel, k, ac + t * as, as, NTF, arg, Y + t * ldy, ldy, nr); \
         switch (n - t) {                                                                       \
-        case 3: tile(panel, k, ac + t * as, as, 3, 0, Y + t * ldy, ldy, nr); break;            \
-        case 2: tile(panel, k, ac + t * as, as, 2, 0, Y + t * ldy, ldy, nr); break;            \
-        case 1: tile(panel, k, ac + t * as, as, 1, 0, Y + t * ldy, ldy, nr); break;            \
+        case 3: tile(panel, k, ac + t * as, as, 3, arg, Y + t * ldy, ldy, nr); break;          \
+        case 2: tile(panel, k, ac + t * as, as, 2, arg, Y + t * ldy, ldy, nr); break;          \
+        case 1: tile(panel, k, ac + t * as, as, 1, arg, Y + t * ldy, ldy, nr); break;          \
         default: break;                                                                        \
         }                                                                                      \
     }
-DEFINE_PANEL_F(panel_f32, tile_f32)
-DEFINE_PANEL_F(panel_f16, tile_f16)
-DEFINE_PANEL_F(panel_bf16, tile_bf16)
+DEFINE_PANEL_F(panel_f32, tile_f, 0)
+DEFINE_PANEL_F(panel_f16, tile_f, 1)
+DEFINE_PANEL_F(panel_bf16, tile_bf16, 0)
 
 void pp_kernels_avx2_init(pp_kernel_set *ks) {
     ks->panel[PP_GGML_Q8_0] = panel_q8_0;

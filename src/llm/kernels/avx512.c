@@ -191,30 +191,10 @@ DEFINE_PANEL(panel_q6_K, tile_k, 6)
 
 /* ----------------------------------------------------------- float types ---- */
 
-/* F32/F16 weights (panel f32[k][16]) times f32 activations. */
-TGT INLINE void tile_f32(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
-                         const int nt, int unused, float *Y, size_t ldy, __mmask16 mask) {
-    __m512 f[NT];
-    const float *x[NT];
-#pragma GCC unroll 8
-    for (int t = 0; t < nt; t++) {
-        f[t] = _mm512_setzero_ps();
-        x[t] = (const float *)(const void *)(act + t * as);
-    }
-    const float *w = (const float *)(const void *)panel;
-    for (size_t j = 0; j < k; j++) {
-        __m512 wv = _mm512_load_ps(w + 16 * j);
-#pragma GCC unroll 8
-        for (int t = 0; t < nt; t++) f[t] = _mm512_fmadd_ps(wv, _mm512_set1_ps(x[t][j]), f[t]);
-    }
-#pragma GCC unroll 8
-    for (int t = 0; t < nt; t++) _mm512_mask_storeu_ps(Y + t * ldy, mask, f[t]);
-}
-DEFINE_PANEL(panel_f32, tile_f32, 0)
-
-/* F16 weights (panel f16[k][16], converted as loaded) times f32 activations. */
-TGT INLINE void tile_f16(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
-                         const int nt, int unused, float *Y, size_t ldy, __mmask16 mask) {
+/* F32 weights (panel f32[k][16]) or F16 ones (f16[k][16], converted as loaded) times
+** f32 activations. */
+TGT INLINE void tile_f(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
+                       const int nt, const int half, float *Y, size_t ldy, __mmask16 mask) {
     __m512 f[NT];
     const float *x[NT];
 #pragma GCC unroll 8
@@ -223,14 +203,16 @@ TGT INLINE void tile_f16(const uint8_t *panel, size_t k, const uint8_t *act, siz
         x[t] = (const float *)(const void *)(act + t * as);
     }
     for (size_t j = 0; j < k; j++) {
-        __m512 wv = _mm512_cvtph_ps(_mm256_load_si256((const void *)(panel + 32 * j)));
+        __m512 wv = half ? _mm512_cvtph_ps(_mm256_load_si256((const void *)(panel + 32 * j)))
+                         : _mm512_load_ps((const void *)(panel + 64 * j));
 #pragma GCC unroll 8
         for (int t = 0; t < nt; t++) f[t] = _mm512_fmadd_ps(wv, _mm512_set1_ps(x[t][j]), f[t]);
     }
 #pragma GCC unroll 8
     for (int t = 0; t < nt; t++) _mm512_mask_storeu_ps(Y + t * ldy, mask, f[t]);
 }
-DEFINE_PANEL(panel_f16, tile_f16, 0)
+DEFINE_PANEL(panel_f32, tile_f, 0)
+DEFINE_PANEL(panel_f16, tile_f, 1)
 
 /* BF16 pairs times bf16 activation pairs with vdpbf16ps. */
 TGT_BF16 INLINE void tile_bf16(const uint8_t *panel, size_t k, const uint8_t *act, size_t as,
