@@ -250,10 +250,12 @@ static int pem(const char *s, size_t n, size_t a, match *m) {
 }
 
 /* Decodes base64url (or standard base64) s[a..b) far enough to know its first and
-** last byte; returns 0 if the length is impossible (len % 4 == 1). */
+** last byte; returns 0 if the length is impossible (len % 4 == 1) or nothing
+** decodes.  *first and *last are set in every case (-1 when there is no byte). */
 static int b64_ends(const char *s, size_t a, size_t b, int *first, int *last) {
     unsigned acc = 0;
     int bits = 0, got = 0;
+    *first = *last = -1;
     if ((b - a) % 4 == 1) return 0;
     for (size_t i = a; i < b; i++) {
         unsigned char c = (unsigned char)s[i];

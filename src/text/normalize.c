@@ -42,6 +42,7 @@
 */
 #include "text.h"
 #include "ascii16.h"
+#include "ideo16.h"
 #include "confusables_table.h"
 
 #include <assert.h>
@@ -117,6 +118,27 @@ static inline size_t dec_mb(const unsigned char *s, size_t n, uint32_t *cp) {
                      (s[3] & 0x3Fu);
         if (v < 0x10000 || v > 0x10FFFF) return 0;
         *cp = v;
+        return 4;
+    }
+    return 0;
+}
+
+/* dec_mb for the base view, which is valid UTF-8 by construction (build_base copies
+** only what it decoded and validated, and encodes everything else itself), so the
+** fold pass, which decodes some characters more than once, skips the checks:
+** the same length and code point as dec_mb on every valid sequence, 0 for ASCII. */
+static inline size_t dec_valid(const unsigned char *s, uint32_t *cp) {
+    unsigned c = s[0];
+    if (c - 0xE0u < 0x10u) {
+        *cp = ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+        return 3;
+    }
+    if (c - 0xC2u < 0x1Eu) {
+        *cp = ((c & 0x1Fu) << 6) | (s[1] & 0x3Fu);
+        return 2;
+    }
+    if (c - 0xF0u < 5u) {
+        *cp = ((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
         return 4;
     }
     return 0;
@@ -346,6 +368,22 @@ static inline void put4_u16(uint16_t *p, uint16_t v) {
     memcpy(p, w, sizeof w);
 }
 
+/* Writes the entries of four ideographs copied from source offset `base` (bytes
+** b[0..12)): view bytes, maps [base + 3q, base + 3q + 3) for each of their bytes,
+** no xf bits.  Writes 16 bytes and 12 entries of each map whatever the caller keeps
+** (the rest is overwritten later: the caller has room for them). */
+static inline void copy_ideographs(char *restrict vs, uint32_t *restrict ss,
+                                   uint32_t *restrict se, uint16_t *restrict xf,
+                                   const unsigned char *b, uint32_t base) {
+    static const uint32_t pat[12] = {0, 0, 0, 3, 3, 3, 6, 6, 6, 9, 9, 9};
+    memcpy(vs, b, 16);
+    for (int q = 0; q < 12; q++) {
+        ss[q] = base + pat[q];
+        se[q] = base + pat[q] + 3;
+    }
+    memset(xf, 0, 12 * sizeof *xf);
+}
+
 /* Builds t->base from s[0..n).  Invariant of the loop: base capacity >= bytes written
 ** + input bytes left + 1, since an ASCII byte never grows; only clusters and
 ** replacement characters, which can grow, reserve more. */
@@ -406,6 +444,24 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
             uint32_t *restrict ss = v->src_start, *restrict se = v->src_end;
             uint16_t *restrict vx = v->xf;
             for (;;) {
+                if (k == 3 && !xf && n - i >= 16) {
+                    /* CJK ideographs, up to four at a time without decoding: each
+                    ** of the first c - 1 is followed by an ideograph (a starter),
+                    ** so each is copied as below; the last stays the current one. */
+                    unsigned c = pp_ideo16_count(s + i);
+                    if (c >= 2) {
+                        size_t g = c - 1;
+                        copy_ideographs(vs + o, ss + o, se + o, vx + o, s + i, (uint32_t)i);
+                        o += 3 * g;
+                        i += 3 * g;
+                        pending = 0;
+                        flag_tags = 0;
+                        last = o - 3;
+                        prev_cp = pp_ideo_cp(s + i - 3);
+                        cp = pp_ideo_cp(s + i);
+                        continue;
+                    }
+                }
                 size_t j = i + k, k2 = 0;
                 uint32_t cp2 = 0;
                 if (j < n && s[j] >= 0x80 &&
@@ -1213,7 +1269,8 @@ static inline void xf_case_8(uint16_t *restrict dst, const uint16_t *restrict sr
 ** code point in *cp and its length in *k. */
 static inline int fkind_at(const unsigned char *s, size_t n, size_t j, uint32_t *cp,
                            size_t *k) {
-    *k = dec_mb(s + j, n - j, cp);
+    (void)n;
+    *k = dec_valid(s + j, cp);
     return *k ? fold_kind(*cp) : FK_SLOW;
 }
 
@@ -1546,6 +1603,18 @@ static pp_status build_fold(pp_text *t, int slow) {
                 ** as they are (all bytes of a base character share their map and xf). */
                 int again = 0;
                 for (j = i; j < n;) {
+                    /* CJK ideographs (FK_LETTER) a few at a time, without decoding
+                    ** (s[j..j+16) is readable and s[n] is NUL, which no ideograph
+                    ** holds, so none is counted past the end) */
+                    unsigned same, c = pp_ideo16_scan(s + j, &same);
+                    if (c) {
+                        again |= same != 0 || pp_ideo_cp(s + j) == prev;
+                        plain = 1;
+                        prev = pp_ideo_cp(s + j + 3 * (c - 1));
+                        j += 3 * c;
+                        nch += c;
+                        continue;
+                    }
                     uint32_t c2;
                     size_t k2;
                     int f2 = fkind_at(s, n, j, &c2, &k2);
