@@ -296,21 +296,19 @@ static int tier_of(int d) {
 ** clock twice in all, and the tiers' costs add up to its latency. */
 static unsigned run_detectors(const parapet_engine *e, const parapet_policy *p, pp_scan *sc,
                               uint64_t *tier_ns, uint64_t *clk, int open_last, int *open_tier) {
-    unsigned ran = 0;
-    int last = -1; /* last detector that will run */
+    unsigned ran = 0, todo = 0; /* todo: bit per detector that will run */
     for (int d = 0; d < PP_DET_COUNT; d++)
-        if (p->detector_on[d] && e->det[d]) last = d;
+        todo |= (unsigned)(p->detector_on[d] && e->det[d]) << d;
     sc->policy = p;
-    for (int d = 0; d <= last; d++) {
-        if (!p->detector_on[d] || !e->det[d]) continue;
+    while (todo) {
+        int d = __builtin_ctz(todo);
+        todo &= todo - 1;
         pp_detectors[d]->scan(e->det[d], sc);
         if (!(sc->skipped & (1u << d))) ran |= 1u << d;
         if (clk) {
-            int next = d + 1;
-            while (next <= last && (!p->detector_on[next] || !e->det[next])) next++;
-            if (next > last && open_last) {
+            if (!todo && open_last) {
                 *open_tier = tier_of(d);
-            } else if (next > last || tier_of(next) != tier_of(d)) {
+            } else if (!todo || tier_of(__builtin_ctz(todo)) != tier_of(d)) {
                 uint64_t now = pp_now_ns();
                 tier_ns[tier_of(d)] += now - *clk;
                 *clk = now;
@@ -414,16 +412,27 @@ static size_t dedupe(pp_hit *h, size_t n, pp_hit *tmp) {
 
 
 
-/* Scores of every category id: a noisy-OR over distinct rules, each rule counted
-** once at its strongest weight (from the call's score table). */
-static void category_scores(const scratch *s, double out[PP_MAX_CATS]) {
+/* Scores of the category ids that have evidence: a noisy-OR over distinct rules,
+** each rule counted once at its strongest weight (from the call's score table).
+** Returns the ids set (bit per id); out[id] is written only for those, the others
+** score 0.  (PP_MAX_CATS is 64: one mask holds them.) */
+_Static_assert(PP_MAX_CATS <= 64, "category ids fit a 64-bit mask");
+static uint64_t category_scores(const scratch *s, double out[PP_MAX_CATS]) {
     double keep[PP_MAX_CATS];
-    for (int c = 0; c < PP_MAX_CATS; c++) keep[c] = 1.0;
+    uint64_t seen = 0;
     for (size_t k = 0; k < s->n_rm; k++) {
         const struct rulemax *e = &s->rm[s->live[k]];
-        if (e->cat < PP_MAX_CATS) keep[e->cat] *= 1.0 - e->w;
+        if (e->cat >= PP_MAX_CATS) continue;
+        uint64_t bit = 1ull << e->cat;
+        if (!(seen & bit)) keep[e->cat] = 1.0;
+        seen |= bit;
+        keep[e->cat] *= 1.0 - e->w;
     }
-    for (int c = 0; c < PP_MAX_CATS; c++) out[c] = 1.0 - keep[c];
+    for (uint64_t m = seen; m; m &= m - 1) {
+        int c = __builtin_ctzll(m);
+        out[c] = 1.0 - keep[c];
+    }
+    return seen;
 }
 
 static size_t window_end(const char *s, size_t len, size_t ws) {
@@ -480,14 +489,15 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
     r->policy_name_off = 1;
     r->n_cats = p->n_cats;
     double scores[PP_MAX_CATS];
-    int any = s->n_rm != 0; /* no evidence at all: every score is 0 */
-    if (any) category_scores(s, scores);
+    uint64_t scored = s->n_rm ? category_scores(s, scores) : 0;
     r->n_hits_total = s->truncated ? s->n_seen : 0;
-    for (size_t i = 0; i < p->n_cats; i++) {
+    memcpy(r->cat_name_off, p->names_off, p->n_cats * sizeof *r->cat_name_off);
+    if (!scored) /* no evidence: every score is 0, nothing flagged (policy.h: quiet) */
+        memcpy(r->cats, p->quiet, p->n_cats * sizeof *r->cats);
+    for (size_t i = 0; scored && i < p->n_cats; i++) {
         const pp_pcat *c = &p->cats[i];
         parapet_category_score *cs = &r->cats[i];
-        r->cat_name_off[i] = p->names_off[i];
-        cs->score = any && c->id >= 0 && c->id < PP_MAX_CATS ? scores[c->id] : 0;
+        cs->score = c->id >= 0 && c->id < PP_MAX_CATS && ((scored >> c->id) & 1) ? scores[c->id] : 0;
         cs->threshold = c->threshold;
         cs->flagged = c->enabled && cs->score >= c->threshold && c->action != PARAPET_ACTION_ALLOW &&
                       cs->score > 0;

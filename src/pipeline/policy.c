@@ -725,6 +725,8 @@ static parapet_status rehash(parapet_policy *p) {
     for (size_t i = 0; i < p->n_cats; i++) {
         p->names_off[i] = b.len;
         pp_buf_put(&b, p->cats[i].name, strlen(p->cats[i].name) + 1);
+        p->quiet[i] = (parapet_category_score){NULL, 0, p->cats[i].threshold, 0,
+                                               PARAPET_ACTION_ALLOW};
     }
     pp_free(p->names);
     p->names = pp_buf_detach(&b, &p->names_len);
