@@ -339,23 +339,31 @@ static size_t ascii_run(const unsigned char *s, size_t n) {
 }
 
 /* Fills the maps of r bytes copied unchanged from source offset `base`: byte q maps to
-** [base + q, base + q + 1) with no xf bits.  The arrays are the caller's and do not
-** overlap.  Blocks of a fixed 8 entries, so that the compiler vectorizes them at -O2
-** (its cheapest cost model leaves loops of unknown count scalar). */
+** [base + q, base + q + 1) with no xf bits, in blocks of 8 entries: up to 7 entries
+** past r are written too (build_base keeps FOLD_SLACK spare entries; a later write
+** overwrites them).  The arrays are the caller's and do not overlap.  SSE2 stores
+** (part of x86-64). */
 static inline void fill_identity(uint32_t *restrict ss, uint32_t *restrict se,
                                  uint16_t *restrict xf, uint32_t base, size_t r) {
-    size_t q = 0;
-    for (; q + 8 <= r; q += 8)
-        for (uint32_t l = 0; l < 8; l++) {
-            ss[q + l] = base + (uint32_t)q + l;
-            se[q + l] = base + (uint32_t)q + l + 1;
-            xf[q + l] = 0;
-        }
-    for (; q < r; q++) {
+#if defined(__SSE2__)
+    __m128i a = _mm_add_epi32(_mm_set1_epi32((int)base), _mm_setr_epi32(0, 1, 2, 3));
+    const __m128i four = _mm_set1_epi32(4), one = _mm_set1_epi32(1), zero = _mm_setzero_si128();
+    for (size_t q = 0; q < r; q += 8) {
+        __m128i b = _mm_add_epi32(a, four);
+        _mm_storeu_si128((__m128i *)(void *)(ss + q), a);
+        _mm_storeu_si128((__m128i *)(void *)(ss + q + 4), b);
+        _mm_storeu_si128((__m128i *)(void *)(se + q), _mm_add_epi32(a, one));
+        _mm_storeu_si128((__m128i *)(void *)(se + q + 4), _mm_add_epi32(b, one));
+        _mm_storeu_si128((__m128i *)(void *)(xf + q), zero);
+        a = _mm_add_epi32(b, four);
+    }
+#else
+    for (size_t q = 0; q < r; q++) {
         ss[q] = base + (uint32_t)q;
         se[q] = base + (uint32_t)q + 1;
         xf[q] = 0;
     }
+#endif
 }
 
 /* Writes v to p[0..4). */
@@ -376,22 +384,28 @@ static inline void copy_ideographs(char *restrict vs, uint32_t *restrict ss,
                                    uint32_t *restrict se, uint16_t *restrict xf,
                                    const unsigned char *b, uint32_t base) {
     static const uint32_t pat[12] = {0, 0, 0, 3, 3, 3, 6, 6, 6, 9, 9, 9};
+    static const uint16_t zero[12];
     memcpy(vs, b, 16);
     for (int q = 0; q < 12; q++) {
         ss[q] = base + pat[q];
         se[q] = base + pat[q] + 3;
     }
-    memset(xf, 0, 12 * sizeof *xf);
+    memcpy(xf, zero, sizeof zero); /* (a memset of 24 bytes is a libc call) */
 }
 
 /* Builds t->base from s[0..n).  Invariant of the loop: base capacity >= bytes written
 ** + input bytes left + 1, since an ASCII byte never grows; only clusters and
 ** replacement characters, which can grow, reserve more. */
+#if defined(__GNUC__) && !defined(__clang__)
+/* GCC would turn fill_identity's stores of zero xf bits into a call to memset for
+** each ASCII run (a call costs more than the run on short texts). */
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
 static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsigned flags,
                             size_t *bad_offset) {
     pp_view *v = &t->base;
     const int slow = (flags & PP_NORM_SLOW_FOLD_) != 0;
-    if (view_reserve(v, n)) return PARAPET_ERR_NOMEM;
+    if (view_reserve(v, n + FOLD_SLACK)) return PARAPET_ERR_NOMEM;
     size_t i = 0, o = 0;
     size_t last = SIZE_MAX; /* base offset of the last emitted character */
     int pending = 0;        /* the next emitted character follows a removal */
@@ -532,7 +546,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
             }
             t->signals |= PP_SIG_INVALID_UTF8;
             flag_tags = 0;
-            if (view_reserve(v, o + 3 + (n - i - 1))) return PARAPET_ERR_NOMEM;
+            if (view_reserve(v, o + 3 + (n - i - 1) + FOLD_SLACK)) return PARAPET_ERR_NOMEM;
             for (int b = 0; b < 3; b++) {
                 v->s[o + b] = "\xEF\xBF\xBD"[b];
                 v->src_start[o + b] = (uint32_t)i;
@@ -631,7 +645,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
                 xf |= PARAPET_XF_CASE;
                 if (!width_punct(s + i, e - i)) t->signals |= PP_SIG_COMPAT;
             }
-            if (view_reserve(v, o + len + (n - e))) return PARAPET_ERR_NOMEM;
+            if (view_reserve(v, o + len + (n - e) + FOLD_SLACK)) return PARAPET_ERR_NOMEM;
             for (size_t b = 0; b < len; b++, o++) {
                 v->s[o] = enc[b];
                 v->src_start[o] = (uint32_t)i;
