@@ -2,6 +2,7 @@
 ** signals, pattern folding, and a randomized property test of the map invariants. */
 #include "test.h"
 #include "text/text.h"
+#include "text/confusables_table.h"
 
 #include <stdlib.h>
 
@@ -936,6 +937,22 @@ TEST(cjk_and_latin_fast_paths_give_the_documented_fold) {
     CHECK_EQ(t.fold.src_start[7], 8);
     CHECK_EQ(t.fold.src_end[7], 10);
     pp_text_free(&t);
+}
+
+/* The branch-free search of pp_confusable_ascii finds exactly what a plain scan of
+** the table finds, for every code point up to U+2FFFF. */
+TEST(confusable_lookup_equals_a_linear_scan) {
+    static char want[0x30000];
+    memset(want, 0, sizeof want);
+    for (size_t i = 0; i < PP_ARRAY_LEN(pp_confusables); i++) {
+        CHECK(pp_confusables[i].cp < 0x30000);
+        if (pp_confusables[i].cp < 0x30000) want[pp_confusables[i].cp] = pp_confusables[i].ascii;
+    }
+    for (uint32_t cp = 0; cp < 0x30000; cp++) {
+        char got = pp_confusable_ascii(cp);
+        CHECK_MSG(got == want[cp], "U+%04X: %d, want %d", (unsigned)cp, got, want[cp]);
+        if (got != want[cp]) break;
+    }
 }
 
 TEST(property_checker_catches_a_broken_map) {
