@@ -546,6 +546,19 @@ static inline uint64_t plain_hash(const unsigned char *u, size_t n, size_t a, si
     return h_final(h_chunk(h_chunk(H_SEED, c0), c1), len);
 }
 
+/* plain_hash for a word known to hold no run of one character. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline uint64_t plain_hash_norun(const unsigned char *u, size_t n, size_t a, size_t b) {
+    size_t len = b - a;
+    if (len > 16) return hash_bytes(u, n, a, b);
+    const struct word_masks *k = &k_word_masks[len];
+    uint64_t h = h_chunk(H_SEED, load_le64(u + a) & k->keep0);
+    if (len > 8) h = h_chunk(h, load_le64(u + a + 8) & k->keep1);
+    return h_final(h, len);
+}
+
 /* Reads the next word of s[*pos..n) into *t (a, b, h, brk; the class fields are
 ** left for the caller).  bc is the byte-class table.  Returns 0 at the end of the
 ** string. */
@@ -631,6 +644,7 @@ static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, size_t bas
     uint64_t W[PLAIN_MAX / 64], SB[PLAIN_MAX / 64], SF[PLAIN_MAX / 64];
     size_t nb = (n + 63) / 64;
     size_t seen = 0; /* bytes >= 0x80 before this are checked */
+    uint32_t reps = 0; /* some word holds a run of one character (rare in a fold view) */
     for (size_t b = 0; b < nb; b++) {
         uint64_t w = 0, sb = 0, sf = 0;
         for (size_t q = 0; q < 4; q++) {
@@ -638,7 +652,7 @@ static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, size_t bas
             if (p >= n) break;
             /* s[p..p+16) is readable (PP_VIEW_SLACK): lanes past n are masked off */
             pp_wordbits16 m;
-            pp_wordbits16_fill(u + p, &m);
+            pp_wordbits16_fill(u + p, p ? u[p - 1] : 0, &m);
             if (n - p < 16) {
                 uint32_t in = (1u << (n - p)) - 1;
                 m.word &= in;
@@ -646,7 +660,9 @@ static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, size_t bas
                 m.soft &= in;
                 m.upper &= in;
                 m.high &= in;
+                m.rep &= in;
             }
+            reps |= m.rep;
             if (m.upper) return -1;
             w |= (uint64_t)m.word << (q * 16);
             sb |= (uint64_t)m.sent << (q * 16);
@@ -702,7 +718,7 @@ static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, size_t bas
             size_t a = b * 64 + q, e = eb * 64 + (size_t)__builtin_ctzll(en) + 1;
             en &= en - 1;
             if (!en) eb++;
-            uint64_t h = plain_hash(u, n, a, e);
+            uint64_t h = reps ? plain_hash(u, n, a, e) : plain_hash_norun(u, n, a, e);
             if (!h) word_slow(s, n, a, &h);
             tk[m].a = (uint32_t)(a + base);
             tk[m].b = (uint32_t)(e + base);
