@@ -765,14 +765,16 @@ typedef struct injection {
     ** start with a common word ("not bound by", "you are now", 不要理会), so it is
     ** the pair that must be unusual. */
     uint64_t filter[(1u << FILTER_BITS) / 64];
-    /* Per rule: the class masks of its required elements made only of rare
-    ** classes; the rule can match only if the text has a word of each. */
-    uint64_t rare_req[N_RULES][MAX_ELEMS];
+    /* The rules' required elements made only of rare classes (each rule has one to
+    ** MAX_ELEMS; the rule can match only where a sentence has a word of each), as bit
+    ** sets over the rules (see rules_for): n_rare[r] is how many rule r has;
+    ** slot_rules[j][c] the rules whose j-th such element admits class c; has_slot[j]
+    ** the rules that have a j-th one; all_rules every rule. */
     uint8_t n_rare[N_RULES];
-    /* rules_of[c]: the rules with a rare required element that class c satisfies (a
-    ** bit set over rule indices), so the gate looks only at rules the text can
-    ** possibly feed. */
-    uint64_t rules_of[CI_COUNT][RULE_WORDS];
+    uint64_t slot_rules[MAX_ELEMS][CI_COUNT][RULE_WORDS];
+    uint64_t has_slot[MAX_ELEMS][RULE_WORDS];
+    uint64_t all_rules[RULE_WORDS];
+    int max_rare; /* the most any rule has */
     /* Unspaced scripts (one word per character), by code point modulo 2^16:
     ** ustart has the characters that are a word of a rare class or the first word
     ** of a phrase of one, usecond those that are the second word of such a phrase.
@@ -1057,19 +1059,23 @@ typedef struct gctx {
 } gctx;
 
 /* The rules whose rare required elements all have a word (or phrase) among the rare
-** classes `rare`, in rule order, into cand; returns how many. */
+** classes `rare`, in rule order, into cand; returns how many.  Element by element
+** with bit sets over the rules: slot_rules[j][c] has the rules whose j-th rare
+** element admits class c, so a rule survives slot j when it has no such element or
+** some class of `rare` satisfies it. */
 static int rules_for(const injection *R, uint64_t rare, uint8_t *cand) {
-    uint64_t maybe[RULE_WORDS] = {0};
-    for (uint64_t c = rare; c; c &= c - 1)
-        for (int w = 0; w < RULE_WORDS; w++) maybe[w] |= R->rules_of[__builtin_ctzll(c)][w];
+    uint64_t ok[RULE_WORDS];
+    for (int w = 0; w < RULE_WORDS; w++) ok[w] = R->all_rules[w];
+    for (int j = 0; j < R->max_rare; j++) {
+        uint64_t sat[RULE_WORDS] = {0};
+        for (uint64_t c = rare; c; c &= c - 1)
+            for (int w = 0; w < RULE_WORDS; w++) sat[w] |= R->slot_rules[j][__builtin_ctzll(c)][w];
+        for (int w = 0; w < RULE_WORDS; w++) ok[w] &= sat[w] | ~R->has_slot[j][w];
+    }
     int nc = 0;
     for (int w = 0; w < RULE_WORDS; w++)
-        for (uint64_t m = maybe[w]; m; m &= m - 1) {
-            size_t r = (size_t)w * 64 + (size_t)__builtin_ctzll(m);
-            int ok = 1;
-            for (int e = 0; ok && e < R->n_rare[r]; e++) ok = (R->rare_req[r][e] & rare) != 0;
-            if (ok) cand[nc++] = (uint8_t)r;
-        }
+        for (uint64_t m = ok[w]; m; m &= m - 1)
+            cand[nc++] = (uint8_t)((size_t)w * 64 + (size_t)__builtin_ctzll(m));
     return nc;
 }
 
@@ -1558,10 +1564,13 @@ static pp_status rules_prepare(injection *R, char **detail) {
                 return PARAPET_ERR_INTERNAL;
             }
             if (!el->min || (el->cls & COMMON_CLASSES)) continue;
-            R->rare_req[r][R->n_rare[r]++] = el->cls;
+            int j = R->n_rare[r]++;
+            R->has_slot[j][r / 64] |= 1ull << (r % 64);
             for (int c = 0; c < CI_COUNT; c++)
-                if ((el->cls >> c) & 1) R->rules_of[c][r / 64] |= 1ull << (r % 64);
+                if ((el->cls >> c) & 1) R->slot_rules[j][c][r / 64] |= 1ull << (r % 64);
         }
+        R->all_rules[r / 64] |= 1ull << (r % 64);
+        if (R->n_rare[r] > R->max_rare) R->max_rare = R->n_rare[r];
         if (!R->n_rare[r]) {
             if (detail)
                 *detail = pp_asprintf("injection rule %s: every required element has a common "
