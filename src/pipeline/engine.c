@@ -509,7 +509,7 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
     size_t cp = 0, pos = 0; /* running code-point count up to byte `pos` */
     for (size_t i = 0; i < s->n_hits; i++) {
         const pp_hit *h = &s->hits[i];
-        int ci = pp_policy_find_id(p, h->cat);
+        int ci = h->cat < PP_MAX_CATS ? p->cat_of_id[h->cat] : pp_policy_find_id(p, h->cat);
         if (ci < 0 || h->end > len || h->start > h->end) continue;
         pp_ev *e = &r->ev[r->n_ev++];
         e->cat_index = ci;
