@@ -466,8 +466,20 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
         need += strlen(s->hits[i].rule ? s->hits[i].rule : "") + 2 +
                 PP_MIN((size_t)(s->hits[i].end - s->hits[i].start), (size_t)SNIPPET_MAX);
     size_t ev_bytes = s->n_hits * sizeof(pp_ev);
-    parapet_result *r = pp_malloc(sizeof *r + ev_bytes + need + 1);
+    size_t block;
+    int reused;
+    parapet_result *r = pp_result_alloc(sizeof *r + ev_bytes + need + 1, &block, &reused);
     if (!r) return PARAPET_ERR_NOMEM;
+    r->block = block;
+    double scores[PP_MAX_CATS];
+    uint64_t scored = s->n_rm ? category_scores(s, scores) : 0;
+    /* A quiet result (no evidence, nothing scored) in the block of a quiet result of
+    ** the same policy (same hash, so the same names, thresholds and actions): the
+    ** names, the category entries and their name offsets are in place already. */
+    int quiet = !s->n_hits && !scored;
+    int in_place = quiet && reused && r->quiet && r->n_cats == p->n_cats &&
+                   !memcmp(r->policy_hash, p->hash, sizeof r->policy_hash);
+    r->quiet = quiet;
     /* Every field before cats is set here (a memset of them costs more than the
     ** check of a short text's detectors); cats and the arrays after it are
     ** written as far as they are used. */
@@ -481,18 +493,16 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
     r->ev = s->n_hits ? (pp_ev *)(void *)(r + 1) : NULL;
     char *strs = (char *)(r + 1) + ev_bytes;
     size_t sl = p->names_len;
-    memcpy(strs, p->names, sl);
+    if (!in_place) memcpy(strs, p->names, sl);
     r->strs = strs;
     r->signals = signals;
     r->detectors_run = ran;
-    memcpy(r->policy_hash, p->hash, sizeof r->policy_hash);
+    if (!in_place) memcpy(r->policy_hash, p->hash, sizeof r->policy_hash);
     r->policy_name_off = 1;
     r->n_cats = p->n_cats;
-    double scores[PP_MAX_CATS];
-    uint64_t scored = s->n_rm ? category_scores(s, scores) : 0;
     r->n_hits_total = s->truncated ? s->n_seen : 0;
-    memcpy(r->cat_name_off, p->names_off, p->n_cats * sizeof *r->cat_name_off);
-    if (!scored) /* no evidence: every score is 0, nothing flagged (policy.h: quiet) */
+    if (!in_place) memcpy(r->cat_name_off, p->names_off, p->n_cats * sizeof *r->cat_name_off);
+    if (!scored && !in_place) /* no evidence: every score is 0, nothing flagged (policy.h: quiet) */
         memcpy(r->cats, p->quiet, p->n_cats * sizeof *r->cats);
     for (size_t i = 0; scored && i < p->n_cats; i++) {
         const pp_pcat *c = &p->cats[i];
