@@ -513,7 +513,7 @@ static inline uint64_t swar_zero(uint64_t x) {
 struct word_masks {
     uint64_t keep0, keep1, out0, out1;
 };
-#define WM_KEEP(l) ((l) <= 0 ? 0ull : (l) >= 8 ? ~0ull : (1ull << (8 * (l))) - 1)
+#define WM_KEEP(l) ((l) <= 0 ? 0ull : (l) >= 8 ? ~0ull : (1ull << (8 * ((l) & 7))) - 1)
 #define WM(l) {WM_KEEP(l), WM_KEEP((l) - 8), ~WM_KEEP((l) - 1), ~WM_KEEP((l) - 9)}
 static const struct word_masks k_word_masks[17] = {
     WM(0), WM(1), WM(2), WM(3), WM(4), WM(5), WM(6), WM(7), WM(8),
