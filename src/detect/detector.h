@@ -101,6 +101,9 @@ extern const pp_detector_vt pp_lexicon_detector;
 extern const pp_detector_vt pp_pii_detector;
 extern const pp_detector_vt pp_secrets_detector;
 extern const pp_detector_vt pp_injection_detector;
+/* Test hook: with allow = 0 the injection detector reads every text word by word
+** (no block tokenizer), so tests can compare the two.  Not thread-safe; tests only. */
+void pp_injection_set_blocks(int allow);
 extern const pp_detector_vt pp_classifier_detector; /* src/classify/detector.c */
 extern const pp_detector_vt pp_guard_detector;      /* src/guard/detector.c */
 

@@ -80,6 +80,7 @@
 #include "detector.h"
 #include "payload.h"
 #include "wordbits16.h"
+#include <limits.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- word classes */
@@ -291,7 +292,7 @@ _Static_assert(PP_ARRAY_LEN(rules) <= 255, "rule indices are stored in bytes");
 #define TOK_CHUNK 256  /* words in the sliding window */
 #define MAX_SPAN 40    /* words one match may cover */
 
-enum { BRK_SOFT = 1, BRK_SENT = 2 };
+enum { BRK_SOFT = 1, BRK_SENT = 2 }; /* plain_tokenize relies on these values */
 
 typedef struct tok {
     uint32_t a, b;  /* byte span in the scanned string */
@@ -369,7 +370,7 @@ static uint32_t cp_fold(uint32_t c) {
 /* The word hash.  A word's canonical form is the UTF-8 of its code points after
 ** cp_fold, without combining accents (U+0300..036F) and with runs of one code point
 ** collapsed.  Its hash mixes the canonical bytes eight at a time (little-endian,
-** the last chunk zero-padded) and then the length.  Two ways compute it: straight
+** the last chunk zero-padded).  Two ways compute it: straight
 ** from memory when the word is already canonical (hash_bytes), and byte by byte
 ** while folding (hasher); they agree by construction, which the tests check. */
 #define H_SEED 0x243F6A8885A308D3ull
@@ -384,14 +385,16 @@ static uint64_t load_le64(const unsigned char *p) {
     return x;
 }
 
-/* One multiply per chunk; the final step folds the length in and the high bits
-** (well mixed by the multiplies) down into the low ones the table indexes with. */
+/* One multiply per chunk; the final step folds the high bits (well mixed by the
+** multiply) down into the low ones the table indexes with.  The length needs no
+** mixing of its own: canonical bytes are never 0, so zero padding already tells a
+** word from its prefixes (the filter reads the top bits, the table the low ones). */
 static uint64_t h_chunk(uint64_t h, uint64_t c) {
     return ((h ^ c) * H_MUL) ^ (h >> 23);
 }
 
 static uint64_t h_final(uint64_t h, size_t len) {
-    h = (h + len) * 0xD6E8FEB86659FD93ull;
+    (void)len;
     h ^= h >> 32;
     return h ? h : 1;
 }
@@ -499,24 +502,63 @@ static uint64_t swar_word(uint64_t x) {
     return (az | dg) & HIGHS;
 }
 
+/* Zero bytes of x (0x80 in each), exactly: no borrows reach a byte that is not. */
+static inline uint64_t swar_zero(uint64_t x) {
+    return ~(((x & (ONES * 127)) + ONES * 127) | x) & HIGHS;
+}
+
+/* For a word of len bytes (index len, 0..16) in two 8-byte chunks: keep0 / keep1
+** mask its bytes, out0 / out1 the bytes of the pair differences (byte j: byte j ^
+** byte j+1) that are NOT a pair inside the word. */
+struct word_masks {
+    uint64_t keep0, keep1, out0, out1;
+};
+#define WM_KEEP(l) ((l) <= 0 ? 0ull : (l) >= 8 ? ~0ull : (1ull << (8 * ((l) & 7))) - 1)
+#define WM(l) {WM_KEEP(l), WM_KEEP((l) - 8), ~WM_KEEP((l) - 1), ~WM_KEEP((l) - 9)}
+static const struct word_masks k_word_masks[17] = {
+    WM(0), WM(1), WM(2), WM(3), WM(4), WM(5), WM(6), WM(7), WM(8),
+    WM(9), WM(10), WM(11), WM(12), WM(13), WM(14), WM(15), WM(16)};
+
 /* Hash of the word s[a,b) (a-z0-9 only), or 0 when it has a run of one character
-** and must be folded by word_slow. */
+** and must be folded by word_slow.  Words of up to 16 bytes (nearly all) are read
+** as one or two 8-byte chunks (s[a..a+16) is readable, PP_VIEW_SLACK), masked and
+** checked for a run a chunk at a time. */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
 static inline uint64_t plain_hash(const unsigned char *u, size_t n, size_t a, size_t b) {
     size_t len = b - a;
-    if (len > 8) {
+    if (len > 16) {
         for (size_t k = a + 1; k < b; k++)
             if (u[k] == u[k - 1]) return 0;
         return hash_bytes(u, n, a, b);
     }
-    uint64_t c = load_le64(u + a); /* u[a..a+8) is readable: PP_VIEW_SLACK */
-    uint64_t keep = len == 8 ? ~0ull : (1ull << (8 * len)) - 1;
-    c &= keep;
-    uint64_t d = (c ^ (c >> 8)) | ~(keep >> 8); /* byte j: c[j] ^ c[j+1], j < len-1 */
-    if ((d - ONES) & ~d & HIGHS) return 0;
-    return h_final(h_chunk(H_SEED, c), len);
+    /* len 1..16: the masks of the word's bytes in each chunk and of the pairs of
+    ** bytes in it come from a table (variable shifts cost more) */
+    const struct word_masks *k = &k_word_masks[len];
+    uint64_t c0 = load_le64(u + a) & k->keep0;
+    if (len <= 8) { /* byte j of d: byte j ^ byte j+1 of the word; no pair: set */
+        uint64_t d = (c0 ^ (c0 >> 8)) | k->out0;
+        if (swar_zero(d)) return 0;
+        return h_final(h_chunk(H_SEED, c0), len);
+    }
+    uint64_t c1 = load_le64(u + a + 8) & k->keep1;
+    uint64_t d0 = c0 ^ ((c0 >> 8) | (c1 << 56)), d1 = (c1 ^ (c1 >> 8)) | k->out1;
+    if (swar_zero(d0) | swar_zero(d1)) return 0;
+    return h_final(h_chunk(h_chunk(H_SEED, c0), c1), len);
+}
+
+/* plain_hash for a word known to hold no run of one character. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline uint64_t plain_hash_norun(const unsigned char *u, size_t n, size_t a, size_t b) {
+    size_t len = b - a;
+    if (len > 16) return hash_bytes(u, n, a, b);
+    const struct word_masks *k = &k_word_masks[len];
+    uint64_t h = h_chunk(H_SEED, load_le64(u + a) & k->keep0);
+    if (len > 8) h = h_chunk(h, load_le64(u + a + 8) & k->keep1);
+    return h_final(h, len);
 }
 
 /* Reads the next word of s[*pos..n) into *t (a, b, h, brk; the class fields are
@@ -592,32 +634,19 @@ static int next_token(const uint8_t *bc, const char *s, size_t n, size_t *pos, t
 #define PLAIN_MAX 4096 /* bytes */
 #define BLOCK_MAX 1280 /* bytes per block of a longer text (about 220 words of English) */
 
-/* Is any bit of bitmap M in [g, a) set? */
-static inline int any_bit(const uint64_t *M, size_t g, size_t a) {
-    if (g >= a) return 0;
-    size_t w = g >> 6, last = (a - 1) >> 6, len = a - g;
-    if (w == last) {
-        uint64_t x = M[w] >> (g & 63);
-        return (len >= 64 ? x : x & ((1ull << len) - 1)) != 0;
-    }
-    if (M[w] >> (g & 63)) return 1;
-    for (w++; w < last; w++)
-        if (M[w]) return 1;
-    return (M[last] & (~0ull >> (63 - ((a - 1) & 63)))) != 0;
-}
-
 /* Tokenizes all of s[0..n) into tk when the text is plain; returns the number of
 ** words, or -1 (and writes nothing) when it is not plain and next_token must do
 ** it.  Three bitmaps of the text are built 16 bytes at a time (wordbits16.h): word
 ** bytes, sentence ends and soft breaks; a word's breaks are then the bits of the
 ** last two between the previous word and it. */
-static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, tok *tk) {
+static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, size_t base, tok *tk) {
     const unsigned char *u = (const unsigned char *)s;
     (void)bc;
     if (n > PLAIN_MAX) return -1;
     uint64_t W[PLAIN_MAX / 64], SB[PLAIN_MAX / 64], SF[PLAIN_MAX / 64];
     size_t nb = (n + 63) / 64;
     size_t seen = 0; /* bytes >= 0x80 before this are checked */
+    uint32_t reps = 0; /* some word holds a run of one character (rare in a fold view) */
     for (size_t b = 0; b < nb; b++) {
         uint64_t w = 0, sb = 0, sf = 0;
         for (size_t q = 0; q < 4; q++) {
@@ -625,7 +654,7 @@ static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, tok *tk) {
             if (p >= n) break;
             /* s[p..p+16) is readable (PP_VIEW_SLACK): lanes past n are masked off */
             pp_wordbits16 m;
-            pp_wordbits16_fill(u + p, &m);
+            pp_wordbits16_fill(u + p, p ? u[p - 1] : 0, &m);
             if (n - p < 16) {
                 uint32_t in = (1u << (n - p)) - 1;
                 m.word &= in;
@@ -633,47 +662,72 @@ static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, tok *tk) {
                 m.soft &= in;
                 m.upper &= in;
                 m.high &= in;
+                m.rep &= in;
             }
+            reps |= m.rep;
             if (m.upper) return -1;
-            /* Bytes >= 0x80 must be general punctuation (U+2000..U+206F: curly
-            ** quotes, dashes, ellipsis ...), which next_token treats as plain
-            ** separators that end no sentence. */
-            for (uint32_t hi = m.high; hi; hi &= hi - 1) {
-                size_t j = p + (size_t)__builtin_ctz(hi);
-                if (j < seen) continue;
-                if (j + 2 >= n || u[j] != 0xE2 || (u[j + 2] & 0xC0) != 0x80 ||
-                    !(u[j + 1] == 0x80 || (u[j + 1] == 0x81 && u[j + 2] < 0xB0)))
-                    return -1;
-                seen = j + 3;
-            }
             w |= (uint64_t)m.word << (q * 16);
             sb |= (uint64_t)m.sent << (q * 16);
             sf |= (uint64_t)m.soft << (q * 16);
+            /* Bytes >= 0x80 must belong to separators (curly quotes, dashes, emoji,
+            ** CJK punctuation ...: cp_separator), which next_token skips between
+            ** words; those that end a sentence or break it softly (cp_break: 。！，)
+            ** set their bit at their lead byte.  A letter is not plain. */
+            for (uint32_t hi = m.high; hi; hi &= hi - 1) {
+                size_t j = p + (size_t)__builtin_ctz(hi);
+                if (j < seen) continue;
+                uint32_t cp;
+                size_t l = utf8_dec(u, n, j, &cp);
+                if (!l || !cp_separator(cp)) return -1;
+                uint8_t br = cp_break(cp);
+                if (br) {
+                    uint64_t bit = 1ull << (j - b * 64);
+                    if (br & BRK_SENT) sb |= bit;
+                    else sf |= bit;
+                }
+                seen = j + l;
+            }
         }
         W[b] = w;
         SB[b] = sb;
         SF[b] = sf;
     }
-    /* Starts: word bytes whose predecessor is not one; ends: whose successor is not. */
-    int m = 0, e = 0;
+    /* One pass over the bitmaps: starts are word bytes whose predecessor is not one,
+    ** ends those whose successor is not; the k-th end closes the k-th word.  A
+    ** word's breaks are the sentence-end and soft-break bits in the gap before it:
+    ** adding such a bit to the complement of the starts carries it up to the next
+    ** start, so one addition per 64 bytes marks every word that follows one. */
+    int m = 0;
+    size_t eb = 0; /* chunk of the next end */
+    uint64_t en = 0, cs = 0, cf = 0;
     for (size_t b = 0; b < nb; b++) {
-        uint64_t prev = b ? W[b - 1] >> 63 : 0, next = b + 1 < nb ? W[b + 1] & 1 : 0;
+        uint64_t prev = b ? W[b - 1] >> 63 : 0;
         uint64_t st = W[b] & ~((W[b] << 1) | prev);
-        uint64_t en = W[b] & ~((W[b] >> 1) | (next << 63));
+        uint64_t ns = ~st, ps = ns + SB[b], pf = ns + SF[b];
+        uint64_t bs = ps + cs, bf = pf + cf;
+        cs = (ps < ns) | (bs < ps);
+        cf = (pf < ns) | (bf < pf);
+        bs &= st;
+        bf &= st;
         for (; st; st &= st - 1) {
             if (m == TOK_CHUNK) return -1;
-            tk[m++].a = (uint32_t)(b * 64 + (size_t)__builtin_ctzll(st));
+            unsigned q = (unsigned)__builtin_ctzll(st);
+            while (!en) { /* the ends of chunk eb, which holds this word's end */
+                uint64_t next = eb + 1 < nb ? W[eb + 1] & 1 : 0;
+                en = W[eb] & ~((W[eb] >> 1) | (next << 63));
+                if (!en) eb++;
+            }
+            size_t a = b * 64 + q, e = eb * 64 + (size_t)__builtin_ctzll(en) + 1;
+            en &= en - 1;
+            if (!en) eb++;
+            uint64_t h = reps ? plain_hash(u, n, a, e) : plain_hash_norun(u, n, a, e);
+            if (!h) word_slow(s, n, a, &h);
+            tk[m].a = (uint32_t)(a + base);
+            tk[m].b = (uint32_t)(e + base);
+            tk[m].h = h;
+            tk[m].brk = (uint8_t)((((bs >> q) & 1) << 1) | ((bf >> q) & 1)); /* SENT, SOFT */
+            m++;
         }
-        for (; en; en &= en - 1) tk[e++].b = (uint32_t)(b * 64 + (size_t)__builtin_ctzll(en) + 1);
-    }
-    size_t gap = 0;
-    for (int k = 0; k < m; k++) {
-        tk[k].brk = (uint8_t)((any_bit(SB, gap, tk[k].a) ? BRK_SENT : 0) |
-                              (any_bit(SF, gap, tk[k].a) ? BRK_SOFT : 0));
-        uint64_t h = plain_hash(u, n, tk[k].a, tk[k].b);
-        if (!h) word_slow(s, n, tk[k].a, &h);
-        tk[k].h = h;
-        gap = tk[k].b;
     }
     return m;
 }
@@ -713,14 +767,16 @@ typedef struct injection {
     ** start with a common word ("not bound by", "you are now", 不要理会), so it is
     ** the pair that must be unusual. */
     uint64_t filter[(1u << FILTER_BITS) / 64];
-    /* Per rule: the class masks of its required elements made only of rare
-    ** classes; the rule can match only if the text has a word of each. */
-    uint64_t rare_req[N_RULES][MAX_ELEMS];
+    /* The rules' required elements made only of rare classes (each rule has one to
+    ** MAX_ELEMS; the rule can match only where a sentence has a word of each), as bit
+    ** sets over the rules (see rules_for): n_rare[r] is how many rule r has;
+    ** slot_rules[j][c] the rules whose j-th such element admits class c; has_slot[j]
+    ** the rules that have a j-th one; all_rules every rule. */
     uint8_t n_rare[N_RULES];
-    /* rules_of[c]: the rules with a rare required element that class c satisfies (a
-    ** bit set over rule indices), so the gate looks only at rules the text can
-    ** possibly feed. */
-    uint64_t rules_of[CI_COUNT][RULE_WORDS];
+    uint64_t slot_rules[MAX_ELEMS][CI_COUNT][RULE_WORDS];
+    uint64_t has_slot[MAX_ELEMS][RULE_WORDS];
+    uint64_t all_rules[RULE_WORDS];
+    int max_rare; /* the most any rule has */
     /* Unspaced scripts (one word per character), by code point modulo 2^16:
     ** ustart has the characters that are a word of a rare class or the first word
     ** of a phrase of one, usecond those that are the second word of such a phrase.
@@ -1005,19 +1061,23 @@ typedef struct gctx {
 } gctx;
 
 /* The rules whose rare required elements all have a word (or phrase) among the rare
-** classes `rare`, in rule order, into cand; returns how many. */
+** classes `rare`, in rule order, into cand; returns how many.  Element by element
+** with bit sets over the rules: slot_rules[j][c] has the rules whose j-th rare
+** element admits class c, so a rule survives slot j when it has no such element or
+** some class of `rare` satisfies it. */
 static int rules_for(const injection *R, uint64_t rare, uint8_t *cand) {
-    uint64_t maybe[RULE_WORDS] = {0};
-    for (uint64_t c = rare; c; c &= c - 1)
-        for (int w = 0; w < RULE_WORDS; w++) maybe[w] |= R->rules_of[__builtin_ctzll(c)][w];
+    uint64_t ok[RULE_WORDS];
+    for (int w = 0; w < RULE_WORDS; w++) ok[w] = R->all_rules[w];
+    for (int j = 0; j < R->max_rare; j++) {
+        uint64_t sat[RULE_WORDS] = {0};
+        for (uint64_t c = rare; c; c &= c - 1)
+            for (int w = 0; w < RULE_WORDS; w++) sat[w] |= R->slot_rules[j][__builtin_ctzll(c)][w];
+        for (int w = 0; w < RULE_WORDS; w++) ok[w] &= sat[w] | ~R->has_slot[j][w];
+    }
     int nc = 0;
     for (int w = 0; w < RULE_WORDS; w++)
-        for (uint64_t m = maybe[w]; m; m &= m - 1) {
-            size_t r = (size_t)w * 64 + (size_t)__builtin_ctzll(m);
-            int ok = 1;
-            for (int e = 0; ok && e < R->n_rare[r]; e++) ok = (R->rare_req[r][e] & rare) != 0;
-            if (ok) cand[nc++] = (uint8_t)r;
-        }
+        for (uint64_t m = ok[w]; m; m &= m - 1)
+            cand[nc++] = (uint8_t)((size_t)w * 64 + (size_t)__builtin_ctzll(m));
     return nc;
 }
 
@@ -1146,32 +1206,25 @@ typedef struct gstate {
 
 /* Feeds the word with hash h at byte a to the gate; single: the word may be a word
 ** of a rare class (0 only when the code-point bitmaps prove it is not).  In a block,
-** tk holds its m words and the word is tk[k]; else tk is NULL. */
+** tk holds its m words and the word is tk[k]; else tk is NULL.  A phrase starting
+** at the previous word is read from tk when it is a word of this block and the
+** phrase cannot run past the block's last word before its sentence ends: lim is m
+** for a block that ends inside a sentence, INT_MAX for one that ends with its
+** sentence (or the text); else the words are tokenized again. */
 static inline void gate_word(const injection *R, const source *S, gstate *G, uint64_t h, size_t a,
-                             int single, const tok *tk, int m, int k) {
+                             int single, const tok *tk, int m, int k, int lim) {
     if (single && filter_has(R, h)) G->have |= slot_find(R, h)->cls & RARE_CLASSES;
     if (G->prev_ok && filter_has(R, PAIR_KEY(G->prev_h, h))) {
         const slot *sl = slot_find(R, G->prev_h);
+        int in_block = tk && G->prev_k >= 0 && G->prev_k <= lim - MAX_PHRASE;
         if (sl->pcls & RARE_CLASSES & ~G->have)
-            G->have |= phrases_at(R, S, G->prev_a, sl->chain, G->have, h, tk, m, G->prev_k);
+            G->have |= phrases_at(R, S, G->prev_a, sl->chain, G->have, h, in_block ? tk : NULL,
+                                  m, G->prev_k);
     }
     G->prev_h = h;
     G->prev_a = a;
     G->prev_ok = 1;
     G->prev_k = k;
-}
-
-/* Where a block of plain text starting at byte pos (a sentence start) may end:
-** the end of the text when it is near (PLAIN_MAX for a text tried whole), else
-** just after a sentence-ending byte in the second half of the next BLOCK_MAX bytes,
-** so that no sentence crosses the block's end; 0 if there is none. */
-static size_t block_end(const injection *R, const source *S, size_t pos) {
-    if (S->n - pos <= (pos ? BLOCK_MAX : PLAIN_MAX)) return S->n;
-    const unsigned char *u = (const unsigned char *)S->s;
-    if (u[pos] >= 0x80) return 0; /* not plain: do not look */
-    for (size_t j = pos + BLOCK_MAX; j > pos + BLOCK_MAX / 2; j--)
-        if (R->bclass[u[j - 1]] == BC_SENT) return j;
-    return 0;
 }
 
 /* A sentence whose words hold the rare classes `have` has ended: matches it if some
@@ -1192,6 +1245,75 @@ static void sentence_end(gctx *g, uint64_t have, tok *tk, int m, int sent_k, int
     }
 }
 
+/* Feeds the m words of a block (tk) to the gate, ending the sentences that end
+** in it (sentence_end); *sent_k is the first word of the current sentence (-1 when
+** it began before the block, at byte sent_a) and is updated.  gate_word, with the
+** previous word kept in registers: only the first word can follow a word of
+** another block. */
+static void block_gate(gctx *g, gstate *G, tok *tk, int m, int lim, int *sent_k_io,
+                       size_t sent_a) {
+    const injection *R = g->R;
+    int sent_k = *sent_k_io, k = 0;
+    if (m && !(tk[0].brk & BRK_SENT)) {
+        gate_word(R, g->S, G, tk[0].h, tk[0].a, 1, tk, m, 0, lim);
+        k = 1;
+    }
+    uint64_t have = G->have, ph = G->prev_h;
+    int pok = G->prev_ok;
+    for (; k < m; k++) {
+        uint64_t h = tk[k].h;
+        if (tk[k].brk & BRK_SENT) {
+            if (have) sentence_end(g, have, tk, m, sent_k, k, sent_a);
+            have = 0;
+            pok = 0;
+            sent_k = k;
+        }
+        if (filter_has(R, h)) have |= slot_find(R, h)->cls & RARE_CLASSES;
+        if (pok && filter_has(R, PAIR_KEY(ph, h))) { /* the previous word is tk[k - 1] */
+            const slot *sl = slot_find(R, ph);
+            if (sl->pcls & RARE_CLASSES & ~have)
+                have |= phrases_at(R, g->S, tk[k - 1].a, sl->chain, have, h,
+                                   k - 1 <= lim - MAX_PHRASE ? tk : NULL, m, k - 1);
+        }
+        ph = h;
+        pok = 1;
+    }
+    G->have = have;
+    G->prev_h = ph;
+    G->prev_ok = pok;
+    if (m) {
+        G->prev_a = tk[m - 1].a;
+        G->prev_k = m - 1;
+    }
+    *sent_k_io = sent_k;
+}
+
+static int g_no_blocks; /* pp_injection_set_blocks (tests) */
+void pp_injection_set_blocks(int allow) { g_no_blocks = !allow; }
+
+/* Where a block of plain text starting at byte pos may end: the end of the text when
+** it is near (PLAIN_MAX for a text tried whole), else just after a sentence-ending
+** byte in the second half of the next BLOCK_MAX bytes, so that no sentence crosses
+** the block's end; failing that (a stretch without sentence ends, common in chat
+** text) inside a sentence, at a word that follows one space after a word, and then
+** *open is set.  0 if there is neither. */
+static size_t block_end(const injection *R, const source *S, size_t pos, int *open) {
+    *open = 0;
+    if (g_no_blocks) return 0;
+    if (S->n - pos <= (pos ? BLOCK_MAX : PLAIN_MAX)) return S->n;
+    const unsigned char *u = (const unsigned char *)S->s;
+    if (u[pos] >= 0x80) return 0; /* not plain: do not look */
+    for (size_t j = pos + BLOCK_MAX; j > pos + BLOCK_MAX / 2; j--)
+        if (R->bclass[u[j - 1]] == BC_SENT) return j;
+    /* u[j] is inside the text: S->n > pos + BLOCK_MAX */
+    for (size_t j = pos + BLOCK_MAX; j > pos + BLOCK_MAX / 2; j--)
+        if (u[j - 1] == ' ' && R->bclass[u[j]] == BC_WORD && R->bclass[u[j - 2]] == BC_WORD) {
+            *open = 1;
+            return j;
+        }
+    return 0;
+}
+
 /* Runs the grammar over S and calls cb for each reported match, in order of start,
 ** with the match's byte span in S->s.  Allocates nothing.
 **
@@ -1203,47 +1325,52 @@ static void sentence_end(gctx *g, uint64_t have, tok *tk, int m, int sent_k, int
 ** keeps the grammar to the few sentences that can match.
 **
 ** The pass reads plain stretches of text (a short text whole, a long one in blocks
-** of about BLOCK_MAX bytes cut at sentence ends) with plain_tokenize, matching their
-** sentences in place, and the rest word by word with next_token, tokenizing a
-** sentence that passes again for the grammar (grammar_sentence).  After a stretch
-** that is not plain it tries a block again at the first sentence start BLOCK_MAX
-** bytes on. */
+** of about BLOCK_MAX bytes, cut at sentence ends where it can and between two words
+** where it cannot) with plain_tokenize, and the rest word by word with next_token.
+** A sentence that passes the gate and lies in one block is matched in place; one
+** that began before its block, or outside blocks, is tokenized again
+** (grammar_sentence).  After a stretch that is not plain it tries a block again at
+** the first word BLOCK_MAX bytes on. */
 static void run_grammar(const injection *R, const source *S, match_fn cb, void *ud) {
     tok tk[TOK_CHUNK];
     const unsigned char *u = (const unsigned char *)S->s;
     gctx g = {R, S, cb, ud, {0}};
     gstate G = {0, 0, 0, 0, 0};
-    size_t pos = 0;    /* where the next word is looked for */
-    size_t retry = 0;  /* try a block at a sentence start from here on */
-    size_t sent_a = 0; /* start of the sentence (its first word, or before it) */
-    int want = 1;      /* pos is a sentence start: try a block */
+    size_t pos = 0;      /* where the next word is looked for */
+    size_t retry = 0;    /* try a block at a word from here on */
+    size_t sent_a = 0;   /* start of the sentence (its first word, or before it) */
+    int fresh = 1;       /* no word of the current sentence has been fed yet */
+    uint8_t carry = 0;   /* breaks before the first word of the next block */
+    int want = 1;        /* try a block at pos */
     for (;;) {
         if (want) {
             want = 0;
-            size_t e = block_end(R, S, pos);
-            int m = e ? plain_tokenize(R->bclass, S->s + pos, e - pos, tk) : -1;
+            int open;
+            size_t e = block_end(R, S, pos, &open);
+            int m = e ? plain_tokenize(R->bclass, S->s + pos, e - pos, pos, tk) : -1;
             if (m >= 0) {
-                /* A block: sentences end inside it or at its end. */
-                int sent_k = 0;
-                for (int k = 0; k < m; k++) {
-                    tk[k].a += (uint32_t)pos;
-                    tk[k].b += (uint32_t)pos;
-                    if (tk[k].brk & BRK_SENT) {
-                        if (G.have) sentence_end(&g, G.have, tk, m, sent_k, k, 0);
-                        G = (gstate){0, 0, 0, 0, 0};
-                        sent_k = k;
-                    }
-                    gate_word(R, S, &G, tk[k].h, tk[k].a, 1, tk, m, k);
+                /* sent_k: the first word of the current sentence, -1 while that
+                ** sentence began before the block */
+                int sent_k = fresh ? 0 : -1, lim = open ? m : INT_MAX;
+                if (m) tk[0].brk |= carry;
+                block_gate(&g, &G, tk, m, lim, &sent_k, sent_a);
+                if (m) fresh = 0;
+                if (!open) {
+                    if (G.have) sentence_end(&g, G.have, tk, m, sent_k, m, sent_a);
+                    G = (gstate){0, 0, 0, 0, 0};
+                    fresh = 1;
+                } else {
+                    if (sent_k >= 0) sent_a = tk[sent_k].a;
+                    G.prev_k = -1; /* tk is about to change */
                 }
-                if (G.have) sentence_end(&g, G.have, tk, m, sent_k, m, 0);
-                G = (gstate){0, 0, 0, 0, 0};
+                carry = 0;
                 pos = e;
                 if (pos >= S->n) break;
                 want = 1;
                 continue;
             }
             retry = pos + BLOCK_MAX;
-            sent_a = pos;
+            if (fresh) sent_a = pos;
         }
         /* Unspaced scripts: a character that is no rare word, starts no rare phrase
         ** and cannot continue one from the previous word needs no hash (most Han
@@ -1253,9 +1380,10 @@ static void run_grammar(const injection *R, const source *S, match_fn cb, void *
             uint32_t cp = (uint32_t)(u[pos] & 0x0F) << 12 | (uint32_t)(u[pos + 1] & 0x3F) << 6 |
                           (u[pos + 2] & 0x3F);
             if (!cp_unspaced(cp)) break;
+            fresh = 0;
             int st = cp_bit(R->ustart, cp);
             if (st || (G.prev_ok && cp_bit(R->usecond, cp))) {
-                gate_word(R, S, &G, hash_short(u, S->n, pos, 3), pos, st, NULL, 0, 0);
+                gate_word(R, S, &G, hash_short(u, S->n, pos, 3), pos, st, NULL, 0, -1, 0);
                 G.prev_ok = st;
             } else {
                 G.prev_ok = 0;
@@ -1268,14 +1396,17 @@ static void run_grammar(const injection *R, const source *S, match_fn cb, void *
             if (G.have) sentence_end(&g, G.have, tk, 0, -1, 0, sent_a);
             if (!more) break;
             G = (gstate){0, 0, 0, 0, 0};
-            if (t.a >= retry) { /* read this sentence as a block, if plain */
-                pos = t.a;
-                want = 1;
-                continue;
-            }
             sent_a = t.a;
+            fresh = 1;
         }
-        gate_word(R, S, &G, t.h, t.a, 1, NULL, 0, 0);
+        if (t.a >= retry) { /* read on as a block from this word, if plain */
+            pos = t.a;
+            carry = t.brk;
+            want = 1;
+            continue;
+        }
+        fresh = 0;
+        gate_word(R, S, &G, t.h, t.a, 1, NULL, 0, -1, 0);
     }
 }
 
@@ -1435,10 +1566,13 @@ static pp_status rules_prepare(injection *R, char **detail) {
                 return PARAPET_ERR_INTERNAL;
             }
             if (!el->min || (el->cls & COMMON_CLASSES)) continue;
-            R->rare_req[r][R->n_rare[r]++] = el->cls;
+            int j = R->n_rare[r]++;
+            R->has_slot[j][r / 64] |= 1ull << (r % 64);
             for (int c = 0; c < CI_COUNT; c++)
-                if ((el->cls >> c) & 1) R->rules_of[c][r / 64] |= 1ull << (r % 64);
+                if ((el->cls >> c) & 1) R->slot_rules[j][c][r / 64] |= 1ull << (r % 64);
         }
+        R->all_rules[r / 64] |= 1ull << (r % 64);
+        if (R->n_rare[r] > R->max_rare) R->max_rare = R->n_rare[r];
         if (!R->n_rare[r]) {
             if (detail)
                 *detail = pp_asprintf("injection rule %s: every required element has a common "

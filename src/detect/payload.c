@@ -11,6 +11,7 @@
 ** its fast rejection of texts that hold no payload (nearly all of them).
 */
 #include "payload.h"
+#include "payload16.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,21 +200,10 @@ static size_t escape_at(const unsigned char *s, size_t n, size_t i, uint32_t *cp
     return 0;
 }
 
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
 /* Offset of the first '%' or '\\' in s[i..n), or n: every escape starts with one, and
-** prose has few, so the search goes eight bytes at a time. */
+** prose has few, so the search goes 16 bytes at a time (payload16.h). */
 static size_t next_escape_lead(const unsigned char *s, size_t i, size_t n) {
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x, p, q;
-        memcpy(&x, s + i, 8); /* the test is per byte: byte order does not matter */
-        p = x ^ (ONES * '%');
-        q = x ^ (ONES * '\\');
-        if (((p - ONES) & ~p & HIGHS) | ((q - ONES) & ~q & HIGHS)) break;
-    }
-    while (i < n && s[i] != '%' && s[i] != '\\') i++;
-    return i;
+    return pp_escape_lead(s, i, n);
 }
 
 int pp_payload_next_escaped(const char *s, size_t n, size_t *pos, size_t *a, size_t *b,
@@ -337,25 +327,13 @@ void pp_payloads_free(pp_payload *p, size_t n) {
     pp_free(p);
 }
 
-/* Could the 8 bytes of x all be base64 digits?  A necessary condition, cheap to
-** test: every byte lies in '+'..'z' (0x2B..0x7A).  A space, a control byte or any
-** non-ASCII byte fails it, so ordinary prose almost never passes. */
-static int maybe_b64_block(uint64_t x) {
-    uint64_t below = (x - ONES * 0x2B) & ~x & HIGHS;    /* a byte < 0x2B */
-    uint64_t above = ((x + ONES * (127 - 0x7A)) | x) & HIGHS; /* a byte > 0x7A */
-    return !(below | above);
-}
-
 /* Every base64 run of >= 16 digits contains a whole aligned block of 8, so only
-** blocks passing maybe_b64_block can start the real work: find the run around the
-** block and decode it. */
+** blocks whose bytes all lie in '+'..'z' (pp_b64_block, payload16.h) can start the
+** real work: find the run around the block and decode it. */
 static int find_base64(collector *c, const pp_view *v, char *tmp, size_t tmp_cap) {
     const unsigned char *u = (const unsigned char *)v->s;
     size_t nv = v->n;
-    for (size_t k = 0; k + 8 <= nv; k += 8) {
-        uint64_t x;
-        memcpy(&x, u + k, 8); /* byte order does not matter: the test is per byte */
-        if (!maybe_b64_block(x)) continue;
+    for (size_t k = pp_b64_block(u, 0, nv); k + 8 <= nv; k = pp_b64_block(u, k + 8, nv)) {
         size_t i = k;
         while (i < k + 8 && b64_val(u[i]) >= 0) i++;
         if (i < k + 8) continue; /* not all digits */

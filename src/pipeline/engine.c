@@ -296,21 +296,19 @@ static int tier_of(int d) {
 ** clock twice in all, and the tiers' costs add up to its latency. */
 static unsigned run_detectors(const parapet_engine *e, const parapet_policy *p, pp_scan *sc,
                               uint64_t *tier_ns, uint64_t *clk, int open_last, int *open_tier) {
-    unsigned ran = 0;
-    int last = -1; /* last detector that will run */
+    unsigned ran = 0, todo = 0; /* todo: bit per detector that will run */
     for (int d = 0; d < PP_DET_COUNT; d++)
-        if (p->detector_on[d] && e->det[d]) last = d;
+        todo |= (unsigned)(p->detector_on[d] && e->det[d]) << d;
     sc->policy = p;
-    for (int d = 0; d <= last; d++) {
-        if (!p->detector_on[d] || !e->det[d]) continue;
+    while (todo) {
+        int d = __builtin_ctz(todo);
+        todo &= todo - 1;
         pp_detectors[d]->scan(e->det[d], sc);
         if (!(sc->skipped & (1u << d))) ran |= 1u << d;
         if (clk) {
-            int next = d + 1;
-            while (next <= last && (!p->detector_on[next] || !e->det[next])) next++;
-            if (next > last && open_last) {
+            if (!todo && open_last) {
                 *open_tier = tier_of(d);
-            } else if (next > last || tier_of(next) != tier_of(d)) {
+            } else if (!todo || tier_of(__builtin_ctz(todo)) != tier_of(d)) {
                 uint64_t now = pp_now_ns();
                 tier_ns[tier_of(d)] += now - *clk;
                 *clk = now;
@@ -414,16 +412,27 @@ static size_t dedupe(pp_hit *h, size_t n, pp_hit *tmp) {
 
 
 
-/* Scores of every category id: a noisy-OR over distinct rules, each rule counted
-** once at its strongest weight (from the call's score table). */
-static void category_scores(const scratch *s, double out[PP_MAX_CATS]) {
+/* Scores of the category ids that have evidence: a noisy-OR over distinct rules,
+** each rule counted once at its strongest weight (from the call's score table).
+** Returns the ids set (bit per id); out[id] is written only for those, the others
+** score 0.  (PP_MAX_CATS is 64: one mask holds them.) */
+_Static_assert(PP_MAX_CATS <= 64, "category ids fit a 64-bit mask");
+static uint64_t category_scores(const scratch *s, double out[PP_MAX_CATS]) {
     double keep[PP_MAX_CATS];
-    for (int c = 0; c < PP_MAX_CATS; c++) keep[c] = 1.0;
+    uint64_t seen = 0;
     for (size_t k = 0; k < s->n_rm; k++) {
         const struct rulemax *e = &s->rm[s->live[k]];
-        if (e->cat < PP_MAX_CATS) keep[e->cat] *= 1.0 - e->w;
+        if (e->cat >= PP_MAX_CATS) continue;
+        uint64_t bit = 1ull << e->cat;
+        if (!(seen & bit)) keep[e->cat] = 1.0;
+        seen |= bit;
+        keep[e->cat] *= 1.0 - e->w;
     }
-    for (int c = 0; c < PP_MAX_CATS; c++) out[c] = 1.0 - keep[c];
+    for (uint64_t m = seen; m; m &= m - 1) {
+        int c = __builtin_ctzll(m);
+        out[c] = 1.0 - keep[c];
+    }
+    return seen;
 }
 
 static size_t window_end(const char *s, size_t len, size_t ws) {
@@ -457,8 +466,20 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
         need += strlen(s->hits[i].rule ? s->hits[i].rule : "") + 2 +
                 PP_MIN((size_t)(s->hits[i].end - s->hits[i].start), (size_t)SNIPPET_MAX);
     size_t ev_bytes = s->n_hits * sizeof(pp_ev);
-    parapet_result *r = pp_malloc(sizeof *r + ev_bytes + need + 1);
+    size_t block;
+    int reused;
+    parapet_result *r = pp_result_alloc(sizeof *r + ev_bytes + need + 1, &block, &reused);
     if (!r) return PARAPET_ERR_NOMEM;
+    r->block = block;
+    double scores[PP_MAX_CATS];
+    uint64_t scored = s->n_rm ? category_scores(s, scores) : 0;
+    /* A quiet result (no evidence, nothing scored) in the block of a quiet result of
+    ** the same policy (same hash, so the same names, thresholds and actions): the
+    ** names, the category entries and their name offsets are in place already. */
+    int quiet = !s->n_hits && !scored;
+    int in_place = quiet && reused && r->quiet && r->n_cats == p->n_cats &&
+                   !memcmp(r->policy_hash, p->hash, sizeof r->policy_hash);
+    r->quiet = quiet;
     /* Every field before cats is set here (a memset of them costs more than the
     ** check of a short text's detectors); cats and the arrays after it are
     ** written as far as they are used. */
@@ -472,22 +493,21 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
     r->ev = s->n_hits ? (pp_ev *)(void *)(r + 1) : NULL;
     char *strs = (char *)(r + 1) + ev_bytes;
     size_t sl = p->names_len;
-    memcpy(strs, p->names, sl);
+    if (!in_place) memcpy(strs, p->names, sl);
     r->strs = strs;
     r->signals = signals;
     r->detectors_run = ran;
-    memcpy(r->policy_hash, p->hash, sizeof r->policy_hash);
+    if (!in_place) memcpy(r->policy_hash, p->hash, sizeof r->policy_hash);
     r->policy_name_off = 1;
     r->n_cats = p->n_cats;
-    double scores[PP_MAX_CATS];
-    int any = s->n_rm != 0; /* no evidence at all: every score is 0 */
-    if (any) category_scores(s, scores);
     r->n_hits_total = s->truncated ? s->n_seen : 0;
-    for (size_t i = 0; i < p->n_cats; i++) {
+    if (!in_place) memcpy(r->cat_name_off, p->names_off, p->n_cats * sizeof *r->cat_name_off);
+    if (!scored && !in_place) /* no evidence: every score is 0, nothing flagged (policy.h: quiet) */
+        memcpy(r->cats, p->quiet, p->n_cats * sizeof *r->cats);
+    for (size_t i = 0; scored && i < p->n_cats; i++) {
         const pp_pcat *c = &p->cats[i];
         parapet_category_score *cs = &r->cats[i];
-        r->cat_name_off[i] = p->names_off[i];
-        cs->score = any && c->id >= 0 && c->id < PP_MAX_CATS ? scores[c->id] : 0;
+        cs->score = c->id >= 0 && c->id < PP_MAX_CATS && ((scored >> c->id) & 1) ? scores[c->id] : 0;
         cs->threshold = c->threshold;
         cs->flagged = c->enabled && cs->score >= c->threshold && c->action != PARAPET_ACTION_ALLOW &&
                       cs->score > 0;
@@ -499,7 +519,7 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
     size_t cp = 0, pos = 0; /* running code-point count up to byte `pos` */
     for (size_t i = 0; i < s->n_hits; i++) {
         const pp_hit *h = &s->hits[i];
-        int ci = pp_policy_find_id(p, h->cat);
+        int ci = h->cat < PP_MAX_CATS ? p->cat_of_id[h->cat] : pp_policy_find_id(p, h->cat);
         if (ci < 0 || h->end > len || h->start > h->end) continue;
         pp_ev *e = &r->ev[r->n_ev++];
         e->cat_index = ci;

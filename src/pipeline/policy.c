@@ -722,9 +722,12 @@ static parapet_status rehash(parapet_policy *p) {
     pp_buf_init(&b);
     pp_buf_putc(&b, 0);
     pp_buf_put(&b, p->name ? p->name : "", strlen(p->name ? p->name : "") + 1);
+    for (int id = 0; id < PP_MAX_CATS; id++) p->cat_of_id[id] = (int8_t)pp_policy_find_id(p, id);
     for (size_t i = 0; i < p->n_cats; i++) {
         p->names_off[i] = b.len;
         pp_buf_put(&b, p->cats[i].name, strlen(p->cats[i].name) + 1);
+        p->quiet[i] = (parapet_category_score){NULL, 0, p->cats[i].threshold, 0,
+                                               PARAPET_ACTION_ALLOW};
     }
     pp_free(p->names);
     p->names = pp_buf_detach(&b, &p->names_len);

@@ -39,6 +39,13 @@ struct parapet_policy {
     char *names;
     size_t names_len;
     size_t names_off[PP_MAX_CATS];
+    /* Each category's entry in a result without evidence: score 0, its threshold,
+    ** not flagged, allowed; name NULL (the result points it at its own copy).  Built
+    ** with the names, so a quiet text's result copies them in one go. */
+    parapet_category_score quiet[PP_MAX_CATS];
+    /* cat_of_id[id]: pp_policy_find_id(p, id) for every detector category id, built
+    ** with the names (results look one up per piece of evidence). */
+    int8_t cat_of_id[PP_MAX_CATS];
     /* When the guard detector runs (section "guard"): PP_GUARD_RUN_CASCADE runs it
     ** only when the largest cheap-tier score lies in [guard_low, guard_high]. */
     int guard_mode;

@@ -8,6 +8,7 @@
 */
 #include "result.h"
 #include "../text/text.h"
+#include <pthread.h>
 #include <string.h>
 
 void pp_result_finish(parapet_result *r) {
@@ -23,9 +24,47 @@ void pp_result_finish(parapet_result *r) {
         r->signal_names[r->n_signals++] = pp_signal_name((unsigned)__builtin_ctz(b));
 }
 
+/* ------------------------------------------------------- the spare block */
+
+/* Each thread keeps the block of the last result freed on it (one; up to SPARE_MAX
+** bytes) for the next result it builds: a result is a few KiB, above what malloc
+** keeps per thread for quick reuse, and allocating and freeing it cost as much as
+** the rest of a check of a short text.  Thread-specific data, so a thread's spare is
+** freed when it exits. */
+#define SPARE_MAX ((size_t)64 << 10)
+static pthread_key_t g_spare;
+static pthread_once_t g_spare_once = PTHREAD_ONCE_INIT;
+static int g_spare_ok;
+
+static void spare_destroy(void *p) { pp_free(p); }
+static void spare_init(void) { g_spare_ok = pthread_key_create(&g_spare, spare_destroy) == 0; }
+
+parapet_result *pp_result_alloc(size_t n, size_t *block, int *reused) {
+    pthread_once(&g_spare_once, spare_init);
+    parapet_result *r = g_spare_ok ? pthread_getspecific(g_spare) : NULL;
+    if (r && r->block >= n) {
+        pthread_setspecific(g_spare, NULL);
+        *block = r->block;
+        *reused = 1;
+        return r;
+    }
+    *block = n;
+    *reused = 0;
+    return pp_malloc(n);
+}
+
 void parapet_result_free(parapet_result *r) {
     if (!r) return;
-    pp_free(r); /* evidence and strings live in the same block */
+    /* evidence and strings live in the same block */
+    pthread_once(&g_spare_once, spare_init);
+    if (g_spare_ok && r->block <= SPARE_MAX) {
+        parapet_result *old = pthread_getspecific(g_spare);
+        if ((!old || old->block < r->block) && !pthread_setspecific(g_spare, r)) {
+            pp_free(old);
+            return;
+        }
+    }
+    pp_free(r);
 }
 
 int parapet_result_flagged(const parapet_result *r) { return r ? r->flagged : 0; }

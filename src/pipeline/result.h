@@ -21,6 +21,8 @@ typedef struct pp_ev {
 } pp_ev;
 
 struct parapet_result {
+    size_t block;               /* bytes of the allocation the result lies at the start of */
+    int quiet;                  /* no evidence, every category quiet (policy.h: quiet) */
     int flagged;
     parapet_action action;
     double latency_us;
@@ -48,5 +50,12 @@ struct parapet_result {
 
 /* Resolves the string offsets into pointers; call once after building. */
 void pp_result_finish(parapet_result *r);
+
+/* A block of at least n bytes for a result, its size in *block: this thread's spare
+** block (the last result freed on it, *reused set: its fields are that result's)
+** when it is large enough, else a new one (pp_malloc).  NULL when out of memory.  parapet_result_free keeps the block of the
+** result it frees as the spare when the thread has none (or a smaller one), so a
+** thread checking text after text allocates nothing for its results. */
+parapet_result *pp_result_alloc(size_t n, size_t *block, int *reused);
 
 #endif

@@ -42,6 +42,7 @@
 */
 #include "text.h"
 #include "ascii16.h"
+#include "ideo16.h"
 #include "confusables_table.h"
 
 #include <assert.h>
@@ -117,6 +118,27 @@ static inline size_t dec_mb(const unsigned char *s, size_t n, uint32_t *cp) {
                      (s[3] & 0x3Fu);
         if (v < 0x10000 || v > 0x10FFFF) return 0;
         *cp = v;
+        return 4;
+    }
+    return 0;
+}
+
+/* dec_mb for the base view, which is valid UTF-8 by construction (build_base copies
+** only what it decoded and validated, and encodes everything else itself), so the
+** fold pass, which decodes some characters more than once, skips the checks:
+** the same length and code point as dec_mb on every valid sequence, 0 for ASCII. */
+static inline size_t dec_valid(const unsigned char *s, uint32_t *cp) {
+    unsigned c = s[0];
+    if (c - 0xE0u < 0x10u) {
+        *cp = ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+        return 3;
+    }
+    if (c - 0xC2u < 0x1Eu) {
+        *cp = ((c & 0x1Fu) << 6) | (s[1] & 0x3Fu);
+        return 2;
+    }
+    if (c - 0xF0u < 5u) {
+        *cp = ((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
         return 4;
     }
     return 0;
@@ -317,23 +339,31 @@ static size_t ascii_run(const unsigned char *s, size_t n) {
 }
 
 /* Fills the maps of r bytes copied unchanged from source offset `base`: byte q maps to
-** [base + q, base + q + 1) with no xf bits.  The arrays are the caller's and do not
-** overlap.  Blocks of a fixed 8 entries, so that the compiler vectorizes them at -O2
-** (its cheapest cost model leaves loops of unknown count scalar). */
+** [base + q, base + q + 1) with no xf bits, in blocks of 8 entries: up to 7 entries
+** past r are written too (build_base keeps FOLD_SLACK spare entries; a later write
+** overwrites them).  The arrays are the caller's and do not overlap.  SSE2 stores
+** (part of x86-64). */
 static inline void fill_identity(uint32_t *restrict ss, uint32_t *restrict se,
                                  uint16_t *restrict xf, uint32_t base, size_t r) {
-    size_t q = 0;
-    for (; q + 8 <= r; q += 8)
-        for (uint32_t l = 0; l < 8; l++) {
-            ss[q + l] = base + (uint32_t)q + l;
-            se[q + l] = base + (uint32_t)q + l + 1;
-            xf[q + l] = 0;
-        }
-    for (; q < r; q++) {
+#if defined(__SSE2__)
+    __m128i a = _mm_add_epi32(_mm_set1_epi32((int)base), _mm_setr_epi32(0, 1, 2, 3));
+    const __m128i four = _mm_set1_epi32(4), one = _mm_set1_epi32(1), zero = _mm_setzero_si128();
+    for (size_t q = 0; q < r; q += 8) {
+        __m128i b = _mm_add_epi32(a, four);
+        _mm_storeu_si128((__m128i *)(void *)(ss + q), a);
+        _mm_storeu_si128((__m128i *)(void *)(ss + q + 4), b);
+        _mm_storeu_si128((__m128i *)(void *)(se + q), _mm_add_epi32(a, one));
+        _mm_storeu_si128((__m128i *)(void *)(se + q + 4), _mm_add_epi32(b, one));
+        _mm_storeu_si128((__m128i *)(void *)(xf + q), zero);
+        a = _mm_add_epi32(b, four);
+    }
+#else
+    for (size_t q = 0; q < r; q++) {
         ss[q] = base + (uint32_t)q;
         se[q] = base + (uint32_t)q + 1;
         xf[q] = 0;
     }
+#endif
 }
 
 /* Writes v to p[0..4). */
@@ -346,14 +376,36 @@ static inline void put4_u16(uint16_t *p, uint16_t v) {
     memcpy(p, w, sizeof w);
 }
 
+/* Writes the entries of four ideographs copied from source offset `base` (bytes
+** b[0..12)): view bytes, maps [base + 3q, base + 3q + 3) for each of their bytes,
+** no xf bits.  Writes 16 bytes and 12 entries of each map whatever the caller keeps
+** (the rest is overwritten later: the caller has room for them). */
+static inline void copy_ideographs(char *restrict vs, uint32_t *restrict ss,
+                                   uint32_t *restrict se, uint16_t *restrict xf,
+                                   const unsigned char *b, uint32_t base) {
+    static const uint32_t pat[12] = {0, 0, 0, 3, 3, 3, 6, 6, 6, 9, 9, 9};
+    static const uint16_t zero[12];
+    memcpy(vs, b, 16);
+    for (int q = 0; q < 12; q++) {
+        ss[q] = base + pat[q];
+        se[q] = base + pat[q] + 3;
+    }
+    memcpy(xf, zero, sizeof zero); /* (a memset of 24 bytes is a libc call) */
+}
+
 /* Builds t->base from s[0..n).  Invariant of the loop: base capacity >= bytes written
 ** + input bytes left + 1, since an ASCII byte never grows; only clusters and
 ** replacement characters, which can grow, reserve more. */
+#if defined(__GNUC__) && !defined(__clang__)
+/* GCC would turn fill_identity's stores of zero xf bits into a call to memset for
+** each ASCII run (a call costs more than the run on short texts). */
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
 static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsigned flags,
                             size_t *bad_offset) {
     pp_view *v = &t->base;
     const int slow = (flags & PP_NORM_SLOW_FOLD_) != 0;
-    if (view_reserve(v, n)) return PARAPET_ERR_NOMEM;
+    if (view_reserve(v, n + FOLD_SLACK)) return PARAPET_ERR_NOMEM;
     size_t i = 0, o = 0;
     size_t last = SIZE_MAX; /* base offset of the last emitted character */
     int pending = 0;        /* the next emitted character follows a removal */
@@ -406,6 +458,24 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
             uint32_t *restrict ss = v->src_start, *restrict se = v->src_end;
             uint16_t *restrict vx = v->xf;
             for (;;) {
+                if (k == 3 && !xf && n - i >= 16) {
+                    /* CJK ideographs, up to four at a time without decoding: each
+                    ** of the first c - 1 is followed by an ideograph (a starter),
+                    ** so each is copied as below; the last stays the current one. */
+                    unsigned c = pp_ideo16_count(s + i);
+                    if (c >= 2) {
+                        size_t g = c - 1;
+                        copy_ideographs(vs + o, ss + o, se + o, vx + o, s + i, (uint32_t)i);
+                        o += 3 * g;
+                        i += 3 * g;
+                        pending = 0;
+                        flag_tags = 0;
+                        last = o - 3;
+                        prev_cp = pp_ideo_cp(s + i - 3);
+                        cp = pp_ideo_cp(s + i);
+                        continue;
+                    }
+                }
                 size_t j = i + k, k2 = 0;
                 uint32_t cp2 = 0;
                 if (j < n && s[j] >= 0x80 &&
@@ -476,7 +546,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
             }
             t->signals |= PP_SIG_INVALID_UTF8;
             flag_tags = 0;
-            if (view_reserve(v, o + 3 + (n - i - 1))) return PARAPET_ERR_NOMEM;
+            if (view_reserve(v, o + 3 + (n - i - 1) + FOLD_SLACK)) return PARAPET_ERR_NOMEM;
             for (int b = 0; b < 3; b++) {
                 v->s[o + b] = "\xEF\xBF\xBD"[b];
                 v->src_start[o + b] = (uint32_t)i;
@@ -575,7 +645,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
                 xf |= PARAPET_XF_CASE;
                 if (!width_punct(s + i, e - i)) t->signals |= PP_SIG_COMPAT;
             }
-            if (view_reserve(v, o + len + (n - e))) return PARAPET_ERR_NOMEM;
+            if (view_reserve(v, o + len + (n - e) + FOLD_SLACK)) return PARAPET_ERR_NOMEM;
             for (size_t b = 0; b < len; b++, o++) {
                 v->s[o] = enc[b];
                 v->src_start[o] = (uint32_t)i;
@@ -1213,7 +1283,8 @@ static inline void xf_case_8(uint16_t *restrict dst, const uint16_t *restrict sr
 ** code point in *cp and its length in *k. */
 static inline int fkind_at(const unsigned char *s, size_t n, size_t j, uint32_t *cp,
                            size_t *k) {
-    *k = dec_mb(s + j, n - j, cp);
+    (void)n;
+    *k = dec_valid(s + j, cp);
     return *k ? fold_kind(*cp) : FK_SLOW;
 }
 
@@ -1546,6 +1617,18 @@ static pp_status build_fold(pp_text *t, int slow) {
                 ** as they are (all bytes of a base character share their map and xf). */
                 int again = 0;
                 for (j = i; j < n;) {
+                    /* CJK ideographs (FK_LETTER) a few at a time, without decoding
+                    ** (s[j..j+16) is readable and s[n] is NUL, which no ideograph
+                    ** holds, so none is counted past the end) */
+                    unsigned same, c = pp_ideo16_scan(s + j, &same);
+                    if (c) {
+                        again |= same != 0 || pp_ideo_cp(s + j) == prev;
+                        plain = 1;
+                        prev = pp_ideo_cp(s + j + 3 * (c - 1));
+                        j += 3 * c;
+                        nch += c;
+                        continue;
+                    }
                     uint32_t c2;
                     size_t k2;
                     int f2 = fkind_at(s, n, j, &c2, &k2);
@@ -1947,15 +2030,14 @@ int pp_fold_is_word_byte(const char *s, size_t n, size_t i) {
 }
 
 char pp_confusable_ascii(uint32_t cp) {
-    size_t lo = 0, hi = PP_ARRAY_LEN(pp_confusables);
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (pp_confusables[mid].cp < cp)
-            lo = mid + 1;
-        else if (pp_confusables[mid].cp > cp)
-            hi = mid;
-        else
-            return pp_confusables[mid].ascii;
+    /* A binary search whose steps select with a conditional move rather than a
+    ** branch: the folding of Cyrillic and Greek words looks up every letter, and
+    ** the branches of an ordinary search mispredict about half the time. */
+    size_t base = 0, len = PP_ARRAY_LEN(pp_confusables);
+    while (len > 1) {
+        size_t half = len / 2;
+        base = pp_confusables[base + half].cp <= cp ? base + half : base;
+        len -= half;
     }
-    return 0;
+    return pp_confusables[base].cp == cp ? pp_confusables[base].ascii : 0;
 }

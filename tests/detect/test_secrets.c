@@ -322,13 +322,14 @@ TEST(secrets_prose_has_no_secrets) {
     CHECK_EQ(scan("password="), 0);
 }
 
-/* The scan skips 16 bytes at a time over prose: a key, an assignment or a 10-byte
-** token must be found whatever its offset within a 16-byte block, including when it
+/* The scan skips 64 and 16 bytes at a time over prose: a key, an assignment or a
+** 10-byte token must be found whatever its offset within a block, including when it
 ** straddles two blocks, and prose with long words around it must stay silent. */
 TEST(secrets_found_at_every_block_offset) {
-    static const char pad[] = "a b cc dd eee ff gg hhh iii jj k l mm nn ooo pp";
-    char pre[64];
-    for (int k = 0; k < 34; k++) {
+    static const char pad[] = "a b cc dd eee ff gg hhh iii jj k l mm nn ooo pp q rr ss tt "
+                              "uuu vv ww xx yyy zz a bb ccc d ee fff gg h ii jjj kk ll mm n";
+    char pre[160];
+    for (int k = 0; k < (int)sizeof pad - 1; k++) {
         memcpy(pre, pad, (size_t)k);
         pre[k] = 0;
         EXPECT_ONE(cat3(pre, " AKIAIOSFODNN7EXAMPLE", " done"), PP_KIND_AWS_KEY,

@@ -187,6 +187,66 @@ TEST(per_request_overlay_disables_category) {
     parapet_policy_free(ov);
 }
 
+/* Every category entry of r equals what the policy says for a quiet text. */
+static int quiet_as_policy(const parapet_result *r, const parapet_policy *p) {
+    if (parapet_result_category_count(r) != parapet_policy_category_count(p)) return 0;
+    for (size_t i = 0; i < parapet_result_category_count(r); i++) {
+        parapet_category_score cs;
+        parapet_category_info ci;
+        parapet_result_category(r, i, &cs);
+        parapet_policy_category(p, i, &ci);
+        if (strcmp(cs.name, ci.name) || cs.score != 0 || cs.threshold != ci.threshold ||
+            cs.flagged || cs.action != PARAPET_ACTION_ALLOW)
+            return 0;
+    }
+    return 1;
+}
+
+TEST(regression_reused_result_blocks_keep_their_policy) {
+    /* A freed result's block is reused for the thread's next result, and a quiet
+    ** result in the block of a quiet one of the same policy keeps its category
+    ** entries in place: alternating policies (other names and thresholds), quiet
+    ** and flagged texts, results kept alive while others are built, every entry is
+    ** still the right one. */
+    static const char cheap[] = "extends: default\ndetectors: {classifier: false}\n";
+    parapet_options opt;
+    parapet_options_init(&opt);
+    opt.policy_text = cheap;
+    opt.policy_len = sizeof cheap - 1;
+    parapet_engine *e = NULL;
+    CHECK_OK(parapet_open(&opt, &e, NULL));
+    if (!e) return;
+    const char *doc = "name: other\ncategories: {harassment: {threshold: 0.25}, pii: {enabled: false}}";
+    parapet_policy *ov;
+    CHECK_OK(parapet_policy_parse(doc, strlen(doc), "req", parapet_engine_policy(e), &ov, NULL));
+    const parapet_policy *pols[2] = {parapet_engine_policy(e), ov};
+    const char *texts[3] = {"hello there", "you are an idiot", "ok"};
+    parapet_result *kept = NULL;
+    for (int i = 0; i < 24; i++) {
+        const parapet_policy *p = pols[(i / 2) % 2];
+        parapet_check_opts o = {(parapet_policy *)p, 0};
+        const char *t = texts[i % 3];
+        parapet_result *r;
+        CHECK_OK(parapet_check(e, t, strlen(t), &o, &r));
+        if (i % 3 == 1) {
+            CHECK(parapet_result_flagged(r));
+            CHECK(score(r, "harassment") >= 0.5);
+        } else {
+            CHECK_MSG(quiet_as_policy(r, p), "check %d (\"%s\")", i, t);
+            CHECK(parapet_result_signal_count(r) == 0);
+        }
+        if (i % 5 == 0) { /* keep one alive across the next checks */
+            parapet_result_free(kept);
+            kept = r;
+        } else {
+            parapet_result_free(r);
+        }
+    }
+    parapet_result_free(kept);
+    parapet_policy_free(ov);
+    parapet_close(e);
+}
+
 TEST(custom_category_terms_from_policy) {
     const char *doc = "extends: default\ncategories:\n  competitors: {terms: [acme widget], action: review}\n";
     parapet_options o;

@@ -2,6 +2,7 @@
 ** signals, pattern folding, and a randomized property test of the map invariants. */
 #include "test.h"
 #include "text/text.h"
+#include "text/confusables_table.h"
 
 #include <stdlib.h>
 
@@ -870,6 +871,48 @@ TEST(property_long_ascii_stretches_equal_general_path) {
     pp_text_free(&slow);
 }
 
+/* Long runs of CJK ideographs (the base and fold loops take them several at a time,
+** from 16-byte blocks): runs of 1 to 40, with repeated characters ("哈哈"), the edges
+** of the range (U+4E00, U+9FFF, and U+4DFF, U+A000 just outside), and any wide piece
+** between runs (marks that join the last ideograph, invisibles, fullwidth forms,
+** invalid bytes), at the start and the end of texts, fold exactly as through the
+** unit pipeline. */
+TEST(property_long_ideograph_runs_equal_general_path) {
+    pp_text fast, slow;
+    pp_text_init(&fast);
+    pp_text_init(&slow);
+    static const char *const ideo[] = {"\xE4\xBD\xA0", "\xE5\xA5\xBD", "\xE5\x93\x88",
+                                       "\xE4\xB8\x80", "\xE9\xBF\xBF", "\xE6\x88\x91",
+                                       "\xE7\x9A\x84", "\xE8\xAF\xB4"};
+    static const char *const edge[] = {"\xE4\xB7\xBF", "\xEA\x80\x80"};
+    static char s[2048];
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t n = 0;
+        int runs = 1 + (int)(rnd() % 8);
+        for (int r = 0; r < runs && n + 200 < sizeof s; r++) {
+            size_t len = 1 + rnd() % 40;
+            for (size_t q = 0; q < len; q++) {
+                const char *c = rnd() % 6 == 0 && n >= 3 ? s + n - 3 : ideo[rnd() % PP_ARRAY_LEN(ideo)];
+                if (rnd() % 50 == 0) c = edge[rnd() % 2];
+                memmove(s + n, c, 3);
+                n += 3;
+            }
+            if (r + 1 < runs || rnd() % 2) {
+                const char *piece = k_wide_pieces[rnd() % PP_ARRAY_LEN(k_wide_pieces)];
+                size_t k = piece[0] ? strlen(piece) : 1;
+                memcpy(s + n, piece, k);
+                n += k;
+            }
+        }
+        size_t at;
+        const char *why = fast_vs_slow(&fast, &slow, s, n, &at);
+        CHECK_MSG(!why, "iteration %d (%zu bytes): %s differs at %zu", iter, n, why, at);
+        if (why) break;
+    }
+    pp_text_free(&fast);
+    pp_text_free(&slow);
+}
+
 TEST(cjk_and_latin_fast_paths_give_the_documented_fold) {
     pp_text t;
     pp_text_init(&t);
@@ -894,6 +937,22 @@ TEST(cjk_and_latin_fast_paths_give_the_documented_fold) {
     CHECK_EQ(t.fold.src_start[7], 8);
     CHECK_EQ(t.fold.src_end[7], 10);
     pp_text_free(&t);
+}
+
+/* The branch-free search of pp_confusable_ascii finds exactly what a plain scan of
+** the table finds, for every code point up to U+2FFFF. */
+TEST(confusable_lookup_equals_a_linear_scan) {
+    static char want[0x30000];
+    memset(want, 0, sizeof want);
+    for (size_t i = 0; i < PP_ARRAY_LEN(pp_confusables); i++) {
+        CHECK(pp_confusables[i].cp < 0x30000);
+        if (pp_confusables[i].cp < 0x30000) want[pp_confusables[i].cp] = pp_confusables[i].ascii;
+    }
+    for (uint32_t cp = 0; cp < 0x30000; cp++) {
+        char got = pp_confusable_ascii(cp);
+        CHECK_MSG(got == want[cp], "U+%04X: %d, want %d", (unsigned)cp, got, want[cp]);
+        if (got != want[cp]) break;
+    }
 }
 
 TEST(property_checker_catches_a_broken_map) {
