@@ -66,6 +66,10 @@
 ** Longer ones use f32 throughout, as llama.cpp's tiled path does. */
 #define PP_LLM_F16_ATTN_BELOW 64
 
+/* Queries per block of the f32 attention path (each block sees the keys up to its last
+** query). */
+#define ATT_QB 64
+
 typedef struct seq_state {
     uint32_t n_past;          /* positions held */
     uint32_t shared;          /* positions [0, shared) are sequence 0's cells */
@@ -414,7 +418,7 @@ static void row_range(void *arg, size_t r0, size_t r1, int thread) {
             if (j->bias) pp_add(g, j->bias, (int64_t)FF);
             if (j->bias_up) pp_add(u, j->bias_up, (int64_t)FF);
             if (hp->ffn_gelu) pp_gelu_mul(g, u, (int64_t)FF);          /* gemma2: GeGLU */
-            else pp_silu_mul(g, u, (int64_t)FF);
+            else pp_vec_silu_mul(g, u, FF);
         }
         break;
     }
@@ -552,20 +556,29 @@ static void attn_range(void *arg, size_t i0, size_t i1, int thread) {
                 continue;
             }
             /* S (nq, n_kv) = q K^T; scaled (soft-capped), masked softmax per row (llama.cpp's
-            ** flash-attention order); att = S V */
-            pp_gemm(PP_GGML_F32, kf, hd * sizeof(float), n_kv, hd, q, qd, sg->nq, S, n_kv, work, NULL);
-            for (uint32_t t = 0; t < sg->nq; t++) {
-                float *row = S + (size_t)t * n_kv;
-                uint32_t valid = qpos + t + 1, lo = window_start(valid - 1, j->window);
-                if (j->softcap != 0.0f)
-                    for (uint32_t p = lo; p < valid; p++) row[p] = j->softcap * tanhf(row[p] * j->scale);
-                else
-                    for (uint32_t p = lo; p < valid; p++) row[p] *= j->scale;
-                pp_softmax(row + lo, valid - lo);
-                for (uint32_t p = 0; p < lo; p++) row[p] = 0.0f;
-                for (size_t p = valid; p < n_kv; p++) row[p] = 0.0f;
+            ** flash-attention order); att = S V.  In blocks of ATT_QB queries, each against
+            ** the keys up to its last query only: the causal triangle's far side is never
+            ** computed, and S V just leaves out trailing zero terms (the same sums). */
+            for (uint32_t t0 = 0; t0 < sg->nq; t0 += ATT_QB) {
+                const uint32_t t1 = PP_MIN(sg->nq, t0 + ATT_QB), nb = t1 - t0;
+                const size_t n_kb = (size_t)qpos + t1;   /* keys the block's queries see */
+                float *Sb = S + (size_t)t0 * n_kv;
+                pp_gemm(PP_GGML_F32, kf, hd * sizeof(float), n_kb, hd, q + (size_t)t0 * qd, qd, nb, Sb,
+                        n_kv, work, NULL);
+                for (uint32_t t = t0; t < t1; t++) {
+                    float *row = S + (size_t)t * n_kv;
+                    uint32_t valid = qpos + t + 1, lo = window_start(valid - 1, j->window);
+                    if (j->softcap != 0.0f)
+                        for (uint32_t p = lo; p < valid; p++) row[p] = j->softcap * tanhf(row[p] * j->scale);
+                    else
+                        for (uint32_t p = lo; p < valid; p++) row[p] *= j->scale;
+                    pp_vec_softmax(row + lo, valid - lo);
+                    for (uint32_t p = 0; p < lo; p++) row[p] = 0.0f;
+                    for (size_t p = valid; p < n_kb; p++) row[p] = 0.0f;
+                }
+                pp_gemm(PP_GGML_F32, vf, n_kv * sizeof(float), hd, n_kb, Sb, n_kv, nb, o + (size_t)t0 * qd,
+                        qd, work, NULL);
             }
-            pp_gemm(PP_GGML_F32, vf, n_kv * sizeof(float), hd, n_kv, S, n_kv, sg->nq, o, qd, work, NULL);
         }
     }
 }

@@ -14,9 +14,11 @@
 */
 #include "test.h"
 #include "llm/kernels/internal.h"
+#include "llm/ops.h"
 #include "llm/quant.h"
 #include "llm/pool.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -320,6 +322,45 @@ TEST(kernels_packed_gemm_equals_gemm) {
     int ok = for_each_isa(packed_isa, NULL) && for_each_isa(packed_isa, pool);
     pp_pool_destroy(pool);
     CHECK(ok);
+}
+
+/* The vectorized SiLU product and softmax against ops.c's libm references: odd lengths
+** (vector bodies and tails), values across the exp range including its clamps. */
+static int elementwise_isa(pp_pool *pool) {
+    (void)pool;
+    static const size_t lens[] = {1, 7, 8, 15, 16, 17, 33, 1000};
+    for (size_t li = 0; li < PP_ARRAY_LEN(lens); li++) {
+        size_t n = lens[li];
+        float g[1000], u[1000], g_ref[1000], x[1000], x_ref[1000];
+        for (size_t i = 0; i < n; i++) {
+            g[i] = g_ref[i] = frand() * (i % 5 == 0 ? 120.0f : 12.0f);   /* some beyond exp's range */
+            u[i] = frand() * 3.0f;
+            x[i] = x_ref[i] = frand() * 30.0f;
+        }
+        pp_vec_silu_mul(g, u, n);
+        pp_silu_mul(g_ref, u, (int64_t)n);
+        pp_vec_softmax(x, n);
+        pp_softmax(x_ref, (int64_t)n);
+        double sum = 0;
+        for (size_t i = 0; i < n; i++) {
+            sum += x[i];
+            double tol_g = 4e-7 * fabs(g_ref[i]) + 1e-30, tol_x = 1e-6 * x_ref[i] + 1e-38;
+            if (!(fabs((double)g[i] - g_ref[i]) <= tol_g) || !(fabs((double)x[i] - x_ref[i]) <= tol_x)) {
+                pt_fail(__FILE__, __LINE__, "%s n=%zu i=%zu: silu %.9g vs %.9g, softmax %.9g vs %.9g",
+                        pp_isa_name(pp_kernels_isa()), n, i, g[i], g_ref[i], x[i], x_ref[i]);
+                return 0;
+            }
+        }
+        if (fabs(sum - 1) > 1e-5) {
+            pt_fail(__FILE__, __LINE__, "%s n=%zu: softmax sums to %.9g", pp_isa_name(pp_kernels_isa()), n, sum);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+TEST(kernels_elementwise_match_reference) {
+    CHECK(for_each_isa(elementwise_isa, NULL));
 }
 
 TEST(kernels_get_rows_dequantizes) {

@@ -17,6 +17,7 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #define TGT __attribute__((target("avx2,fma,f16c")))
@@ -272,6 +273,68 @@ DEFINE_PANEL_F(panel_f32, tile_f, 0)
 DEFINE_PANEL_F(panel_f16, tile_f, 1)
 DEFINE_PANEL_F(panel_bf16, tile_bf16, 0)
 
+/* ------------------------------------------------------ element-wise ops ---- */
+
+/* exp(x), 8 lanes: the same algorithm as avx512.c's exp512. */
+TGT INLINE __m256 exp256(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.7f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 720);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    __m256i e = _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23);
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), e));
+}
+
+TGT static void silu_mul256(float *g, const float *u, size_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(g + i);
+        __m256 s = _mm256_div_ps(x, _mm256_add_ps(one, exp256(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+        _mm256_storeu_ps(g + i, _mm256_mul_ps(s, _mm256_loadu_ps(u + i)));
+    }
+    for (; i < n; i++) {   /* the tail through the same lanes */
+        float gx[8] = {g[i]}, ux[8] = {u[i]};
+        silu_mul256(gx, ux, 8);
+        g[i] = gx[0];
+    }
+}
+
+TGT static void softmax256(float *x, size_t n) {
+    if (!n) return;
+    float mx = -INFINITY;
+    for (size_t i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+    const __m256 m = _mm256_set1_ps(mx);
+    double sum = 0;
+    size_t i = 0;
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    for (; i + 8 <= n; i += 8) {
+        __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
+        _mm256_storeu_ps(x + i, e);
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+    }
+    double part[4];
+    _mm256_storeu_pd(part, _mm256_add_pd(s0, s1));
+    sum = (part[0] + part[1]) + (part[2] + part[3]);
+    for (; i < n; i++) {
+        float t[8] = {x[i] - mx};
+        __m256 e = exp256(_mm256_loadu_ps(t));
+        x[i] = _mm256_cvtss_f32(e);
+        sum += x[i];
+    }
+    const float inv = (float)(1.0 / sum);
+    for (i = 0; i < n; i++) x[i] *= inv;
+}
+
 void pp_kernels_avx2_init(pp_kernel_set *ks) {
     ks->panel[PP_GGML_Q8_0] = panel_q8_0;
     ks->panel[PP_GGML_Q4_0] = panel_q4_0;
@@ -281,6 +344,8 @@ void pp_kernels_avx2_init(pp_kernel_set *ks) {
     ks->panel[PP_GGML_F32] = panel_f32;
     ks->panel[PP_GGML_F16] = panel_f16;
     ks->panel[PP_GGML_BF16] = panel_bf16;
+    ks->silu_mul = silu_mul256;
+    ks->softmax = softmax256;
 }
 
 #else

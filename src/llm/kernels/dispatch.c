@@ -15,6 +15,7 @@
 */
 #include "llm/kernels/internal.h"
 #include "llm/cpu.h"
+#include "llm/ops.h"
 #include "llm/quant.h"
 
 #include <pthread.h>
@@ -230,6 +231,20 @@ void pp_gemm_rows(int wtype, const void *W, size_t w_row_bytes, const int32_t *r
     gemm_ctx c = { .wtype = wtype, .W = W, .wrb = w_row_bytes, .rows = rows, .m = n_rows,
                    .k = k, .X = X, .ldx = ldx, .n = n, .Y = Y, .ldy = ldy };
     gemm_common(&c, work, pool);
+}
+
+/* ------------------------------------------------------- element-wise ops ---- */
+
+void pp_vec_silu_mul(float *g, const float *u, size_t n) {
+    const pp_kernel_set *ks = pp_kernels_active();
+    if (ks->silu_mul) ks->silu_mul(g, u, n);
+    else pp_silu_mul(g, u, (int64_t)n);
+}
+
+void pp_vec_softmax(float *x, size_t n) {
+    const pp_kernel_set *ks = pp_kernels_active();
+    if (ks->softmax) ks->softmax(x, n);
+    else pp_softmax(x, (int64_t)n);
 }
 
 void pp_get_rows(int wtype, const void *W, size_t w_row_bytes, size_t k,

@@ -93,6 +93,9 @@ typedef struct pp_kernel_set {
     /* activation quantizers (NULL: the scalar ones) */
     void (*quant_q8_0)(const float *x, size_t k, pp_act_q8_0 *dst);
     void (*quant_q8_K)(const float *x, size_t k, pp_act_q8_K *dst);
+    /* element-wise (NULL: ops.c's scalar references) */
+    void (*silu_mul)(float *g, const float *u, size_t n);
+    void (*softmax)(float *x, size_t n);
 } pp_kernel_set;
 
 void pp_kernels_avx2_init(pp_kernel_set *ks);     /* avx2.c */

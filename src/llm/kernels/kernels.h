@@ -108,6 +108,16 @@ void pp_gemm_rows(int wtype, const void *W, size_t w_row_bytes, const int32_t *r
                   size_t n_rows, size_t k, const float *X, size_t ldx, size_t n,
                   float *Y, size_t ldy, void *work, pp_pool *pool);
 
+/* ------------------------------------------------------ element-wise ops ---- */
+
+/* The forward pass's exp-heavy element-wise steps, vectorized per ISA with their own
+** exp (range reduction to [-ln2/2, ln2/2] and a degree-6 polynomial: within 2 ulp of
+** expf); the scalar set runs ops.c's references (pp_silu_mul, pp_softmax: libm expf).
+**   pp_vec_silu_mul  g[i] = g[i] / (1 + exp(-g[i])) * u[i]
+**   pp_vec_softmax   x[i] = exp(x[i] - max) / sum, the sum accumulated in double */
+void pp_vec_silu_mul(float *g, const float *u, size_t n);
+void pp_vec_softmax(float *x, size_t n);
+
 /* out[t][0..k) = W[ids[t]] dequantized, for t < n (the token embedding gather).
 ** Any type quant.h can dequantize.  The caller checked the ids. */
 void pp_get_rows(int wtype, const void *W, size_t w_row_bytes, size_t k,
