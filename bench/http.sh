@@ -2,8 +2,9 @@
 # bench/http.sh -- parapet serve against nginx answering a fixed response of the same
 # size (../shared/peers/nginx-ceiling.conf), both driven by wrk with the same request
 # (../shared/peers/wrk-moderations.lua: one realistic message), in one run on one
-# machine.  Then the same server with array inputs of 32 texts.  Prints requests/s,
-# p50 and p99 of each and the ratio parapet / nginx.
+# machine: the cheap tier alone (the target), the embedded default with the
+# classifier tier on, and that with array inputs of 32 texts.  Prints requests/s, p50
+# and p99 of each and the ratios parapet / nginx.
 #
 #   sh bench/http.sh            DURATION=10 CONNS=64 WRK_THREADS=2 SERVER_THREADS=2
 #
@@ -74,7 +75,16 @@ wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s --latency -s $TMP/one.lua http://127.
 kill "$(cat $TMP/nginx.pid)"; rm -f $TMP/nginx.pid
 NG=$(summarize $TMP/nginx.out)
 
-# ---- parapet serve
+# ---- parapet serve, cheap tier only (the rule detectors; no classifier)
+printf 'extends: default\ndetectors: {classifier: false}\n' > $TMP/cheap.yaml
+$B/parapet serve --port $PORT_PARAPET --threads $SERVER_THREADS --policy $TMP/cheap.yaml 2>$TMP/parapet.err &
+SPID=$!
+for i in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT_PARAPET/healthz >/dev/null 2>&1 && break; sleep 0.1; done
+wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s --latency -s $TMP/one.lua http://127.0.0.1:$PORT_PARAPET/v1/moderations > $TMP/cheap.out
+CH=$(summarize $TMP/cheap.out)
+kill $SPID; wait $SPID 2>/dev/null || true; SPID=""
+
+# ---- parapet serve, the embedded default (classifier tier on)
 $B/parapet serve --port $PORT_PARAPET --threads $SERVER_THREADS 2>$TMP/parapet.err &
 SPID=$!
 for i in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT_PARAPET/healthz >/dev/null 2>&1 && break; sleep 0.1; done
@@ -84,16 +94,19 @@ wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s --latency -s $TMP/one.lua http://127.
 PA=$(summarize $TMP/parapet.out)
 wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s --latency -s $TMP/array32.lua http://127.0.0.1:$PORT_PARAPET/v1/moderations > $TMP/array.out
 AR=$(summarize $TMP/array.out)
-ERRS=$(grep -h "Non-2xx\|Socket errors" $TMP/parapet.out $TMP/array.out || true)
+ERRS=$(grep -h "Non-2xx\|Socket errors" $TMP/cheap.out $TMP/parapet.out $TMP/array.out || true)
 kill $SPID; wait $SPID 2>/dev/null || true; SPID=""
 
 set -- $NG; ng_rps=$1; ng_p50=$2; ng_p99=$3
+set -- $CH; ch_rps=$1; ch_p50=$2; ch_p99=$3
 set -- $PA; pa_rps=$1; pa_p50=$2; pa_p99=$3
 set -- $AR; ar_rps=$1; ar_p50=$2; ar_p99=$3
 printf "%-34s %10s %9s %9s\n" "" "req/s" "p50 ms" "p99 ms"
 printf "%-34s %10s %9s %9s\n" "nginx fixed response (${NGBYTES}B)" $ng_rps $ng_p50 $ng_p99
-printf "%-34s %10s %9s %9s\n" "parapet one message (${PBYTES}B)" $pa_rps $pa_p50 $pa_p99
+printf "%-34s %10s %9s %9s\n" "parapet cheap tier, one message" $ch_rps $ch_p50 $ch_p99
+printf "%-34s %10s %9s %9s\n" "parapet + classifier (${PBYTES}B)" $pa_rps $pa_p50 $pa_p99
 printf "%-34s %10s %9s %9s   (%s texts/s)\n" "parapet array of 32 texts" $ar_rps $ar_p50 $ar_p99 $((ar_rps * 32))
-awk -v a=$pa_rps -v b=$ng_rps 'BEGIN {printf "ratio parapet/nginx: %.2f (target >= 0.50)\n", a/b}'
+awk -v a=$ch_rps -v b=$ng_rps 'BEGIN {printf "ratio parapet cheap tier/nginx: %.2f (target >= 0.50)\n", a/b}'
+awk -v a=$pa_rps -v b=$ng_rps 'BEGIN {printf "ratio parapet + classifier/nginx: %.2f\n", a/b}'
 [ -n "$ERRS" ] && echo "wrk reported: $ERRS"
 exit 0
