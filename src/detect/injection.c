@@ -53,13 +53,16 @@
 **      word of a fold view) is hashed straight from memory, eight bytes per
 **      multiply; other words are folded character by character into the same hash.
 **      In unspaced scripts a character that no rare word or phrase can use (two
-**      code-point bitmaps say so) is skipped without a hash.
+**      code-point bitmaps say so) is skipped without a hash, and the CJK
+**      punctuation between such characters is read in the same loop.
 **   2. Gate, per sentence.  The word classes split into COMMON ones ("the", "your",
 **      "all", "you", "never" ...; each in more than ~5% of ordinary texts) and rare
 **      ones (the verbs, objects and markers that make a phrase an attack).  An 8 KiB
 **      bit filter holds the rare words and the first two words of every rare
 **      phrase, so only ~2% of words reach the vocabulary table; for those, the exact
-**      rare classes present in the SENTENCE are collected, phrases verified.  A
+**      rare classes present in the SENTENCE are collected, phrases verified (in a
+**      plain block the filter runs in the tokenizer's hash loop without a branch,
+**      and only the words it lists are looked at again).  A
 **      match never crosses a sentence end, so a rule needs a word of each of its
 **      required rare elements in one sentence; a sentence where no rule has them
 **      all (nearly every sentence, also in long documents, which almost always hold
@@ -293,6 +296,7 @@ _Static_assert(PP_ARRAY_LEN(rules) <= 255, "rule indices are stored in bytes");
 #define MAX_SPAN 40    /* words one match may cover */
 
 enum { BRK_SOFT = 1, BRK_SENT = 2 }; /* plain_tokenize relies on these values */
+#define BRK_SEEN 4 /* run_grammar: some separator was seen (never stored in a tok) */
 
 typedef struct tok {
     uint32_t a, b;  /* byte span in the scanned string */
@@ -634,14 +638,52 @@ static int next_token(const uint8_t *bc, const char *s, size_t n, size_t *pos, t
 #define PLAIN_MAX 4096 /* bytes */
 #define BLOCK_MAX 1280 /* bytes per block of a longer text (about 220 words of English) */
 
-/* Tokenizes all of s[0..n) into tk when the text is plain; returns the number of
-** words, or -1 (and writes nothing) when it is not plain and next_token must do
-** it.  Three bitmaps of the text are built 16 bytes at a time (wordbits16.h): word
-** bytes, sentence ends and soft breaks; a word's breaks are then the bits of the
-** last two between the previous word and it. */
-static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, size_t base, tok *tk) {
+/* The gate's bit filter (see injection.filter): FILTER_BITS top bits of a word's
+** hash, or of the key of two consecutive words. */
+#define FILTER_BITS 16 /* 8 KiB: fits L1 next to the byte-class table */
+#define FILTER_AT(h) ((size_t)((h) >> (64 - FILTER_BITS)))
+#define PAIR_KEY(h1, h2) (((h1) ^ ((h2) >> 7)) * 0xD1B54A32D192ED03ull)
+
+/* A block of plain text as plain_tokenize leaves it: its m words as arrays (offsets
+** in the block, hashes, breaks), and for the gate (block_gate) the few words at
+** which the filter says a rare class may enter the sentence, and where sentences
+** start.  hit[] holds k << 1 for word k when its own hash passes the filter,
+** (k << 1) | 1 when the pair (word k - 1, word k) does (word k - 1 lies before the
+** block for k = 0), in word order; sent[] the words that start a sentence.  The
+** grammar wants tok records, which block_toks builds only for the sentences that
+** pass the gate.  Arrays have room for the 32 words one 64-byte
+** chunk may add past TOK_CHUNK before the count is checked. */
+typedef struct block {
+    size_t base;                    /* offset of the block in the string */
+    int m;                          /* words */
+    int n_hit, n_sent;
+    uint16_t a[TOK_CHUNK + 32], e[TOK_CHUNK + 32]; /* span of word k, in the block */
+    uint8_t brk[TOK_CHUNK + 32];    /* BRK_* before word k */
+    uint64_t h[TOK_CHUNK];          /* hash of word k */
+    uint16_t hit[2 * TOK_CHUNK + 1];
+    uint16_t sent[TOK_CHUNK + 1];
+} block;
+
+/* Tokenizes all of s[0..n) (at offset base of the string) into bk when the text is
+** plain; returns the number of words, or -1 (bk is then garbage) when it is not
+** plain and next_token must do it.  Three bitmaps of the text are built 16 bytes
+** at a time (wordbits16.h): word bytes, sentence ends and soft breaks; a word's
+** breaks are then the bits of the last two between the previous word and it, and
+** `carry` (the breaks seen before s) counts as a break before the first word.
+**
+** The words are read off the bitmaps in three short loops, each with few live
+** values (one loop doing it all kept spilling registers): starts with their breaks
+** (listing the sentence starts), ends, then hashes.  The last one also runs the
+** gate's filter on every word, alone and as the second of a pair (prev_h: the word
+** before s, if any), and lists the words it lets through, without a branch per
+** word: about 95% of words pass neither test, and block_gate looks only at the
+** listed ones. */
+#if defined(__GNUC__)
+__attribute__((noinline)) /* inlined into run_grammar, its loops spill registers */
+#endif
+static int plain_tokenize(const uint64_t *filter, const char *s, size_t n, size_t base,
+                          uint8_t carry, uint64_t prev_h, block *bk) {
     const unsigned char *u = (const unsigned char *)s;
-    (void)bc;
     if (n > PLAIN_MAX) return -1;
     uint64_t W[PLAIN_MAX / 64], SB[PLAIN_MAX / 64], SF[PLAIN_MAX / 64];
     size_t nb = (n + 63) / 64;
@@ -692,44 +734,78 @@ static int plain_tokenize(const uint8_t *bc, const char *s, size_t n, size_t bas
         SB[b] = sb;
         SF[b] = sf;
     }
-    /* One pass over the bitmaps: starts are word bytes whose predecessor is not one,
-    ** ends those whose successor is not; the k-th end closes the k-th word.  A
-    ** word's breaks are the sentence-end and soft-break bits in the gap before it:
-    ** adding such a bit to the complement of the starts carries it up to the next
-    ** start, so one addition per 64 bytes marks every word that follows one. */
-    int m = 0;
-    size_t eb = 0; /* chunk of the next end */
-    uint64_t en = 0, cs = 0, cf = 0;
+    /* Starts are word bytes whose predecessor is not one, ends those whose
+    ** successor is not; the k-th end closes the k-th word.  A word's breaks are the
+    ** sentence-end and soft-break bits in the gap before it: adding such a bit to
+    ** the complement of the starts carries it up to the next start, so one addition
+    ** per 64 bytes marks every word that follows one (the carry into the first
+    ** addition is `carry`). */
+    int m = 0, me = 0, nsent = 0;
+    uint64_t cs = (carry & BRK_SENT) ? 1 : 0, cf = carry & BRK_SOFT;
     for (size_t b = 0; b < nb; b++) {
-        uint64_t prev = b ? W[b - 1] >> 63 : 0;
+        uint64_t prev = b ? W[b - 1] >> 63 : 0, next = b + 1 < nb ? W[b + 1] & 1 : 0;
         uint64_t st = W[b] & ~((W[b] << 1) | prev);
+        uint64_t en = W[b] & ~((W[b] >> 1) | (next << 63));
         uint64_t ns = ~st, ps = ns + SB[b], pf = ns + SF[b];
         uint64_t bs = ps + cs, bf = pf + cf;
         cs = (ps < ns) | (bs < ps);
         cf = (pf < ns) | (bf < pf);
-        bs &= st;
-        bf &= st;
         for (; st; st &= st - 1) {
-            if (m == TOK_CHUNK) return -1;
             unsigned q = (unsigned)__builtin_ctzll(st);
-            while (!en) { /* the ends of chunk eb, which holds this word's end */
-                uint64_t next = eb + 1 < nb ? W[eb + 1] & 1 : 0;
-                en = W[eb] & ~((W[eb] >> 1) | (next << 63));
-                if (!en) eb++;
-            }
-            size_t a = b * 64 + q, e = eb * 64 + (size_t)__builtin_ctzll(en) + 1;
-            en &= en - 1;
-            if (!en) eb++;
-            uint64_t h = reps ? plain_hash(u, n, a, e) : plain_hash_norun(u, n, a, e);
-            if (!h) word_slow(s, n, a, &h);
-            tk[m].a = (uint32_t)(a + base);
-            tk[m].b = (uint32_t)(e + base);
-            tk[m].h = h;
-            tk[m].brk = (uint8_t)((((bs >> q) & 1) << 1) | ((bf >> q) & 1)); /* SENT, SOFT */
+            uint64_t sent = (bs >> q) & 1;
+            bk->a[m] = (uint16_t)(b * 64 + q);
+            bk->brk[m] = (uint8_t)((sent << 1) | ((bf >> q) & 1)); /* SENT, SOFT */
+            bk->sent[nsent] = (uint16_t)m;
+            nsent += (int)sent;
             m++;
         }
+        for (; en; en &= en - 1) bk->e[me++] = (uint16_t)(b * 64 + (size_t)__builtin_ctzll(en) + 1);
+        if (m > TOK_CHUNK) return -1;
     }
+    /* Hashes and the filter, on every word (block_gate drops the pairs that do not
+    ** count: those at a sentence start, and one at word 0 with nothing before it). */
+    int nh = 0;
+    uint64_t ph = prev_h;
+    if (!reps) {
+        for (int k = 0; k < m; k++) {
+            uint64_t h = plain_hash_norun(u, n, bk->a[k], bk->e[k]);
+            bk->h[k] = h;
+            size_t f1 = FILTER_AT(h), f2 = FILTER_AT(PAIR_KEY(ph, h));
+            bk->hit[nh] = (uint16_t)(k << 1);
+            nh += (int)((filter[f1 >> 6] >> (f1 & 63)) & 1);
+            bk->hit[nh] = (uint16_t)((k << 1) | 1);
+            nh += (int)((filter[f2 >> 6] >> (f2 & 63)) & 1);
+            ph = h;
+        }
+    } else {
+        for (int k = 0; k < m; k++) {
+            uint64_t h = plain_hash(u, n, bk->a[k], bk->e[k]);
+            if (!h) word_slow(s, n, bk->a[k], &h);
+            bk->h[k] = h;
+            size_t f1 = FILTER_AT(h), f2 = FILTER_AT(PAIR_KEY(ph, h));
+            bk->hit[nh] = (uint16_t)(k << 1);
+            nh += (int)((filter[f1 >> 6] >> (f1 & 63)) & 1);
+            bk->hit[nh] = (uint16_t)((k << 1) | 1);
+            nh += (int)((filter[f2 >> 6] >> (f2 & 63)) & 1);
+            ph = h;
+        }
+    }
+    bk->base = base;
+    bk->m = m;
+    bk->n_hit = nh;
+    bk->n_sent = nsent;
     return m;
+}
+
+/* Words [from, to) of bk as tok records in tk (their class fields are left for
+** classify). */
+static void block_toks(const block *bk, tok *tk, int from, int to) {
+    for (int k = from; k < to; k++) {
+        tk[k].a = (uint32_t)(bk->a[k] + bk->base);
+        tk[k].b = (uint32_t)(bk->e[k] + bk->base);
+        tk[k].h = bk->h[k];
+        tk[k].brk = bk->brk[k];
+    }
 }
 
 /* ------------------------------------------------------------ the vocabulary */
@@ -747,10 +823,6 @@ typedef struct slot {
     int32_t chain;
 } slot;
 
-#define FILTER_BITS 16 /* 8 KiB: fits L1 next to the byte-class table */
-#define FILTER_AT(h) ((size_t)((h) >> (64 - FILTER_BITS)))
-/* Key of two consecutive words in the filter. */
-#define PAIR_KEY(h1, h2) (((h1) ^ ((h2) >> 7)) * 0xD1B54A32D192ED03ull)
 
 #define RULE_WORDS ((int)((N_RULES + 63) / 64))
 
@@ -1162,26 +1234,26 @@ static void grammar_sentence(gctx *g, size_t a, const uint8_t *cand, int nc) {
 
 /* The rare classes of the phrases in chain q (a slot's) that start with the word
 ** at byte a and lie within its sentence, except those in `have` already; h1 is the
-** hash of the word after it.  The following words are read from tk[k + 1 ..] (a block of m words) when tk is not
-** NULL, else tokenized again, only as far as some phrase still agrees: only words
-** that pass the pair filter get here. */
+** hash of the word after it.  The following words are read from the block bk
+** (words k + 1 ...) when bk is not NULL, else tokenized again, only as far as some
+** phrase still agrees: only words that pass the pair filter get here. */
 static uint64_t phrases_at(const injection *R, const source *S, size_t a, int32_t q, uint64_t have,
-                           uint64_t h1, const tok *tk, int m, int k) {
+                           uint64_t h1, const block *bk, int k) {
     uint64_t h[MAX_PHRASE];
     int nw = 1, end = 0; /* words read (h[0] unused); end: no more in this sentence */
     size_t pos = a;
     tok t;
     uint64_t got = 0;
-    if (!tk) next_token(R->bclass, S->s, S->n, &pos, &t); /* the first word itself */
+    if (!bk) next_token(R->bclass, S->s, S->n, &pos, &t); /* the first word itself */
     for (; q >= 0; q = R->ph[q].next) {
         const phrase *ph = &R->ph[q];
         if (ph->h[1] != h1 || !(ph->cls & RARE_CLASSES & ~(have | got))) continue;
         int z = 1;
         for (; z < ph->n; z++) {
             while (nw <= z && !end) {
-                if (tk) {
-                    if (k + nw >= m || (tk[k + nw].brk & BRK_SENT)) end = 1;
-                    else { h[nw] = tk[k + nw].h; nw++; }
+                if (bk) {
+                    if (k + nw >= bk->m || (bk->brk[k + nw] & BRK_SENT)) end = 1;
+                    else { h[nw] = bk->h[k + nw]; nw++; }
                 } else if (!next_token(R->bclass, S->s, S->n, &pos, &t) || (t.brk & BRK_SENT)) {
                     end = 1;
                 } else {
@@ -1201,89 +1273,88 @@ typedef struct gstate {
     uint64_t prev_h; /* the previous word, when a rare phrase may start there */
     size_t prev_a;
     int prev_ok;
-    int prev_k;      /* its index in the block (tk of gate_word), if any */
 } gstate;
 
-/* Feeds the word with hash h at byte a to the gate; single: the word may be a word
-** of a rare class (0 only when the code-point bitmaps prove it is not).  In a block,
-** tk holds its m words and the word is tk[k]; else tk is NULL.  A phrase starting
-** at the previous word is read from tk when it is a word of this block and the
-** phrase cannot run past the block's last word before its sentence ends: lim is m
-** for a block that ends inside a sentence, INT_MAX for one that ends with its
-** sentence (or the text); else the words are tokenized again. */
+/* Feeds the word with hash h at byte a, read word by word, to the gate; single: the
+** word may be a word of a rare class (0 only when the code-point bitmaps prove it
+** is not).  A phrase starting at the previous word is read by tokenizing again. */
 static inline void gate_word(const injection *R, const source *S, gstate *G, uint64_t h, size_t a,
-                             int single, const tok *tk, int m, int k, int lim) {
+                             int single) {
     if (single && filter_has(R, h)) G->have |= slot_find(R, h)->cls & RARE_CLASSES;
     if (G->prev_ok && filter_has(R, PAIR_KEY(G->prev_h, h))) {
         const slot *sl = slot_find(R, G->prev_h);
-        int in_block = tk && G->prev_k >= 0 && G->prev_k <= lim - MAX_PHRASE;
         if (sl->pcls & RARE_CLASSES & ~G->have)
-            G->have |= phrases_at(R, S, G->prev_a, sl->chain, G->have, h, in_block ? tk : NULL,
-                                  m, G->prev_k);
+            G->have |= phrases_at(R, S, G->prev_a, sl->chain, G->have, h, NULL, -1);
     }
     G->prev_h = h;
     G->prev_a = a;
     G->prev_ok = 1;
-    G->prev_k = k;
 }
 
 /* A sentence whose words hold the rare classes `have` has ended: matches it if some
-** rule can use them, in place (tk[sent_k..k) of a block of m words) when sent_k
-** >= 0, else by tokenizing it again from byte sent_a. */
+** rule can use them, in place (words sent_k..k-1 of the block bk, as tok records
+** in tk) when sent_k >= 0, else by tokenizing it again from byte sent_a. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static void sentence_end(gctx *g, uint64_t have, tok *tk, int m, int sent_k, int k, size_t sent_a) {
+static void sentence_end(gctx *g, uint64_t have, block *bk, tok *tk, int sent_k, int k,
+                         size_t sent_a) {
     uint8_t cand[N_RULES];
     int nc = rules_for(g->R, have, cand);
     if (!nc) return;
     if (sent_k >= 0) {
+        /* the grammar reads the sentence and the word after it (a sentence end) */
+        block_toks(bk, tk, sent_k, PP_MIN(k + 1, bk->m));
         classify(g->R, tk + sent_k, k - sent_k);
-        grammar_starts(g, tk, m, 1, sent_k, k, k, cand, nc);
+        grammar_starts(g, tk, bk->m, 1, sent_k, k, k, cand, nc);
     } else {
         grammar_sentence(g, sent_a, cand, nc);
     }
 }
 
-/* Feeds the m words of a block (tk) to the gate, ending the sentences that end
-** in it (sentence_end); *sent_k is the first word of the current sentence (-1 when
-** it began before the block, at byte sent_a) and is updated.  gate_word, with the
-** previous word kept in registers: only the first word can follow a word of
-** another block. */
-static void block_gate(gctx *g, gstate *G, tok *tk, int m, int lim, int *sent_k_io,
+/* Feeds the words of a block (bk) to the gate, ending the sentences that end in it
+** (sentence_end); *sent_k is the first word of the current sentence (-1 when it
+** began before the block, at byte sent_a) and is updated.  What gate_word would do
+** word by word, done only at the words plain_tokenize listed (those that pass the
+** filter, alone or as the second word of a pair) and at sentence starts: at every
+** other word gate_word changes nothing.  A sentence's rare classes are a union, so
+** the order in which its words are looked at does not matter.  A phrase starting
+** in the block is read from it when it cannot run past the block's last word before
+** its sentence ends: lim is m for a block that ends inside a sentence, INT_MAX for
+** one that ends with its sentence (or the text); else it is tokenized again. */
+static void block_gate(gctx *g, gstate *G, block *bk, tok *tk, int lim, int *sent_k_io,
                        size_t sent_a) {
     const injection *R = g->R;
-    int sent_k = *sent_k_io, k = 0;
-    if (m && !(tk[0].brk & BRK_SENT)) {
-        gate_word(R, g->S, G, tk[0].h, tk[0].a, 1, tk, m, 0, lim);
-        k = 1;
-    }
-    uint64_t have = G->have, ph = G->prev_h;
-    int pok = G->prev_ok;
-    for (; k < m; k++) {
-        uint64_t h = tk[k].h;
-        if (tk[k].brk & BRK_SENT) {
-            if (have) sentence_end(g, have, tk, m, sent_k, k, sent_a);
-            have = 0;
-            pok = 0;
-            sent_k = k;
-        }
-        if (filter_has(R, h)) have |= slot_find(R, h)->cls & RARE_CLASSES;
-        if (pok && filter_has(R, PAIR_KEY(ph, h))) { /* the previous word is tk[k - 1] */
-            const slot *sl = slot_find(R, ph);
+    int sent_k = *sent_k_io, m = bk->m;
+    uint64_t have = G->have;
+    int x = 0; /* next entry of bk->hit */
+    for (int si = 0;; si++) {
+        int next = si < bk->n_sent ? bk->sent[si] : m; /* the next sentence start */
+        for (; x < bk->n_hit && (bk->hit[x] >> 1) < next; x++) {
+            int k = bk->hit[x] >> 1;
+            uint64_t h = bk->h[k];
+            if (!(bk->hit[x] & 1)) {
+                have |= slot_find(R, h)->cls & RARE_CLASSES;
+                continue;
+            }
+            if ((bk->brk[k] & BRK_SENT) || (!k && !G->prev_ok)) continue; /* no pair */
+            /* a pair: the previous word is word k - 1, or the last word fed before
+            ** the block (its phrases are then read by tokenizing again) */
+            const slot *sl = slot_find(R, k ? bk->h[k - 1] : G->prev_h);
             if (sl->pcls & RARE_CLASSES & ~have)
-                have |= phrases_at(R, g->S, tk[k - 1].a, sl->chain, have, h,
-                                   k - 1 <= lim - MAX_PHRASE ? tk : NULL, m, k - 1);
+                have |= phrases_at(R, g->S, k ? bk->a[k - 1] + bk->base : G->prev_a, sl->chain,
+                                   have, h, k && k - 1 <= lim - MAX_PHRASE ? bk : NULL, k - 1);
         }
-        ph = h;
-        pok = 1;
+        if (si >= bk->n_sent) break;
+        if (have) sentence_end(g, have, bk, tk, sent_k, next, sent_a);
+        have = 0;
+        sent_k = next;
     }
     G->have = have;
-    G->prev_h = ph;
-    G->prev_ok = pok;
     if (m) {
-        G->prev_a = tk[m - 1].a;
-        G->prev_k = m - 1;
+        G->prev_h = bk->h[m - 1];
+        G->prev_ok = 1;
+        G->prev_a = bk->a[m - 1] + bk->base;
     }
     *sent_k_io = sent_k;
 }
@@ -1300,8 +1371,14 @@ void pp_injection_set_blocks(int allow) { g_no_blocks = !allow; }
 static size_t block_end(const injection *R, const source *S, size_t pos, int *open) {
     *open = 0;
     if (g_no_blocks) return 0;
-    if (S->n - pos <= (pos ? BLOCK_MAX : PLAIN_MAX)) return S->n;
     const unsigned char *u = (const unsigned char *)S->s;
+    if (S->n - pos <= (pos ? BLOCK_MAX : PLAIN_MAX)) {
+        /* a text that starts with a letter of another script (a Chinese one, say)
+        ** is not plain: plain_tokenize would find so at its first byte */
+        uint32_t cp;
+        if (u[pos] >= 0x80 && !(utf8_dec(u, S->n, pos, &cp) && cp_separator(cp))) return 0;
+        return S->n;
+    }
     if (u[pos] >= 0x80) return 0; /* not plain: do not look */
     for (size_t j = pos + BLOCK_MAX; j > pos + BLOCK_MAX / 2; j--)
         if (R->bclass[u[j - 1]] == BC_SENT) return j;
@@ -1333,9 +1410,10 @@ static size_t block_end(const injection *R, const source *S, size_t pos, int *op
 ** the first word BLOCK_MAX bytes on. */
 static void run_grammar(const injection *R, const source *S, match_fn cb, void *ud) {
     tok tk[TOK_CHUNK];
+    block bk;
     const unsigned char *u = (const unsigned char *)S->s;
     gctx g = {R, S, cb, ud, {0}};
-    gstate G = {0, 0, 0, 0, 0};
+    gstate G = {0, 0, 0, 0};
     size_t pos = 0;      /* where the next word is looked for */
     size_t retry = 0;    /* try a block at a word from here on */
     size_t sent_a = 0;   /* start of the sentence (its first word, or before it) */
@@ -1347,21 +1425,20 @@ static void run_grammar(const injection *R, const source *S, match_fn cb, void *
             want = 0;
             int open;
             size_t e = block_end(R, S, pos, &open);
-            int m = e ? plain_tokenize(R->bclass, S->s + pos, e - pos, pos, tk) : -1;
+            int m = e ? plain_tokenize(R->filter, S->s + pos, e - pos, pos, carry, G.prev_h, &bk)
+                      : -1;
             if (m >= 0) {
                 /* sent_k: the first word of the current sentence, -1 while that
                 ** sentence began before the block */
                 int sent_k = fresh ? 0 : -1, lim = open ? m : INT_MAX;
-                if (m) tk[0].brk |= carry;
-                block_gate(&g, &G, tk, m, lim, &sent_k, sent_a);
+                block_gate(&g, &G, &bk, tk, lim, &sent_k, sent_a);
                 if (m) fresh = 0;
                 if (!open) {
-                    if (G.have) sentence_end(&g, G.have, tk, m, sent_k, m, sent_a);
-                    G = (gstate){0, 0, 0, 0, 0};
+                    if (G.have) sentence_end(&g, G.have, &bk, tk, sent_k, m, sent_a);
+                    G = (gstate){0, 0, 0, 0};
                     fresh = 1;
                 } else {
-                    if (sent_k >= 0) sent_a = tk[sent_k].a;
-                    G.prev_k = -1; /* tk is about to change */
+                    if (sent_k >= 0) sent_a = bk.a[sent_k] + bk.base;
                 }
                 carry = 0;
                 pos = e;
@@ -1374,28 +1451,58 @@ static void run_grammar(const injection *R, const source *S, match_fn cb, void *
         }
         /* Unspaced scripts: a character that is no rare word, starts no rare phrase
         ** and cannot continue one from the previous word needs no hash (most Han
-        ** and kana characters); the others are fed here too. */
+        ** and kana characters); the others are fed here too.  Three-byte
+        ** separators between them (CJK punctuation: ，。、「」) are taken here as
+        ** next_token would take them: their breaks (pend) go to the next word, and
+        ** a character after them is a word found by next_token, so a sentence end
+        ** before it and the retry of a block happen here as below. */
+        uint8_t pend = 0;
+        int reblock = 0;
         while (pos + 2 < S->n && u[pos] >= 0xE1 && u[pos] <= 0xEF && u[pos] != 0xED &&
                (u[pos + 1] & 0xC0) == 0x80 && (u[pos + 2] & 0xC0) == 0x80) {
             uint32_t cp = (uint32_t)(u[pos] & 0x0F) << 12 | (uint32_t)(u[pos + 1] & 0x3F) << 6 |
                           (u[pos + 2] & 0x3F);
-            if (!cp_unspaced(cp)) break;
+            if (!cp_unspaced(cp)) {
+                if (!cp_separator(cp)) break;
+                pend |= cp_break(cp) | BRK_SEEN;
+                pos += 3;
+                continue;
+            }
+            if (pend) { /* the first word after separators */
+                if (pend & BRK_SENT) {
+                    if (G.have) sentence_end(&g, G.have, NULL, tk, -1, 0, sent_a);
+                    G = (gstate){0, 0, 0, 0};
+                    sent_a = pos;
+                    fresh = 1;
+                }
+                if (pos >= retry) {
+                    carry = pend & (BRK_SENT | BRK_SOFT);
+                    reblock = 1;
+                    break;
+                }
+                pend = 0;
+            }
             fresh = 0;
             int st = cp_bit(R->ustart, cp);
             if (st || (G.prev_ok && cp_bit(R->usecond, cp))) {
-                gate_word(R, S, &G, hash_short(u, S->n, pos, 3), pos, st, NULL, 0, -1, 0);
+                gate_word(R, S, &G, hash_short(u, S->n, pos, 3), pos, st);
                 G.prev_ok = st;
             } else {
                 G.prev_ok = 0;
             }
             pos += 3;
         }
+        if (reblock) {
+            want = 1;
+            continue;
+        }
         tok t;
         int more = next_token(R->bclass, S->s, S->n, &pos, &t);
+        if (more) t.brk |= pend & (BRK_SENT | BRK_SOFT);
         if (!more || (t.brk & BRK_SENT)) {
-            if (G.have) sentence_end(&g, G.have, tk, 0, -1, 0, sent_a);
+            if (G.have) sentence_end(&g, G.have, NULL, tk, -1, 0, sent_a);
             if (!more) break;
-            G = (gstate){0, 0, 0, 0, 0};
+            G = (gstate){0, 0, 0, 0};
             sent_a = t.a;
             fresh = 1;
         }
@@ -1406,7 +1513,7 @@ static void run_grammar(const injection *R, const source *S, match_fn cb, void *
             continue;
         }
         fresh = 0;
-        gate_word(R, S, &G, t.h, t.a, 1, NULL, 0, -1, 0);
+        gate_word(R, S, &G, t.h, t.a, 1);
     }
 }
 

@@ -412,6 +412,102 @@ TEST(injection_blocks_with_separators_and_without_sentence_ends) {
     CHECK(total > 60); /* the attacks were found: the comparison is not vacuous */
 }
 
+TEST(injection_block_gate_filters_exactly_like_words) {
+    /* The block gate looks only at the words the block tokenizer's filter lets
+    ** through (alone, or as the second word of a pair) and at sentence starts;
+    ** reading word by word looks at every word.  Documents dense in vocabulary
+    ** words, phrase starts ("you", "not", "do", "pay", "is", "what") and their
+    ** continuations, split by every kind of break and cut into blocks anywhere,
+    ** must give the same hits both ways. */
+    static const char *const words[] = {
+        "you", "are", "now", "not", "bound", "by", "do", "anything", "pay", "no",
+        "attention", "to", "is", "legal", "what", "were", "told", "as", "an", "ai",
+        "ignore", "all", "previous", "instructions", "the", "above", "system", "prompt",
+        "stay", "in", "character", "new", "rules", "developer", "mode", "enabled",
+        "never", "refuse", "without", "restrictions", "openai", "policy", "repeat",
+        "hypothetically", "world", "where", "lol", "weather", "2000", "dan", "from",
+        "on", "act", "unfiltered", "chatbot", "free", "of", "filters", "set", "aside",
+    };
+    static const char *const gaps[] = {
+        " ", " ", " ", " ", ", ", ". ", "! ", "; ", ": ", "\n", "\xE2\x80\x9C",
+        "\xE2\x80\x9D ", " \xE2\x80\x94 ", "\xE3\x80\x82", "\xEF\xBC\x8C", " \xF0\x9F\x98\x82 ",
+    };
+    static char buf[20000];
+    uint64_t r = 777;
+    int total = 0;
+    for (int iter = 0; iter < 80; iter++) {
+        size_t n = 0;
+        buf[0] = 0;
+        size_t target = 200 + (size_t)(iter * 797) % 15000;
+        int dense = iter % 4; /* 0: a break after every word ... 3: few breaks */
+        while (n < target) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned x = (unsigned)(r >> 33);
+            put(buf, sizeof buf, &n, words[x % PP_ARRAY_LEN(words)]);
+            unsigned y = (x / 64) % 16;
+            put(buf, sizeof buf, &n, y < (unsigned)(4 + 4 * dense) ? " " : gaps[y % PP_ARRAY_LEN(gaps)]);
+        }
+        int h = hits_both_ways(buf);
+        CHECK_MSG(h >= 0, "document %d (%zu bytes): blocks and words disagree", iter, n);
+        total += h > 0 ? h : 0;
+    }
+    CHECK(total > 100); /* rules matched: the comparison is not vacuous */
+}
+
+/* Rule names and the score of s, for comparing texts whose spans differ. */
+static void rules_of(const char *s, char *out, size_t cap, float *sc_out) {
+    pp_text t;
+    pp_scan sc;
+    *sc_out = scan_text(s, &t, &sc);
+    size_t n = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < sc.n_hits; i++) put(out, cap, &n, sc.hits[i].rule);
+    pp_scan_free(&sc);
+    pp_text_free(&t);
+}
+
+TEST(injection_cjk_punctuation_read_inline_like_next_token) {
+    /* Between Chinese characters, CJK punctuation is read by the character loop
+    ** itself; after an ASCII space, by next_token.  Its breaks (。 ends a sentence,
+    ** ， breaks it softly) must count the same either way. */
+    static const char *const pieces[] = {
+        "\xE5\xBF\xBD\xE7\x95\xA5", "\xE4\xB9\x8B\xE5\x89\x8D", "\xE7\x9A\x84",
+        "\xE6\x89\x80\xE6\x9C\x89", "\xE6\x8C\x87\xE4\xBB\xA4", "\xE4\xBB\x8A\xE5\xA4\xA9",
+        "\xE5\x85\xAC\xE5\x9B\xAD", "\xE4\xB8\x8D\xE8\xA6\x81", "\xE7\x90\x86\xE4\xBC\x9A",
+        "\xE7\xB3\xBB\xE7\xBB\x9F", "\xE6\x8F\x90\xE7\xA4\xBA",
+    };
+    static const char *const punct[] = {"\xE3\x80\x82", "\xEF\xBC\x8C", "\xE3\x80\x81",
+                                        "\xE3\x80\x8C", "\xE3\x80\x8D", "\xEF\xBC\x81"};
+    static char a[6000], b[8000], ra[4096], rb[4096];
+    uint64_t r = 99;
+    int found = 0;
+    for (int iter = 0; iter < 200; iter++) {
+        size_t na = 0, nb = 0;
+        a[0] = b[0] = 0;
+        int len = 5 + iter % 60;
+        for (int i = 0; i < len; i++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned x = (unsigned)(r >> 33);
+            const char *p = pieces[x % PP_ARRAY_LEN(pieces)];
+            put(a, sizeof a, &na, p);
+            put(b, sizeof b, &nb, p);
+            if ((x >> 8) % 3 == 0) {
+                const char *q = punct[(x >> 12) % PP_ARRAY_LEN(punct)];
+                put(a, sizeof a, &na, q);
+                put(b, sizeof b, &nb, " ");
+                put(b, sizeof b, &nb, q);
+            }
+        }
+        float sa, sb;
+        rules_of(a, ra, sizeof ra, &sa);
+        rules_of(b, rb, sizeof rb, &sb);
+        CHECK_MSG(!strcmp(ra, rb) && fabsf(sa - sb) < 1e-6f, "text %d: \"%s\" %.3f vs \"%s\" %.3f",
+                  iter, ra, sa, rb, sb);
+        found += sa >= 0.5f;
+    }
+    CHECK(found > 10); /* overrides were found: the comparison is not vacuous */
+}
+
 TEST(injection_digit_runs_and_capitals_hash_like_the_vocabulary) {
     /* Words that are not already canonical in the fold view (a run of one digit)
     ** take the folding hash; the words around them still match. */
