@@ -51,6 +51,7 @@
 #include <utf8proc.h>
 
 #define FOLD_SLACK PP_VIEW_SLACK /* spare entries past the end of both views; see build_fold */
+#define BASE_SLACK 64 /* readable bytes past the base view's end (fold_ascii_stretch) */
 #define CLUSTER_MAX 32 /* code points per NFKC cluster; more marks start a new one */
 #define NFKC_MAX 1024  /* CLUSTER_MAX * 18 (the longest NFKC expansion) fits */
 #define FOLD_MAX 32    /* code points from case-folding + decomposing one char */
@@ -298,11 +299,16 @@ static inline int plain_wide(uint32_t cp) {
 
 /* Fullwidth / halfwidth punctuation and the ideographic space: NFKC maps them to
 ** ASCII, which is ordinary in CJK text, so that change is not reported as `compat`. */
+static inline int width_punct_cp(uint32_t cp) {
+    return cp == 0x3000 || (cp >= 0xFF01 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20) ||
+           (cp >= 0xFF3B && cp <= 0xFF40) || (cp >= 0xFF5B && cp <= 0xFF65);
+}
+
+/* The same for a cluster s[0..n): it must be that one character. */
 static int width_punct(const unsigned char *s, size_t n) {
     uint32_t cp;
     if (pp_utf8_decode((const char *)s, n, &cp) != n) return 0;
-    return cp == 0x3000 || (cp >= 0xFF01 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20) ||
-           (cp >= 0xFF3B && cp <= 0xFF40) || (cp >= 0xFF5B && cp <= 0xFF65);
+    return width_punct_cp(cp);
 }
 
 /* Does cp (non-ASCII, visible) attach to the cluster before it? */
@@ -405,7 +411,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
                             size_t *bad_offset) {
     pp_view *v = &t->base;
     const int slow = (flags & PP_NORM_SLOW_FOLD_) != 0;
-    if (view_reserve(v, n + FOLD_SLACK)) return PARAPET_ERR_NOMEM;
+    if (view_reserve(v, n + BASE_SLACK)) return PARAPET_ERR_NOMEM;
     size_t i = 0, o = 0;
     size_t last = SIZE_MAX; /* base offset of the last emitted character */
     int pending = 0;        /* the next emitted character follows a removal */
@@ -529,7 +535,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
             v->src_start[o] = (uint32_t)i;
             v->src_end[o] = (uint32_t)(i + k);
             v->xf[o] = (uint16_t)(PARAPET_XF_CASE | (pending ? PARAPET_XF_INVISIBLE : 0));
-            if (!width_punct(s + i, k)) t->signals |= PP_SIG_COMPAT;
+            if (!width_punct_cp(cp)) t->signals |= PP_SIG_COMPAT; /* (cp is s[i..i+k)) */
             pending = 0;
             flag_tags = 0;
             last = o;
@@ -656,8 +662,9 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
         }
         i = e;
     }
-    /* FOLD_SLACK bytes past the end stay readable for build_fold's word path */
-    if (view_reserve(v, o + FOLD_SLACK)) return PARAPET_ERR_NOMEM;
+    /* BASE_SLACK (>= FOLD_SLACK) bytes past the end stay readable for build_fold's
+    ** stretch and word paths */
+    if (view_reserve(v, o + BASE_SLACK)) return PARAPET_ERR_NOMEM;
     v->s[o] = 0;
     v->n = o;
     return PARAPET_OK; /* run[] is the fold view's alone (text.h): left unwritten here */
@@ -964,6 +971,13 @@ static char confusable_letter(uint32_t cp) {
     return (a >= 'a' && a <= 'z') ? a : 0;
 }
 
+/* confusable_letter for the letters of fold_word, which asks it of every non-Latin
+** letter: an FK_LETTER character has no look-alike by construction (fold_kind_of),
+** so most of them (Han, kana, Hangul, Arabic...) skip the switch and the search. */
+static inline char word_confusable(uint32_t cp) {
+    return fold_kind(cp) == FK_LETTER ? 0 : confusable_letter(cp);
+}
+
 /* Applies the word-level rules to the word u[ws..we) (deleted units skipped):
 ** mixed-script signal, confusables, leet, masks. */
 static void fold_word(pp_text *t, fold_unit *u, size_t ws, size_t we) {
@@ -987,14 +1001,14 @@ static void fold_word(pp_text *t, fold_unit *u, size_t ws, size_t we) {
             has_latin = 1;
         else if (sc == PP_SCRIPT_CYRILLIC || sc == PP_SCRIPT_GREEK)
             has_cg = 1;
-        if (all_conf && sc != PP_SCRIPT_LATIN && !confusable_letter(cp)) all_conf = 0;
+        if (all_conf && sc != PP_SCRIPT_LATIN && !word_confusable(cp)) all_conf = 0;
     }
     if (!has_letter) return; /* "2024", "$100", "#": left alone */
     if (has_latin && has_cg) t->signals |= PP_SIG_MIXED_SCRIPT;
     if (nonascii && (has_latin || all_conf)) {
         for (size_t x = ws; x < we; x++) {
             if (u[x].del || u[x].cls != FC_LETTER || u[x].cp < 0x80) continue;
-            char a = confusable_letter(u[x].cp);
+            char a = word_confusable(u[x].cp);
             if (!a) continue;
             u[x].cp = (unsigned char)a;
             u[x].xf |= PARAPET_XF_CONFUSABLE;
@@ -1412,7 +1426,7 @@ static size_t slow_segment_end(const unsigned char *s, size_t n, size_t i) {
 ** stretch folds exactly as the unit pipeline would fold it (the property tests
 ** compare the two). */
 
-#define STRETCH_BLOCKS 64 /* blocks of 16 bytes in one stretch at most */
+#define STRETCH_GROUPS 16 /* groups of 64 bytes in one stretch at most */
 
 /* Can a stretch end just before s[p] (i < p < n)? */
 static inline int stretch_cut(const unsigned char *s, size_t p) {
@@ -1420,57 +1434,71 @@ static inline int stretch_cut(const unsigned char *s, size_t p) {
     return (before == FF_SPACE || before == FF_PLAIN) && fast_class(s[p]) != FF_SPACE;
 }
 
+/* Writes the fold entries of the sixteen base bytes at s[a..a+16) as they are kept
+** (lowercased, whitespace made ' ', maps and xf copied, XF_CASE on capitals, run 1)
+** to index o of the fold arrays. */
+static inline void fold_put16(char *fs, uint32_t *fss, uint32_t *fse, uint16_t *fxf,
+                              uint8_t *frun, size_t o, const unsigned char *s,
+                              const uint32_t *bss, const uint32_t *bse, const uint16_t *bxf,
+                              size_t a) {
+    pp_ascii16_fold(fs + o, s + a);
+    memcpy(fss + o, bss + a, 16 * sizeof *fss);
+    memcpy(fse + o, bse + a, 16 * sizeof *fse);
+    pp_ascii16_xf(fxf + o, bxf + a, s + a);
+    memset(frun + o, 1, 16);
+}
+
 /* Folds the ASCII stretch that starts at s[i] (a point where the fold loop may start
 ** a token) into the fold arrays from index *o_io on, and returns its end: i when
-** there is none, and then nothing is written.  Each block's bytes either start a
-** fold byte or join the one before (its drop mask): kept bytes are written in
-** pieces of sixteen entries (the arrays have FOLD_SLACK spare entries, and a later
+** there is none, and then nothing is written.  The stretch is classified 64 bytes at
+** a time (pp_ascii64_masks; the base view keeps BASE_SLACK readable bytes past its
+** end for the last group, whose lanes past the end are masked off).  Each byte either
+** starts a fold byte or joins the one before (the drop mask): kept bytes are written
+** in pieces of sixteen entries (the arrays have FOLD_SLACK spare entries, and a later
 ** piece overwrites the excess), and a dropped byte widens the fold byte before it.
-** Blocks are folded as they are classified; when the stretch turns out to end
-** inside an earlier block (a long word with a digit at its end), the output is cut
-** back to where that block's fold bytes began, plus those of its bytes before the
-** end, which is why each block's output index and drop mask are kept. */
-static size_t fold_ascii_stretch(const unsigned char *s, size_t n, const uint32_t *bss,
+** Groups are folded as they are classified; when the stretch turns out to end inside
+** an earlier group (a long word with a digit at its end), the output is cut back to
+** where that group's fold bytes began, plus those of its bytes before the end, which
+** is why each group's output index and drop mask are kept. */
+static __attribute__((noinline)) size_t fold_ascii_stretch(const unsigned char *s, size_t n, const uint32_t *bss,
                                  const uint32_t *bse, const uint16_t *bxf, char *fs,
                                  uint32_t *fss, uint32_t *fse, uint16_t *fxf, uint8_t *frun,
                                  size_t i, size_t *o_io, uint32_t *sigs) {
-    size_t o = *o_io, o_blk[STRETCH_BLOCKS];
-    uint16_t drop_blk[STRETCH_BLOCKS];
+    size_t o = *o_io, o_grp[STRETCH_GROUPS];
+    uint64_t drop_grp[STRETCH_GROUPS];
     size_t rep_at = SIZE_MAX; /* first byte that made a letter run 3 long */
-    size_t lim = n - i > 16 * STRETCH_BLOCKS ? i + 16 * STRETCH_BLOCKS : n, p = lim;
+    size_t lim = n - i > 64 * STRETCH_GROUPS ? i + 64 * STRETCH_GROUPS : n, p = lim;
     size_t q = i;
-    for (int blk = 0; q < lim; q += 16, blk++) {
-        /* s[q..q+16] is readable (FOLD_SLACK) and s[n] is NUL: lanes past n are
+    unsigned prev = q ? s[q - 1] : ' ';
+    for (int g = 0; q < lim; q += 64, g++) {
+        /* s[q..q+64] is readable (BASE_SLACK) and s[n] is NUL: lanes past n are
         ** masked off, and the last real byte sees a NUL after it */
-        pp_ascii16 m;
-        pp_ascii16_masks(s + q, q ? s[q - 1] : ' ', s[q + 16], &m);
-        size_t len = lim - q < 16 ? lim - q : 16;
-        uint32_t valid = (1u << len) - 1;
-        uint32_t bad = m.bad & valid;
-        uint32_t before = bad ? (bad & (0u - bad)) - 1 : valid; /* lanes before the first bad */
-        for (uint32_t one = m.single & before; one; one &= one - 1) {
-            unsigned k = (unsigned)__builtin_ctz(one);
+        pp_ascii64 m;
+        size_t len = lim - q < 64 ? lim - q : 64; /* (less only at the end: s[lim] is NUL) */
+        pp_ascii64_masks(s + q, len, prev, s[q + 64], &m);
+        prev = s[q + 63];
+        uint64_t valid = len < 64 ? (1ull << len) - 1 : ~0ull;
+        uint64_t bad = m.bad & valid;
+        uint64_t before = bad ? (bad & (0 - bad)) - 1 : valid; /* lanes before the first bad */
+        for (uint64_t one = m.single & before; one; one &= one - 1) {
+            unsigned k = (unsigned)__builtin_ctzll(one);
             if (may_chain(s, n, q + k + 1)) {
-                bad = 1u << k;
+                bad = 1ull << k;
                 break;
             }
         }
-        if (bad) len = (size_t)__builtin_ctz(bad);
-        uint32_t drop = m.drop & ((1u << len) - 1);
-        if (q == i) drop &= ~1u; /* the stretch starts a token: nothing to join */
-        o_blk[blk] = o;
-        drop_blk[blk] = (uint16_t)drop;
+        if (bad) len = (size_t)__builtin_ctzll(bad);
+        uint64_t drop = m.drop & (len < 64 ? (1ull << len) - 1 : ~0ull);
+        if (q == i) drop &= ~1ull; /* the stretch starts a token: nothing to join */
+        o_grp[g] = o;
+        drop_grp[g] = drop;
         size_t k = 0;
         while (k < len) {
-            uint32_t rest = drop >> k;
-            size_t keep = rest ? (size_t)__builtin_ctz(rest) : len - k;
+            uint64_t rest = drop >> k;
+            size_t keep = rest ? (size_t)__builtin_ctzll(rest) : len - k;
             if (keep) {
-                size_t a = q + k;
-                pp_ascii16_fold(fs + o, s + a);
-                memcpy(fss + o, bss + a, 16 * sizeof *fss);
-                memcpy(fse + o, bse + a, 16 * sizeof *fse);
-                pp_ascii16_xf(fxf + o, bxf + a, s + a);
-                memset(frun + o, 1, 16);
+                for (size_t w = 0; w < keep; w += 16)
+                    fold_put16(fs, fss, fse, fxf, frun, o + w, s, bss, bse, bxf, q + k + w);
                 o += keep;
                 k += keep;
                 if (k >= len) break;
@@ -1505,10 +1533,11 @@ static size_t fold_ascii_stretch(const unsigned char *s, size_t n, const uint32_
     if (p == i) return i;
     if (p < done) {
         /* cut the output back to the fold bytes of s[i..p) */
-        size_t blk = (p - i) / 16, r = (p - i) % 16;
-        unsigned kept = (unsigned)r, d = drop_blk[blk] & ((1u << r) - 1);
+        size_t g = (p - i) / 64, r = (p - i) % 64;
+        unsigned kept = (unsigned)r;
+        uint64_t d = drop_grp[g] & ((1ull << r) - 1);
         while (d) { kept--; d &= d - 1; }
-        o = o_blk[blk] + kept;
+        o = o_grp[g] + kept;
     }
     if (rep_at < p) *sigs |= PP_SIG_REPEAT;
     *o_io = o;

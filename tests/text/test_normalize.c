@@ -843,7 +843,10 @@ TEST(property_long_ascii_stretches_equal_general_path) {
     pp_text_init(&fast);
     pp_text_init(&slow);
     static const char *const odd[] = {"1", "f.u.c.k", "sh*t", "\xC3\xA9", "  ", "\t\n", "a b c",
-                                      "@user", "wow!!", "!x", "3.14", "x1", "\xE4\xBD\xA0", "I a"};
+                                      "@user", "wow!!", "!x", "3.14", "x1", "\xE4\xBD\xA0", "I a",
+                                      /* runs across the 64-byte groups of the stretch */
+                                      "Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                                      "                                                                     "};
     static char s[6000];
     for (int iter = 0; iter < 400; iter++) {
         size_t n = 0, target = 200 + rnd() % 5000;
