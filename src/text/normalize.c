@@ -387,17 +387,15 @@ static inline void put4_u16(uint16_t *p, uint16_t v) {
     memcpy(p, w, sizeof w);
 }
 
-/* Writes the entries of four ideographs copied from source offset `base` (bytes
-** b[0..12)): view bytes, maps [base + 3q, base + 3q + 3) for each of their bytes,
-** no xf bits.  Writes 16 bytes and 12 entries of each map whatever the caller keeps
-** (the rest is overwritten later: the caller has room for them). */
-static inline void copy_ideographs(char *restrict vs, uint32_t *restrict ss,
-                                   uint32_t *restrict se, uint16_t *restrict xf,
-                                   const unsigned char *b, uint32_t base) {
-    memcpy(vs, b, 16);
+/* Writes the map entries of four ideographs copied from source offset `base`: maps
+** [base + 3q, base + 3q + 3) for each of their bytes, no xf bits.  Writes 12 entries
+** of each map whatever the caller keeps (the rest is overwritten later: the caller
+** has room for them). */
+static inline void ideograph_maps(uint32_t *restrict ss, uint32_t *restrict se,
+                                  uint16_t *restrict xf, uint32_t base) {
 #if defined(__SSE2__)
-    /* the maps as three vectors of four entries each (the loop below, vectorized:
-    ** GCC leaves it as 24 scalar stores) */
+    /* three vectors of four entries each per map (GCC leaves the loop below as 24
+    ** scalar stores) */
     __m128i a = _mm_set1_epi32((int)base), three = _mm_set1_epi32(3);
     __m128i a0 = _mm_add_epi32(a, _mm_setr_epi32(0, 0, 0, 3));
     __m128i a1 = _mm_add_epi32(a, _mm_setr_epi32(3, 3, 6, 6));
@@ -485,15 +483,26 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
             char *restrict vs = v->s;
             uint32_t *restrict ss = v->src_start, *restrict se = v->src_end;
             uint16_t *restrict vx = v->xf;
+            int ended = 0; /* the current character ends a run of ideographs */
             for (;;) {
-                if (k == 3 && !xf && n - i >= 16) {
-                    /* CJK ideographs, up to four at a time without decoding: each
-                    ** of the first c - 1 is followed by an ideograph (a starter),
-                    ** so each is copied as below; the last stays the current one. */
+                if (k == 3 && !xf && !ended && n - i >= 16) {
+                    /* A run of CJK ideographs, counted without decoding, five at a
+                    ** time while the 16-byte windows are full of them: each of the
+                    ** first t - 1 is followed by an ideograph (a starter), so each is
+                    ** copied as below (the bytes at once, the maps four ideographs
+                    ** at a time); the last stays the current one. */
                     unsigned c = pp_ideo16_count(s + i);
                     if (c >= 2) {
-                        size_t g = c - 1;
-                        copy_ideographs(vs + o, ss + o, se + o, vx + o, s + i, (uint32_t)i);
+                        size_t t_ = c;
+                        while (c == 5 && n - (i + 3 * t_) >= 16) {
+                            c = pp_ideo16_count(s + i + 3 * t_);
+                            t_ += c;
+                        }
+                        size_t g = t_ - 1;
+                        memcpy(vs + o, s + i, 3 * g);
+                        for (size_t q = 0; q < g; q += 4)
+                            ideograph_maps(ss + o + 3 * q, se + o + 3 * q, vx + o + 3 * q,
+                                           (uint32_t)(i + 3 * q));
                         o += 3 * g;
                         i += 3 * g;
                         pending = 0;
@@ -501,9 +510,11 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
                         last = o - 3;
                         prev_cp = pp_ideo_cp(s + i - 3);
                         cp = pp_ideo_cp(s + i);
+                        ended = c < 5; /* (else the windows ran out: count again) */
                         continue;
                     }
                 }
+                ended = 0;
                 size_t j = i + k, k2 = 0;
                 uint32_t cp2 = 0;
                 if (j < n && s[j] >= 0x80 &&
@@ -1482,7 +1493,7 @@ static inline void fold_put16(char *fs, uint32_t *fss, uint32_t *fse, uint16_t *
 ** an earlier group (a long word with a digit at its end), the output is cut back to
 ** where that group's fold bytes began, plus those of its bytes before the end, which
 ** is why each group's output index and drop mask are kept. */
-static __attribute__((noinline)) size_t fold_ascii_stretch(const unsigned char *s, size_t n, const uint32_t *bss,
+static size_t fold_ascii_stretch(const unsigned char *s, size_t n, const uint32_t *bss,
                                  const uint32_t *bse, const uint16_t *bxf, char *fs,
                                  uint32_t *fss, uint32_t *fse, uint16_t *fxf, uint8_t *frun,
                                  size_t i, size_t *o_io, uint32_t *sigs) {
@@ -1581,6 +1592,157 @@ static inline void copy_entries(char *fs, uint32_t *fss, uint32_t *fse, uint16_t
     }
 }
 
+/* Folds the word at s[i] (which follows a space, plain punctuation or the start) when
+** it is made of letters that folding leaves alone (FK_LETTER: Han, kana, Hangul,
+** Arabic...; FK_CONF: the same with an ASCII look-alike), at least one of them
+** FK_LETTER, and possibly ASCII letters and digits ("做ai", "了48次", "MX4很"), then
+** '!'s and a boundary, and when no word rule but case folding and letter runs applies
+** to it: leet folds digits only in words with a Latin, Greek or Cyrillic letter, and
+** confusables only in words with a Latin letter (or whose letters all have a
+** look-alike, which the FK_LETTER rules out), so the word may not have both an ASCII
+** letter and a digit, a look-alike or a Greek or Cyrillic letter, nor a digit and a
+** Greek or Cyrillic letter.  Such a word folds to itself, ASCII letters lowercased,
+** letter runs collapsed (run[] = their length), as the unit pipeline folds it (the
+** property tests compare them).  Writes its entries at *o_io and returns its end, or
+** returns 0 (nothing kept) when the word is not one of those. */
+static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i, const uint32_t *bss,
+                               const uint32_t *bse, const uint16_t *bxf, char *fs,
+                               uint32_t *fss, uint32_t *fse, uint16_t *fxf, uint8_t *frun,
+                               size_t *o_io, uint32_t *sigs) {
+    size_t o = *o_io, nch = 0, j;
+    int plain = 0, latin = 0, digit = 0, conf = 0, cg = 0;
+    uint32_t prev = 0, token_sigs = 0;
+    unsigned count = 0;
+    /* Usually no letter repeats and no ASCII letter is a capital: then the word is the
+    ** base bytes and maps as they are (all bytes of a base character share their map
+    ** and xf). */
+    int again = 0;
+    for (j = i; j < n;) {
+        /* CJK ideographs (FK_LETTER) a few at a time, without decoding (s[j..j+16)
+        ** is readable and s[n] is NUL, which no ideograph holds, so none is counted
+        ** past the end) */
+        if (s[j] - 0xE4u < 6u) {
+            unsigned same, c = pp_ideo16_scan(s + j, &same);
+            if (c) {
+                again |= same != 0 || pp_ideo_cp(s + j) == prev;
+                plain = 1;
+                prev = pp_ideo_cp(s + j + 3 * (c - 1));
+                j += 3 * c;
+                nch += c;
+                continue;
+            }
+        }
+        if (s[j] < 0x80) {
+            unsigned a = s[j], fc = k_fast_class[a];
+            if (fc == FF_LETTER) {
+                latin = 1;
+                again |= (a | 0x20) == prev || !(a & 0x20);
+                prev = a | 0x20;
+            } else if (fc == FF_DIGIT) {
+                digit = 1;
+                prev = 0; /* digits never collapse, and they part letter runs */
+            } else {
+                break;
+            }
+            j++;
+            nch++;
+            continue;
+        }
+        uint32_t c2;
+        size_t k2;
+        int f2 = fkind_at(s, n, j, &c2, &k2);
+        if (f2 != FK_LETTER && f2 != FK_CONF) break;
+        plain |= f2 == FK_LETTER;
+        conf |= f2 == FK_CONF;
+        if (c2 - 0x370u < 0x1C0u || c2 - 0x1C80u < 0x10u || c2 >= 0x1D00) {
+            /* (the blocks that hold Greek or Cyrillic letters, or may) */
+            pp_script sc = pp_script_of(c2);
+            cg |= sc == PP_SCRIPT_GREEK || sc == PP_SCRIPT_CYRILLIC;
+        }
+        again |= c2 == prev;
+        prev = c2;
+        j += k2;
+        nch++;
+    }
+    if (!plain || (latin && (digit || conf || cg)) || (digit && cg)) return 0;
+    if (!again) {
+        copy_entries(fs + o, fss + o, fse + o, fxf + o, frun + o, s + i, bss + i, bse + i,
+                     bxf + i, j - i);
+        o += j - i;
+    } else {
+        nch = 0;
+        prev = 0;
+        for (j = i; j < n;) {
+            if (s[j] < 0x80) {
+                unsigned a = s[j], fc = k_fast_class[a];
+                if (fc != FF_LETTER && fc != FF_DIGIT) break;
+                unsigned lower = fc == FF_LETTER ? a | 0x20 : a;
+                uint16_t xf = (uint16_t)(bxf[j] | (fc == FF_LETTER && !(a & 0x20) ? PARAPET_XF_CASE : 0));
+                if (fc == FF_LETTER && lower == prev) {
+                    count++;
+                    if (count == 3) token_sigs |= PP_SIG_REPEAT;
+                    fse[o - 1] = bse[j];
+                    fxf[o - 1] |= (uint16_t)(xf | (count >= 3 ? PARAPET_XF_REPEAT : 0));
+                    frun[o - 1] = (uint8_t)(count > 255 ? 255 : count);
+                } else {
+                    prev = fc == FF_LETTER ? lower : 0;
+                    count = 1;
+                    fs[o] = (char)lower;
+                    fss[o] = bss[j];
+                    fse[o] = bse[j];
+                    fxf[o] = xf;
+                    frun[o] = 1;
+                    o++;
+                }
+                j++;
+                nch++;
+                continue;
+            }
+            uint32_t c2;
+            size_t k2;
+            int f2 = fkind_at(s, n, j, &c2, &k2);
+            if (f2 != FK_LETTER && f2 != FK_CONF) break;
+            uint16_t xf = bxf[j];
+            for (size_t q = 1; q < k2; q++) xf |= bxf[j + q];
+            uint32_t se = bse[j + k2 - 1];
+            if (c2 == prev) {
+                count++;
+                uint16_t rep = count >= 3 ? PARAPET_XF_REPEAT : 0;
+                if (count == 3) token_sigs |= PP_SIG_REPEAT;
+                for (size_t q = o - k2; q < o; q++) {
+                    fse[q] = se;
+                    fxf[q] |= (uint16_t)(xf | rep);
+                    frun[q] = (uint8_t)(count > 255 ? 255 : count);
+                }
+            } else {
+                prev = c2;
+                count = 1;
+                for (size_t q = 0; q < k2; q++, o++) {
+                    fs[o] = (char)s[j + q];
+                    fss[o] = bss[j];
+                    fse[o] = se;
+                    fxf[o] = xf;
+                    frun[o] = 1;
+                }
+            }
+            j += k2;
+            nch++;
+        }
+    }
+    size_t jw = j;
+    for (; j < n && s[j] == '!'; j++, o++) {
+        fs[o] = '!';
+        fss[o] = bss[j];
+        fse[o] = bse[j];
+        fxf[o] = bxf[j];
+        frun[o] = 1;
+    }
+    if (!boundary_at(s, n, j) || (nch == 1 && j == jw && may_chain(s, n, j))) return 0;
+    *sigs |= token_sigs;
+    *o_io = o;
+    return j;
+}
+
 /* Builds t->fold from t->base.  Plain ASCII (whitespace, plain punctuation, tokens
 ** that no word rule touches) is folded inline; everything else is cut into segments
 ** for the unit pipeline.  `slow` sends the whole text through the pipeline (tests
@@ -1657,96 +1819,12 @@ static pp_status build_fold(pp_text *t, int slow) {
             }
             if (fk == FK_LATIN) cls = FF_LETTER;
             if (fk == FK_LETTER || fk == FK_CONF) {
-                /* A word of non-Latin letters (Han, kana, Hangul, Arabic...) that
-                ** folding leaves alone: only letter runs collapse, unless every
-                ** letter has an ASCII look-alike (fold_word folds those). */
-                size_t o0 = o, nch = 0;
-                int plain = 0;
-                uint32_t prev = 0, token_sigs = 0;
-                unsigned count = 0;
-                /* Usually no letter repeats: then the word is the base bytes and maps
-                ** as they are (all bytes of a base character share their map and xf). */
-                int again = 0;
-                for (j = i; j < n;) {
-                    /* CJK ideographs (FK_LETTER) a few at a time, without decoding
-                    ** (s[j..j+16) is readable and s[n] is NUL, which no ideograph
-                    ** holds, so none is counted past the end) */
-                    unsigned same, c = pp_ideo16_scan(s + j, &same);
-                    if (c) {
-                        again |= same != 0 || pp_ideo_cp(s + j) == prev;
-                        plain = 1;
-                        prev = pp_ideo_cp(s + j + 3 * (c - 1));
-                        j += 3 * c;
-                        nch += c;
-                        continue;
-                    }
-                    uint32_t c2;
-                    size_t k2;
-                    int f2 = fkind_at(s, n, j, &c2, &k2);
-                    if (f2 != FK_LETTER && f2 != FK_CONF) break;
-                    plain |= f2 == FK_LETTER;
-                    again |= c2 == prev;
-                    prev = c2;
-                    j += k2;
-                    nch++;
-                }
-                if (!again) {
-                    size_t len_ = j - i;
-                    copy_entries(fs + o, fss + o, fse + o, fxf + o, frun + o, s + i, bss + i,
-                                 bse + i, bxf + i, len_);
-                    o += len_;
-                } else {
-                    nch = 0;
-                    prev = 0;
-                    plain = 0;
-                }
-                for (j = again ? i : j; again && j < n;) {
-                    uint32_t c2;
-                    size_t k2;
-                    int f2 = fkind_at(s, n, j, &c2, &k2);
-                    if (f2 != FK_LETTER && f2 != FK_CONF) break;
-                    plain |= f2 == FK_LETTER;
-                    uint16_t xf = bxf[j];
-                    for (size_t q = 1; q < k2; q++) xf |= bxf[j + q];
-                    uint32_t se = bse[j + k2 - 1];
-                    if (c2 == prev) {
-                        count++;
-                        uint16_t rep = count >= 3 ? PARAPET_XF_REPEAT : 0;
-                        if (count == 3) token_sigs |= PP_SIG_REPEAT;
-                        for (size_t q = o - k2; q < o; q++) {
-                            fse[q] = se;
-                            fxf[q] |= (uint16_t)(xf | rep);
-                            frun[q] = (uint8_t)(count > 255 ? 255 : count);
-                        }
-                    } else {
-                        prev = c2;
-                        count = 1;
-                        for (size_t q = 0; q < k2; q++, o++) {
-                            fs[o] = (char)s[j + q];
-                            fss[o] = bss[j];
-                            fse[o] = se;
-                            fxf[o] = xf;
-                            frun[o] = 1;
-                        }
-                    }
-                    j += k2;
-                    nch++;
-                }
-                size_t jw = j;
-                for (; j < n && s[j] == '!'; j++, o++) {
-                    fs[o] = '!';
-                    fss[o] = bss[j];
-                    fse[o] = bse[j];
-                    fxf[o] = bxf[j];
-                    frun[o] = 1;
-                }
-                if (plain && boundary_at(s, n, j) &&
-                    !(nch == 1 && j == jw && may_chain(s, n, j))) {
-                    sigs |= token_sigs;
+                size_t j = fold_letter_word(s, n, i, bss, bse, bxf, fs, fss, fse, fxf, frun,
+                                            &o, &sigs);
+                if (j) {
                     i = j;
                     continue;
                 }
-                o = o0;
             }
         }
         /* A prefix '@', '$' or '#' before letters or digits ("@user", "#tag", "$5"):
@@ -1869,6 +1947,22 @@ static pp_status build_fold(pp_text *t, int slow) {
                     o++;
                     i++;
                 }
+                continue;
+            }
+        }
+        if (!slow && !prefix && s[i] < 0x80 && (cls == FF_LETTER || cls == FF_DIGIT)) {
+            /* ASCII letters or digits glued to letters of another script ("ai就得",
+            ** "2024年", "MX4很"): the word of fold_letter_word, if it is one */
+            size_t e = i + 1;
+            while (e < n && (unsigned)(k_fast_class[s[e]] - FF_LETTER) <= FF_DIGIT - FF_LETTER) e++;
+            /* (not before U+2000..2FFF, punctuation and symbols, nor 4-byte characters:
+            ** emoji; words that go on with letters from there take the slow path) */
+            int other = e < n && s[e] >= 0x80 && s[e] != 0xE2 && s[e] < 0xF0;
+            size_t j = other ? fold_letter_word(s, n, i, bss, bse, bxf, fs, fss, fse, fxf, frun,
+                                                &o, &sigs)
+                             : 0;
+            if (j) {
+                i = j;
                 continue;
             }
         }

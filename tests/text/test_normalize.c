@@ -916,6 +916,51 @@ TEST(property_long_ideograph_runs_equal_general_path) {
     pp_text_free(&slow);
 }
 
+/* Words that mix letters folding leaves alone (ideographs, kana, Hangul, Arabic, and
+** Greek and Cyrillic ones with and without an ASCII look-alike) with ASCII letters of
+** either case and digits ("做ai就得", "了48次", "MX4很", "ж5", "раураl"), letter runs in
+** them, '!' after or inside them, one-character words: the fast word path must fold
+** them exactly as the unit pipeline does, or leave them to it. */
+TEST(property_mixed_letter_words_equal_general_path) {
+    pp_text fast, slow;
+    pp_text_init(&fast);
+    pp_text_init(&slow);
+    static const char *const piece[] = {
+        "\xE4\xBD\xA0", "\xE5\xA5\xBD", "\xE5\x93\x88", "\xE5\x93\x88", /* 你 好 哈 哈 */
+        "\xE3\x81\x8B", "\xE3\x82\xAB", "\xEA\xB0\x80", "\xD8\xB9",     /* か カ 가 ع */
+        "\xD0\xB6", "\xD0\xB0", "\xD1\x80", "\xCE\xBB", "\xCE\xBF",     /* ж а р λ ο */
+        "\xC3\xA9", "\xE3\x80\x85",                                     /* é 々 */
+        "a", "a", "i", "l", "A", "M", "X", "Q", "0", "1", "4", "8", "2", "6", "9"};
+    static const char *const gap[] = {" ", ", ", ".", "!", "! ", "-", "\xEF\xBC\x8C",
+                                      "\xE3\x80\x82", " @", "#", "'", "\t"};
+    static char s[1024];
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t n = 0;
+        int words = 1 + (int)(rnd() % 6);
+        for (int w = 0; w < words && n + 100 < sizeof s; w++) {
+            size_t len = 1 + (rnd() % 4 ? rnd() % 6 : rnd() % 20);
+            for (size_t q = 0; q < len; q++) {
+                const char *c = piece[rnd() % PP_ARRAY_LEN(piece)];
+                size_t k = strlen(c);
+                if (rnd() % 5 == 0 && n >= k && q) c = s + n - k; /* a run */
+                memmove(s + n, c, k);
+                n += k;
+            }
+            const char *g = gap[rnd() % PP_ARRAY_LEN(gap)];
+            memcpy(s + n, g, strlen(g));
+            n += strlen(g);
+        }
+        if (rnd() % 3 == 0) n--; /* the text ends inside the last gap or word */
+        size_t at;
+        const char *why = fast_vs_slow(&fast, &slow, s, n, &at);
+        CHECK_MSG(!why, "iteration %d (%zu bytes, \"%.*s\"): %s differs at %zu", iter, n, (int)n,
+                  s, why, at);
+        if (why) break;
+    }
+    pp_text_free(&fast);
+    pp_text_free(&slow);
+}
+
 TEST(cjk_and_latin_fast_paths_give_the_documented_fold) {
     pp_text t;
     pp_text_init(&t);
