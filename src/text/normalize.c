@@ -1595,29 +1595,36 @@ static inline void copy_entries(char *fs, uint32_t *fss, uint32_t *fse, uint16_t
 /* Folds the word at s[i] (which follows a space, plain punctuation or the start) when
 ** it is made of letters that folding leaves alone (FK_LETTER: Han, kana, Hangul,
 ** Arabic...; FK_CONF: the same with an ASCII look-alike), at least one of them
-** FK_LETTER, and possibly ASCII letters and digits ("做ai", "了48次", "MX4很"), then
+** FK_LETTER, and possibly ASCII letters and digits ("做ai", "了48次", "MX4很"), '!'s
+** before a letter or digit ("了!怎") and a leading '@', '$' or '#' ("@北雒"), then
 ** '!'s and a boundary, and when no word rule but case folding and letter runs applies
-** to it: leet folds digits only in words with a Latin, Greek or Cyrillic letter, and
-** confusables only in words with a Latin letter (or whose letters all have a
-** look-alike, which the FK_LETTER rules out), so the word may not have both an ASCII
-** letter and a digit, a look-alike or a Greek or Cyrillic letter, nor a digit and a
-** Greek or Cyrillic letter.  Such a word folds to itself, ASCII letters lowercased,
-** letter runs collapsed (run[] = their length), as the unit pipeline folds it (the
-** property tests compare them).  Writes its entries at *o_io and returns its end, or
-** returns 0 (nothing kept) when the word is not one of those. */
-static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i, const uint32_t *bss,
+** to it: leet folds digits, '!', '@' and '$' only in words with a Latin, Greek or
+** Cyrillic letter, a '#' is a mask only between letters, and confusables fold only in
+** words with a Latin letter (or whose letters all have a look-alike, which the
+** FK_LETTER rules out), so the word may not have both an ASCII letter and a digit, a
+** '!' inside, a prefix, a look-alike or a Greek or Cyrillic letter, nor one of the
+** first three and a Greek or Cyrillic letter.  Such a word folds to itself, ASCII
+** letters lowercased, letter runs collapsed (run[] = their length), as the unit
+** pipeline folds it (the property tests compare them).  Writes its entries at *o_io
+** and returns its end, or returns 0 (nothing kept) when the word is not one of those. */
+static size_t fold_letter_word(const unsigned char *s, size_t n, size_t i, const uint32_t *bss,
                                const uint32_t *bse, const uint16_t *bxf, char *fs,
                                uint32_t *fss, uint32_t *fse, uint16_t *fxf, uint8_t *frun,
                                size_t *o_io, uint32_t *sigs) {
-    size_t o = *o_io, nch = 0, j;
-    int plain = 0, latin = 0, digit = 0, conf = 0, cg = 0;
+    size_t o = *o_io, nch = 0, j = i;
+    int plain = 0, latin = 0, digit = 0, conf = 0, cg = 0, other = 0;
     uint32_t prev = 0, token_sigs = 0;
     unsigned count = 0;
     /* Usually no letter repeats and no ASCII letter is a capital: then the word is the
     ** base bytes and maps as they are (all bytes of a base character share their map
     ** and xf). */
     int again = 0;
-    for (j = i; j < n;) {
+    if (s[j] == '@' || s[j] == '$' || s[j] == '#') { /* "@北雒": '@' is leet only with Latin */
+        other = 1;
+        j++;
+        nch++;
+    }
+    while (j < n) {
         /* CJK ideographs (FK_LETTER) a few at a time, without decoding (s[j..j+16)
         ** is readable and s[n] is NUL, which no ideograph holds, so none is counted
         ** past the end) */
@@ -1641,6 +1648,20 @@ static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i
             } else if (fc == FF_DIGIT) {
                 digit = 1;
                 prev = 0; /* digits never collapse, and they part letter runs */
+            } else if (a == '!') {
+                /* inside the word when a letter or digit follows the '!'s ("了!怎"):
+                ** leet for a Latin word; else the word ends, and '!'s after it are
+                ** taken below */
+                size_t y = j + 1;
+                while (y < n && s[y] == '!') y++;
+                if (y >= n || (s[y] < 0x80 && (unsigned)(k_fast_class[s[y]] - FF_LETTER) >
+                                                  FF_DIGIT - FF_LETTER))
+                    break;
+                other = 1;
+                prev = 0;
+                nch += y - j;
+                j = y;
+                continue;
             } else {
                 break;
             }
@@ -1664,7 +1685,8 @@ static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i
         j += k2;
         nch++;
     }
-    if (!plain || (latin && (digit || conf || cg)) || (digit && cg)) return 0;
+    size_t jw = j;
+    if (!plain || (latin && (digit || conf || cg || other)) || ((digit || other) && cg)) return 0;
     if (!again) {
         copy_entries(fs + o, fss + o, fse + o, fxf + o, frun + o, s + i, bss + i, bse + i,
                      bxf + i, j - i);
@@ -1672,10 +1694,21 @@ static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i
     } else {
         nch = 0;
         prev = 0;
-        for (j = i; j < n;) {
+        for (j = i; j < jw;) { /* jw: the end found above */
             if (s[j] < 0x80) {
                 unsigned a = s[j], fc = k_fast_class[a];
-                if (fc != FF_LETTER && fc != FF_DIGIT) break;
+                if (fc != FF_LETTER && fc != FF_DIGIT) { /* a prefix or '!' (see above) */
+                    prev = 0;
+                    fs[o] = (char)a;
+                    fss[o] = bss[j];
+                    fse[o] = bse[j];
+                    fxf[o] = bxf[j];
+                    frun[o] = 1;
+                    o++;
+                    j++;
+                    nch++;
+                    continue;
+                }
                 unsigned lower = fc == FF_LETTER ? a | 0x20 : a;
                 uint16_t xf = (uint16_t)(bxf[j] | (fc == FF_LETTER && !(a & 0x20) ? PARAPET_XF_CASE : 0));
                 if (fc == FF_LETTER && lower == prev) {
@@ -1698,10 +1731,8 @@ static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i
                 nch++;
                 continue;
             }
-            uint32_t c2;
-            size_t k2;
-            int f2 = fkind_at(s, n, j, &c2, &k2);
-            if (f2 != FK_LETTER && f2 != FK_CONF) break;
+            uint32_t c2 = 0;
+            size_t k2 = dec_valid(s + j, &c2); /* a letter, as found above */
             uint16_t xf = bxf[j];
             for (size_t q = 1; q < k2; q++) xf |= bxf[j + q];
             uint32_t se = bse[j + k2 - 1];
@@ -1729,7 +1760,6 @@ static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i
             nch++;
         }
     }
-    size_t jw = j;
     for (; j < n && s[j] == '!'; j++, o++) {
         fs[o] = '!';
         fss[o] = bss[j];
@@ -1825,6 +1855,15 @@ static pp_status build_fold(pp_text *t, int slow) {
                     i = j;
                     continue;
                 }
+            }
+        }
+        if (!slow && (s[i] == '@' || s[i] == '$' || s[i] == '#') && i + 1 < n &&
+            s[i + 1] >= 0x80 && s[i + 1] != 0xE2 && s[i + 1] < 0xF0) {
+            /* "@北雒", "#话题": the word of fold_letter_word, if it is one */
+            size_t j = fold_letter_word(s, n, i, bss, bse, bxf, fs, fss, fse, fxf, frun, &o, &sigs);
+            if (j) {
+                i = j;
+                continue;
             }
         }
         /* A prefix '@', '$' or '#' before letters or digits ("@user", "#tag", "$5"):

@@ -919,8 +919,9 @@ TEST(property_long_ideograph_runs_equal_general_path) {
 /* Words that mix letters folding leaves alone (ideographs, kana, Hangul, Arabic, and
 ** Greek and Cyrillic ones with and without an ASCII look-alike) with ASCII letters of
 ** either case and digits ("做ai就得", "了48次", "MX4很", "ж5", "раураl"), letter runs in
-** them, '!' after or inside them, one-character words: the fast word path must fold
-** them exactly as the unit pipeline does, or leave them to it. */
+** them, '!' after or inside them, '@', '$' or '#' before them, one-character words:
+** the fast word path must fold them exactly as the unit pipeline does, or leave them
+** to it. */
 TEST(property_mixed_letter_words_equal_general_path) {
     pp_text fast, slow;
     pp_text_init(&fast);
@@ -931,8 +932,9 @@ TEST(property_mixed_letter_words_equal_general_path) {
         "\xD0\xB6", "\xD0\xB0", "\xD1\x80", "\xCE\xBB", "\xCE\xBF",     /* ж а р λ ο */
         "\xC3\xA9", "\xE3\x80\x85",                                     /* é 々 */
         "a", "a", "i", "l", "A", "M", "X", "Q", "0", "1", "4", "8", "2", "6", "9"};
-    static const char *const gap[] = {" ", ", ", ".", "!", "! ", "-", "\xEF\xBC\x8C",
-                                      "\xE3\x80\x82", " @", "#", "'", "\t"};
+    static const char *const gap[] = {" ", ", ", ".", "!", "! ", "!!", "-", "\xEF\xBC\x8C",
+                                      "\xE3\x80\x82", " @", " #", " $", "#", "'", "\t",
+                                      "!\xF0\x9F\x98\x80", " \xE2\x80\x99"};
     static char s[1024];
     for (int iter = 0; iter < 20000; iter++) {
         size_t n = 0;
