@@ -1773,6 +1773,118 @@ static size_t fold_letter_word(const unsigned char *s, size_t n, size_t i, const
     return j;
 }
 
+/* The class a unit of the ASCII word s[i..e) has after the leet rule (has_letter: the
+** word has a letter, so leet applies): letters, and leet characters that are folded
+** ('!' only before a letter), are FC_LETTER. */
+static inline int ascii_word_letter(const unsigned char *s, size_t e, size_t x, int has_letter) {
+    unsigned c = s[x];
+    if (pp_a16_letter(c)) return 1;
+    if (!has_letter || !k_leet[c]) return 0;
+    return c != '!' || (x + 1 < e && pp_a16_letter(s[x + 1]));
+}
+
+/* Folds the ASCII word at s[i] (which follows a space, plain punctuation or the start)
+** when its rules need no look beyond it: ASCII letters, digits and @ $ ! * # (not '|',
+** a separator), at least two letters or digits, a '!' inside only before a letter, then
+** a boundary.  So every letter or leet character in it has a neighbour that glues to
+** it, none is a one-character token, and no spelled-out word can take it in (tokens
+** before it that could have started one went to the unit pipeline: may_chain).  The
+** word is folded as fold_word and emit_fold would: with a letter in it, the leet
+** characters (digits 0 1 3 4 5 7 8 9, '@', '$', '!' before a letter) become letters
+** (XF_LEET, the `leet` signal), then runs of '*' and '#' between letters become '*'
+** (XF_MASK), then runs of one letter or of masks collapse (run[], XF_REPEAT from 3).
+** Writes its entries at *o_io and returns its end, or returns 0 (nothing written). */
+static size_t fold_ascii_word(const unsigned char *s, size_t n, size_t i, const uint32_t *bss,
+                              const uint32_t *bse, const uint16_t *bxf, char *fs, uint32_t *fss,
+                              uint32_t *fse, uint16_t *fxf, uint8_t *frun, size_t *o_io,
+                              uint32_t *sigs) {
+    size_t e = i, alnum = 0;
+    int has_letter = 0;
+    for (; e < n; e++) {
+        unsigned c = s[e];
+        if (c >= 0x80) return 0;
+        int fc = k_fast_class[c];
+        if (fc == FF_LETTER || fc == FF_DIGIT) {
+            alnum++;
+            has_letter |= fc == FF_LETTER;
+        } else if (c != '@' && c != '$' && c != '!' && c != '*' && c != '#') {
+            break;
+        }
+    }
+    if (alnum < 2 || !boundary_at(s, n, e)) return 0;
+    /* a '!' inside must come before a letter (else it parts two tokens, one of which
+    ** may be one character long); '!'s at the end are kept as they are */
+    for (size_t x = i; x < e; x++) {
+        if (s[x] != '!' || pp_a16_letter(s[x + 1])) continue;
+        size_t y = x;
+        while (y < e && s[y] == '!') y++;
+        if (y < e) return 0;
+        break;
+    }
+    size_t o = *o_io;
+    uint32_t sig = 0;
+    unsigned key = 0, count = 0; /* what the fold byte before is (a letter, a mask) */
+    int prev_letter = 0;         /* the unit before is a letter (after leet) */
+    for (size_t x = i; x < e; x++) {
+        unsigned c = s[x], f = c, k;
+        uint16_t xf = (uint16_t)(bxf[x] | ((unsigned)(c - 'A') < 26u ? PARAPET_XF_CASE : 0));
+        int letter = ascii_word_letter(s, e, x, has_letter);
+        size_t y = x;
+        if (!letter && (c == '*' || c == '#') && prev_letter)
+            while (y < e && (s[y] == '*' || s[y] == '#')) y++;
+        if (y > x && y < e && ascii_word_letter(s, e, y, has_letter)) {
+            /* s[x..y) between letters: masked letters, one fold byte for the run */
+            uint16_t mx = PARAPET_XF_MASK;
+            for (size_t z = x; z < y; z++) mx |= bxf[z];
+            unsigned r = (unsigned)(y - x);
+            fs[o] = '*';
+            fss[o] = bss[x];
+            fse[o] = bse[y - 1];
+            fxf[o] = (uint16_t)(mx | (r >= 3 ? PARAPET_XF_REPEAT : 0));
+            frun[o] = (uint8_t)(r > 255 ? 255 : r);
+            if (r >= 3) sig |= PP_SIG_REPEAT;
+            o++;
+            key = 0;
+            prev_letter = 0;
+            x = y - 1;
+            continue;
+        }
+        if (letter) {
+            f = pp_a16_letter(c) ? (c | 0x20) : (unsigned char)k_leet[c];
+            if (!pp_a16_letter(c)) {
+                xf |= PARAPET_XF_LEET;
+                sig |= PP_SIG_LEET;
+            }
+            k = f; /* letters of one kind collapse */
+        } else {
+            k = 0; /* nothing else does */
+        }
+        if (k && k == key) {
+            count++;
+            fse[o - 1] = bse[x];
+            fxf[o - 1] |= xf;
+            frun[o - 1] = (uint8_t)(count > 255 ? 255 : count);
+            if (count >= 3) {
+                fxf[o - 1] |= PARAPET_XF_REPEAT;
+                sig |= PP_SIG_REPEAT;
+            }
+        } else {
+            fs[o] = (char)f;
+            fss[o] = bss[x];
+            fse[o] = bse[x];
+            fxf[o] = xf;
+            frun[o] = 1;
+            o++;
+            key = k;
+            count = 1;
+        }
+        prev_letter = letter;
+    }
+    *sigs |= sig;
+    *o_io = o;
+    return e;
+}
+
 /* Builds t->fold from t->base.  Plain ASCII (whitespace, plain punctuation, tokens
 ** that no word rule touches) is folded inline; everything else is cut into segments
 ** for the unit pipeline.  `slow` sends the whole text through the pipeline (tests
@@ -2106,6 +2218,14 @@ static pp_status build_fold(pp_text *t, int slow) {
             }
             o = o0;
             i = i0;
+        }
+        if (!slow && s[i] < 0x80 && s[i] != '!') {
+            /* "@user12", "1st", "sh!t", "f*ck": an ASCII word the rules do touch */
+            size_t j = fold_ascii_word(s, n, i, bss, bse, bxf, fs, fss, fse, fxf, frun, &o, &sigs);
+            if (j) {
+                i = j;
+                continue;
+            }
         }
         size_t e = slow ? n : slow_segment_end(s, n, i), m;
         pp_status st = make_units(t, i, e, &m);

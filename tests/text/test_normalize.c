@@ -963,6 +963,44 @@ TEST(property_mixed_letter_words_equal_general_path) {
     pp_text_free(&slow);
 }
 
+/* ASCII words that the word rules touch: letters of either case with digits, leet
+** and mask characters anywhere in them ("@user12", "1st", "sh!t", "f*ck", "a**b",
+** "$$a", "x!!y", "ab!!"), letter and mask runs, one- and two-character words next to
+** separators (spelled-out words), '|': the ASCII word path must fold them exactly as
+** the unit pipeline does, or leave them to it. */
+TEST(property_ascii_rule_words_equal_general_path) {
+    pp_text fast, slow;
+    pp_text_init(&fast);
+    pp_text_init(&slow);
+    static const char alpha[] = "aAbBsSoOtT0123456789@$!*#|ii**##";
+    static const char *const gap[] = {" ", "  ", ".", ". ", ",", "-", "_", "!", "! ", "|",
+                                      "'", ":", "\n", "?", " - "};
+    static char s[1024];
+    for (int iter = 0; iter < 40000; iter++) {
+        size_t n = 0;
+        int words = 1 + (int)(rnd() % 8);
+        for (int w = 0; w < words && n + 64 < sizeof s; w++) {
+            size_t len = 1 + (rnd() % 3 ? rnd() % 4 : rnd() % 12);
+            for (size_t q = 0; q < len; q++) {
+                char c = alpha[rnd() % (sizeof alpha - 1)];
+                if (q && rnd() % 4 == 0) c = s[n - 1]; /* a run */
+                s[n++] = c;
+            }
+            const char *g = gap[rnd() % PP_ARRAY_LEN(gap)];
+            memcpy(s + n, g, strlen(g));
+            n += strlen(g);
+        }
+        if (rnd() % 3 == 0) n--;
+        size_t at;
+        const char *why = fast_vs_slow(&fast, &slow, s, n, &at);
+        CHECK_MSG(!why, "iteration %d (%zu bytes, \"%.*s\"): %s differs at %zu", iter, n, (int)n,
+                  s, why, at);
+        if (why) break;
+    }
+    pp_text_free(&fast);
+    pp_text_free(&slow);
+}
+
 TEST(cjk_and_latin_fast_paths_give_the_documented_fold) {
     pp_text t;
     pp_text_init(&t);
