@@ -387,35 +387,39 @@ static inline void put4_u16(uint16_t *p, uint16_t v) {
     memcpy(p, w, sizeof w);
 }
 
-/* Writes the map entries of four ideographs copied from source offset `base`: maps
-** [base + 3q, base + 3q + 3) for each of their bytes, no xf bits.  Writes 12 entries
-** of each map whatever the caller keeps (the rest is overwritten later: the caller
+/* Copies the 16 bytes at b (a window of five ideographs, or fewer and then other
+** bytes) to vs and writes the map entries of five ideographs from source offset
+** `base`: [base + 3q, base + 3q + 3) for each of their bytes, no xf bits; 16 entries
+** of each map whatever the caller keeps (the rest is written again later: the caller
 ** has room for them). */
-static inline void ideograph_maps(uint32_t *restrict ss, uint32_t *restrict se,
-                                  uint16_t *restrict xf, uint32_t base) {
+static inline void copy_ideograph_window(char *restrict vs, uint32_t *restrict ss,
+                                         uint32_t *restrict se, uint16_t *restrict xf,
+                                         const unsigned char *b, uint32_t base) {
+    memcpy(vs, b, 16);
 #if defined(__SSE2__)
-    /* three vectors of four entries each per map (GCC leaves the loop below as 24
-    ** scalar stores) */
+    /* four vectors of four entries per map (GCC leaves the loop below as 32 scalar
+    ** stores) */
     __m128i a = _mm_set1_epi32((int)base), three = _mm_set1_epi32(3);
     __m128i a0 = _mm_add_epi32(a, _mm_setr_epi32(0, 0, 0, 3));
     __m128i a1 = _mm_add_epi32(a, _mm_setr_epi32(3, 3, 6, 6));
     __m128i a2 = _mm_add_epi32(a, _mm_setr_epi32(6, 9, 9, 9));
+    __m128i a3 = _mm_add_epi32(a, _mm_setr_epi32(12, 12, 12, 15));
     _mm_storeu_si128((__m128i *)(void *)ss, a0);
     _mm_storeu_si128((__m128i *)(void *)(ss + 4), a1);
     _mm_storeu_si128((__m128i *)(void *)(ss + 8), a2);
+    _mm_storeu_si128((__m128i *)(void *)(ss + 12), a3);
     _mm_storeu_si128((__m128i *)(void *)se, _mm_add_epi32(a0, three));
     _mm_storeu_si128((__m128i *)(void *)(se + 4), _mm_add_epi32(a1, three));
     _mm_storeu_si128((__m128i *)(void *)(se + 8), _mm_add_epi32(a2, three));
+    _mm_storeu_si128((__m128i *)(void *)(se + 12), _mm_add_epi32(a3, three));
     _mm_storeu_si128((__m128i *)(void *)xf, _mm_setzero_si128());
-    _mm_storel_epi64((__m128i *)(void *)(xf + 8), _mm_setzero_si128());
+    _mm_storeu_si128((__m128i *)(void *)(xf + 8), _mm_setzero_si128());
 #else
-    static const uint32_t pat[12] = {0, 0, 0, 3, 3, 3, 6, 6, 6, 9, 9, 9};
-    static const uint16_t zero[12];
-    for (int q = 0; q < 12; q++) {
-        ss[q] = base + pat[q];
-        se[q] = base + pat[q] + 3;
+    for (int q = 0; q < 16; q++) {
+        ss[q] = base + 3 * (uint32_t)(q / 3);
+        se[q] = ss[q] + 3;
+        xf[q] = 0;
     }
-    memcpy(xf, zero, sizeof zero); /* (a memset of 24 bytes is a libc call) */
 #endif
 }
 
@@ -489,20 +493,21 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
                     /* A run of CJK ideographs, counted without decoding, five at a
                     ** time while the 16-byte windows are full of them: each of the
                     ** first t - 1 is followed by an ideograph (a starter), so each is
-                    ** copied as below (the bytes at once, the maps four ideographs
-                    ** at a time); the last stays the current one. */
+                    ** copied as below, a window at a time; the last stays the
+                    ** current one (copied too, and again below). */
                     unsigned c = pp_ideo16_count(s + i);
                     if (c >= 2) {
-                        size_t t_ = c;
-                        while (c == 5 && n - (i + 3 * t_) >= 16) {
-                            c = pp_ideo16_count(s + i + 3 * t_);
+                        size_t t_ = 0;
+                        for (;;) {
+                            copy_ideograph_window(vs + o + 3 * t_, ss + o + 3 * t_,
+                                                  se + o + 3 * t_, vx + o + 3 * t_,
+                                                  s + i + 3 * t_, (uint32_t)(i + 3 * t_));
                             t_ += c;
+                            if (c < 5 || n - (i + 3 * t_) < 16) break;
+                            c = pp_ideo16_count(s + i + 3 * t_);
+                            if (!c) break;
                         }
                         size_t g = t_ - 1;
-                        memcpy(vs + o, s + i, 3 * g);
-                        for (size_t q = 0; q < g; q += 4)
-                            ideograph_maps(ss + o + 3 * q, se + o + 3 * q, vx + o + 3 * q,
-                                           (uint32_t)(i + 3 * q));
                         o += 3 * g;
                         i += 3 * g;
                         pending = 0;
