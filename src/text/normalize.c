@@ -1520,6 +1520,14 @@ static size_t fold_ascii_stretch(const unsigned char *s, size_t n, const uint32_
         uint64_t before = bad ? (bad & (0 - bad)) - 1 : valid; /* lanes before the first bad */
         for (uint64_t one = m.single & before; one; one &= one - 1) {
             unsigned k = (unsigned)__builtin_ctzll(one);
+            /* the usual case, answered here: whitespace, then a word of two letters or
+            ** digits or more ("a word"), which may_chain says can start no chain (s[n]
+            ** is NUL, so t[1] and t[2] lie in the text when they pass) */
+            const unsigned char *t = s + q + k + 1;
+            if (k_fast_class[t[0]] == FF_SPACE &&
+                (unsigned)(k_fast_class[t[1]] - FF_LETTER) <= FF_DIGIT - FF_LETTER &&
+                (unsigned)(k_fast_class[t[2]] - FF_LETTER) <= FF_DIGIT - FF_LETTER)
+                continue;
             if (may_chain(s, n, q + k + 1)) {
                 bad = 1ull << k;
                 break;
