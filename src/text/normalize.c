@@ -349,6 +349,31 @@ static size_t ascii_run(const unsigned char *s, size_t n) {
     return i;
 }
 
+/* memcpy(d, s, r) for the short runs of build_base, inline: libc's memcpy costs a call
+** and a size dispatch per run, as much as copying a run of a few bytes (texts that
+** mix ASCII with other characters have many).  Overlapping loads and stores, as
+** memcpy does, never outside s[0..r) and d[0..r). */
+static inline void copy_run(char *restrict d, const unsigned char *restrict s, size_t r) {
+    if (r >= 16) {
+        for (size_t q = 0; q + 16 <= r; q += 16) memcpy(d + q, s + q, 16);
+        memcpy(d + r - 16, s + r - 16, 16);
+    } else if (r >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + r - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + r - 8, &b, 8);
+    } else if (r >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + r - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + r - 4, &b, 4);
+    } else {
+        for (size_t q = 0; q < r; q++) d[q] = (char)s[q];
+    }
+}
+
 /* Fills the maps of r bytes copied unchanged from source offset `base`: byte q maps to
 ** [base + q, base + q + 1) with no xf bits, in blocks of 8 entries: up to 7 entries
 ** past r are written too (build_base keeps FOLD_SLACK spare entries; a later write
@@ -451,7 +476,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
             run--;
         if (run) {
             size_t r = run;
-            memcpy(v->s + o, s + i, r);
+            copy_run(v->s + o, s + i, r);
             fill_identity(v->src_start + o, v->src_end + o, v->xf + o, (uint32_t)i, r);
             if (pending) {
                 v->xf[o] |= PARAPET_XF_INVISIBLE;
@@ -2000,7 +2025,13 @@ static pp_status build_fold(pp_text *t, int slow) {
             prefix = s[i];
             cls = k_fast_class[s[i + 1]];
         }
-        if (!slow && !prefix && (cls == FF_LETTER || cls == FF_DIGIT)) {
+        /* After a prefix, the word below too ("@user", "#tag", "$5"), but for a leet
+        ** letter the first letter would join ("@alex", "$sam": the loop below). */
+        size_t ip = i;
+        if (!slow && prefix &&
+            !(cls == FF_LETTER && prefix != '#' && (s[i + 1] | 0x20u) == (unsigned char)k_leet[prefix]))
+            i++;
+        if (!slow && (!prefix || i > ip) && (cls == FF_LETTER || cls == FF_DIGIT)) {
             /* The common word: ASCII letters (no two alike in a row) or digits, then
             ** a boundary.  Its bytes map one to one, so the maps are copied. */
             size_t e = i + 1;
@@ -2029,7 +2060,17 @@ static pp_status build_fold(pp_text *t, int slow) {
             }
             if (e < n && s[e] == '!') twice = 2; /* rare: the loop below */
             if ((!twice || (twice == 1 && eight)) && boundary_at(s, n, e) &&
-                !(e == i + 1 && may_chain(s, n, e))) {
+                !(!prefix && e == i + 1 && may_chain(s, n, e))) {
+                if (prefix) { /* as the loop below writes it */
+                    int leet = cls == FF_LETTER && prefix != '#';
+                    fs[o] = leet ? k_leet[prefix] : (char)prefix;
+                    fss[o] = bss[ip];
+                    fse[o] = bse[ip];
+                    fxf[o] = (uint16_t)(bxf[ip] | (leet ? PARAPET_XF_LEET : 0));
+                    frun[o] = 1;
+                    o++;
+                    if (leet) sigs |= PP_SIG_LEET;
+                }
                 size_t len_ = e - i;
                 char *restrict d = fs + o;
                 uint32_t *restrict a = fss + o, *restrict z = fse + o;
@@ -2114,6 +2155,7 @@ static pp_status build_fold(pp_text *t, int slow) {
                 continue;
             }
         }
+        i = ip;
         if (!slow && !prefix && s[i] < 0x80 && (cls == FF_LETTER || cls == FF_DIGIT)) {
             /* ASCII letters or digits glued to letters of another script ("ai就得",
             ** "2024年", "MX4很"): the word of fold_letter_word, if it is one */
