@@ -1645,10 +1645,14 @@ static inline void copy_entries(char *fs, uint32_t *fss, uint32_t *fse, uint16_t
 ** letters lowercased, letter runs collapsed (run[] = their length), as the unit
 ** pipeline folds it (the property tests compare them).  Writes its entries at *o_io
 ** and returns its end, or returns 0 (nothing kept) when the word is not one of those. */
-static size_t fold_letter_word(const unsigned char *s, size_t n, size_t i, const uint32_t *bss,
-                               const uint32_t *bse, const uint16_t *bxf, char *fs,
-                               uint32_t *fss, uint32_t *fse, uint16_t *fxf, uint8_t *frun,
-                               size_t *o_io, uint32_t *sigs) {
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i,
+                                      const uint32_t *bss, const uint32_t *bse,
+                                      const uint16_t *bxf, char *fs, uint32_t *fss,
+                                      uint32_t *fse, uint16_t *fxf, uint8_t *frun,
+                                      size_t *o_io, uint32_t *sigs) {
     size_t o = *o_io, nch = 0, j = i;
     int plain = 0, latin = 0, digit = 0, conf = 0, cg = 0, other = 0;
     uint32_t prev = 0, token_sigs = 0;
@@ -1923,6 +1927,15 @@ static size_t fold_ascii_word(const unsigned char *s, size_t n, size_t i, const 
     return e;
 }
 
+/* fold_letter_word, not inlined: for the words that start with ASCII (a word of
+** another script's letters is inlined where build_fold meets it, the common case). */
+static size_t fold_letter_word_at(const unsigned char *s, size_t n, size_t i,
+                                  const uint32_t *bss, const uint32_t *bse, const uint16_t *bxf,
+                                  char *fs, uint32_t *fss, uint32_t *fse, uint16_t *fxf,
+                                  uint8_t *frun, size_t *o_io, uint32_t *sigs) {
+    return fold_letter_word(s, n, i, bss, bse, bxf, fs, fss, fse, fxf, frun, o_io, sigs);
+}
+
 /* Builds t->fold from t->base.  Plain ASCII (whitespace, plain punctuation, tokens
 ** that no word rule touches) is folded inline; everything else is cut into segments
 ** for the unit pipeline.  `slow` sends the whole text through the pipeline (tests
@@ -2010,7 +2023,8 @@ static pp_status build_fold(pp_text *t, int slow) {
         if (!slow && (s[i] == '@' || s[i] == '$' || s[i] == '#') && i + 1 < n &&
             s[i + 1] >= 0x80 && s[i + 1] != 0xE2 && s[i + 1] < 0xF0) {
             /* "@北雒", "#话题": the word of fold_letter_word, if it is one */
-            size_t j = fold_letter_word(s, n, i, bss, bse, bxf, fs, fss, fse, fxf, frun, &o, &sigs);
+            size_t j = fold_letter_word_at(s, n, i, bss, bse, bxf, fs, fss, fse, fxf, frun, &o,
+                                           &sigs);
             if (j) {
                 i = j;
                 continue;
@@ -2164,8 +2178,8 @@ static pp_status build_fold(pp_text *t, int slow) {
             /* (not before U+2000..2FFF, punctuation and symbols, nor 4-byte characters:
             ** emoji; words that go on with letters from there take the slow path) */
             int other = e < n && s[e] >= 0x80 && s[e] != 0xE2 && s[e] < 0xF0;
-            size_t j = other ? fold_letter_word(s, n, i, bss, bse, bxf, fs, fss, fse, fxf, frun,
-                                                &o, &sigs)
+            size_t j = other ? fold_letter_word_at(s, n, i, bss, bse, bxf, fs, fss, fse, fxf,
+                                                   frun, &o, &sigs)
                              : 0;
             if (j) {
                 i = j;
