@@ -82,6 +82,21 @@ static inline void pp_ascii16_masks_ref(const unsigned char *b, unsigned prev, u
     }
 }
 
+/* Classes of single bytes, for the neighbours of a 64-byte span: bit 0 a letter, bit 1
+** a digit, bit 2 whitespace, bit 3 a letter, digit, non-ASCII byte or @ $ | * #. */
+#define PP_A16_CLS(c)                                                                     \
+    ((((((c) | 0x20) - 'a') & 0xFF) < 26u ? 1 : 0) | ((((c) - '0') & 0xFF) < 10u ? 2 : 0) |  \
+     ((c) == ' ' || ((c) >= 9 && (c) <= 13) ? 4 : 0) |                                     \
+     (((((c) | 0x20) - 'a') & 0xFF) < 26u || (((c) - '0') & 0xFF) < 10u || (c) >= 0x80 ||    \
+              (c) == '@' || (c) == '$' || (c) == '|' || (c) == '*' || (c) == '#'           \
+          ? 8                                                                               \
+          : 0))
+#define PP_A16_CLS4(c) PP_A16_CLS(c), PP_A16_CLS((c) + 1), PP_A16_CLS((c) + 2), PP_A16_CLS((c) + 3)
+#define PP_A16_CLS16(c) PP_A16_CLS4(c), PP_A16_CLS4((c) + 4), PP_A16_CLS4((c) + 8), PP_A16_CLS4((c) + 12)
+#define PP_A16_CLS64(c) PP_A16_CLS16(c), PP_A16_CLS16((c) + 16), PP_A16_CLS16((c) + 32), PP_A16_CLS16((c) + 48)
+static const uint8_t pp_a16_cls[256] = {PP_A16_CLS64(0), PP_A16_CLS64(64), PP_A16_CLS64(128),
+                                        PP_A16_CLS64(192)};
+
 /* The masks of the 64 bytes at b, between bytes prev and next (= b[64]): those of its
 ** four blocks, each between its neighbours.  Only the first len bytes (1..64) are the
 ** caller's, b[len] is NUL when len < 64, and the caller reads the masks only below
@@ -212,11 +227,9 @@ PP_A16_INLINE void pp_ascii64_masks_sse2(const unsigned char *b, size_t len, uns
         if (w || 16 * j + 16 >= len) break;
     }
     if (j < 3) next = 0;
-    uint64_t pl = (uint64_t)pp_a16_letter(prev & 0xFF), pd = (uint64_t)pp_a16_digit(prev & 0xFF);
-    uint64_t ps = (uint64_t)pp_a16_space(prev & 0xFF);
-    unsigned x = next & 0xFF;
-    uint64_t xan = (uint64_t)(pp_a16_letter(x) || pp_a16_digit(x));
-    uint64_t xwordy = (uint64_t)(xan || x >= 0x80 || pp_a16_special(x));
+    unsigned pc = pp_a16_cls[prev & 0xFF], xc = pp_a16_cls[next & 0xFF];
+    uint64_t pl = pc & 1, pd = (pc >> 1) & 1, ps = (pc >> 2) & 1;
+    uint64_t xan = (xc & 3) != 0, xwordy = (xc >> 3) & 1;
     uint64_t an = let | dig;
     uint64_t let_p = let << 1 | pl, dig_p = dig << 1 | pd, an_p = let_p | dig_p;
     uint64_t an_x = an >> 1 | xan << 63, wordy_x = (an | wild) >> 1 | xwordy << 63;

@@ -92,6 +92,19 @@ TEST(ascii64_masks_equal_their_reference) {
 #endif
 }
 
+/* The byte-class table the 64-byte kernel reads its neighbours' classes from, against
+** the scalar predicates, for every byte. */
+TEST(ascii64_neighbour_classes_equal_the_predicates) {
+    for (unsigned c = 0; c < 256; c++) {
+        unsigned want = (unsigned)pp_a16_letter(c) | (unsigned)pp_a16_digit(c) << 1 |
+                        (unsigned)pp_a16_space(c) << 2 |
+                        (unsigned)(pp_a16_letter(c) || pp_a16_digit(c) || c >= 0x80 ||
+                                   pp_a16_special(c))
+                            << 3;
+        CHECK_MSG(pp_a16_cls[c] == want, "byte %02x: %x, want %x", c, pp_a16_cls[c], want);
+    }
+}
+
 /* The references say what the fold loop relies on; pin a few cases by hand so a
 ** reference that drifted would be caught too. */
 TEST(ascii16_reference_masks_by_hand) {
