@@ -579,6 +579,34 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
                     done = 1;
                     break;
                 }
+                if (cp2 == 0x3000 || cp2 - 0xFF01u <= 0x5Du) {
+                    /* A fullwidth form between ideographs ("，"): the fast path
+                    ** below, taken here so that the run goes on after it. */
+                    size_t j3 = i + k2, k3 = 0;
+                    uint32_t cp3 = 0;
+                    if (j3 < n && s[j3] >= 0x80 &&
+                        !((k3 = dec_mb(s + j3, n - j3, &cp3)) && (kbits(cp3) & BK_STARTER))) {
+                        cp = cp2; /* what follows may join it: the general path */
+                        k = k2;
+                        break;
+                    }
+                    char a = cp2 == 0x3000 ? ' ' : (char)(cp2 - 0xFEE0);
+                    vs[o] = a;
+                    ss[o] = (uint32_t)i;
+                    se[o] = (uint32_t)j3;
+                    vx[o] = PARAPET_XF_CASE;
+                    if (!width_punct_cp(cp2)) t->signals |= PP_SIG_COMPAT;
+                    last = o;
+                    o++;
+                    prev_cp = (unsigned char)a;
+                    i = j3;
+                    if (!k3) {
+                        done = 1;
+                        break;
+                    }
+                    cp2 = cp3;
+                    k2 = k3;
+                }
                 if (!(kbits(cp2) & BK_SAFE)) {
                     cp = cp2; /* a starter, but not one to copy: decoded already */
                     k = k2;
