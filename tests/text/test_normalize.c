@@ -1001,6 +1001,44 @@ TEST(property_ascii_rule_words_equal_general_path) {
     pp_text_free(&slow);
 }
 
+/* Long ASCII texts with NUL bytes and a non-ASCII letter here and there (the base
+** view finds its ASCII runs 16 and 8 bytes at a time): every byte but the NULs is kept,
+** mapped to itself, and a NUL only marks its neighbours; checked against the text
+** itself at every length and offset of the odd byte up to 80. */
+TEST(property_base_ascii_runs_keep_every_byte) {
+    pp_text t;
+    pp_text_init(&t);
+    char s[96];
+    for (size_t n = 1; n <= 80; n++)
+        for (size_t at = 0; at <= n; at++)
+            for (int kind = 0; kind < 2; kind++) {
+                for (size_t q = 0; q < n; q++) s[q] = (char)('a' + (q * 7 + n) % 26);
+                size_t len = n;
+                if (at < n && kind == 0) s[at] = 0; /* a NUL */
+                if (at + 2 <= n && kind == 1) memcpy(s + at, "\xC3\xA9", 2); /* é */
+                CHECK_EQ(pp_text_normalize(&t, s, len, 0, NULL), PARAPET_OK);
+                size_t o = 0;
+                for (size_t q = 0; q < len; q++) {
+                    if (s[q] == 0) continue;
+                    if ((unsigned char)s[q] >= 0x80) { /* é: its two bytes, one cluster */
+                        CHECK_MSG(t.base.src_start[o] == q && t.base.src_end[o] == q + 2,
+                                  "n %zu at %zu: é maps to [%u,%u)", n, at,
+                                  t.base.src_start[o], t.base.src_end[o]);
+                        o += 2;
+                        q++;
+                        continue;
+                    }
+                    CHECK_MSG(o < t.base.n && t.base.s[o] == s[q] && t.base.src_start[o] == q &&
+                                  t.base.src_end[o] == q + 1,
+                              "n %zu at %zu kind %d: byte %zu", n, at, kind, q);
+                    o++;
+                }
+                CHECK_MSG(o == t.base.n, "n %zu at %zu kind %d: %zu bytes, want %zu", n, at,
+                          kind, t.base.n, o);
+            }
+    pp_text_free(&t);
+}
+
 TEST(cjk_and_latin_fast_paths_give_the_documented_fold) {
     pp_text t;
     pp_text_init(&t);
