@@ -1693,7 +1693,9 @@ static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i
                                       uint32_t *fse, uint16_t *fxf, uint8_t *frun,
                                       size_t *o_io, uint32_t *sigs) {
     size_t o = *o_io, nch = 0, j = i;
-    int plain = 0, latin = 0, digit = 0, conf = 0, cg = 0, other = 0;
+    /* what the word holds (LW_*), in one word of bits for the test at its end */
+    enum { LW_PLAIN = 1, LW_LATIN = 2, LW_DIGIT = 4, LW_CONF = 8, LW_CG = 16, LW_OTHER = 32 };
+    unsigned has = 0;
     uint32_t prev = 0, token_sigs = 0;
     unsigned count = 0;
     /* Usually no letter repeats and no ASCII letter is a capital: then the word is the
@@ -1701,7 +1703,7 @@ static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i
     ** and xf). */
     int again = 0;
     if (s[j] == '@' || s[j] == '$' || s[j] == '#') { /* "@北雒": '@' is leet only with Latin */
-        other = 1;
+        has |= LW_OTHER;
         j++;
         nch++;
     }
@@ -1713,7 +1715,7 @@ static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i
             unsigned same, c = pp_ideo16_scan(s + j, &same);
             if (c) {
                 again |= same != 0 || pp_ideo_cp(s + j) == prev;
-                plain = 1;
+                has |= LW_PLAIN;
                 prev = pp_ideo_cp(s + j + 3 * (c - 1));
                 j += 3 * c;
                 nch += c;
@@ -1723,11 +1725,11 @@ static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i
         if (s[j] < 0x80) {
             unsigned a = s[j], fc = k_fast_class[a];
             if (fc == FF_LETTER) {
-                latin = 1;
+                has |= LW_LATIN;
                 again |= (a | 0x20) == prev || !(a & 0x20);
                 prev = a | 0x20;
             } else if (fc == FF_DIGIT) {
-                digit = 1;
+                has |= LW_DIGIT;
                 prev = 0; /* digits never collapse, and they part letter runs */
             } else if (a == '!') {
                 /* inside the word when a letter or digit follows the '!'s ("了!怎"):
@@ -1738,7 +1740,7 @@ static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i
                 if (y >= n || (s[y] < 0x80 && (unsigned)(k_fast_class[s[y]] - FF_LETTER) >
                                                   FF_DIGIT - FF_LETTER))
                     break;
-                other = 1;
+                has |= LW_OTHER;
                 prev = 0;
                 nch += y - j;
                 j = y;
@@ -1754,12 +1756,11 @@ static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i
         size_t k2;
         int f2 = fkind_at(s, n, j, &c2, &k2);
         if (f2 != FK_LETTER && f2 != FK_CONF) break;
-        plain |= f2 == FK_LETTER;
-        conf |= f2 == FK_CONF;
+        has |= f2 == FK_LETTER ? LW_PLAIN : LW_CONF;
         if (c2 - 0x370u < 0x1C0u || c2 - 0x1C80u < 0x10u || c2 >= 0x1D00) {
             /* (the blocks that hold Greek or Cyrillic letters, or may) */
             pp_script sc = pp_script_of(c2);
-            cg |= sc == PP_SCRIPT_GREEK || sc == PP_SCRIPT_CYRILLIC;
+            if (sc == PP_SCRIPT_GREEK || sc == PP_SCRIPT_CYRILLIC) has |= LW_CG;
         }
         again |= c2 == prev;
         prev = c2;
@@ -1767,7 +1768,10 @@ static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i
         nch++;
     }
     size_t jw = j;
-    if (!plain || (latin && (digit || conf || cg || other)) || ((digit || other) && cg)) return 0;
+    if (!(has & LW_PLAIN) ||
+        ((has & LW_LATIN) && (has & (LW_DIGIT | LW_CONF | LW_CG | LW_OTHER))) ||
+        ((has & LW_CG) && (has & (LW_DIGIT | LW_OTHER))))
+        return 0;
     if (!again) {
         copy_entries(fs + o, fss + o, fse + o, fxf + o, frun + o, s + i, bss + i, bse + i,
                      bxf + i, j - i);
