@@ -17,16 +17,18 @@
 **
 **   fold   Plain ASCII tokens (letters or digits between spaces and ordinary
 **          punctuation, which no word rule can touch) are folded inline: lowercase,
-**          letter runs collapsed, whitespace squeezed.  Everything else is cut into
-**          short segments, at points no word, spelled-out word or letter run can
-**          cross, and each segment is exploded into an array of "units" (one folded
-**          code point each, with the base-view bytes it came from), because the
-**          word-level rules need to see a whole word before rewriting any of it:
-**          separator joining ("f.u.c.k"), per-word confusable / leet / mask folding,
-**          then emission.  Both routes give identical output (PP_NORM_SLOW_FOLD_
-**          turns the first off; the tests and fuzz_normalize compare them).  A fold
-**          byte maps to the original through the base map, so fold spans are as exact
-**          as base spans.
+**          letter runs collapsed, whitespace squeezed; so are words of other scripts
+**          that folding leaves alone (fold_letter_word) and ASCII words whose leet
+**          and mask rules need no look beyond them (fold_ascii_word).  Everything
+**          else is cut into short segments, at points no word, spelled-out word or
+**          letter run can cross, and each segment is exploded into an array of
+**          "units" (one folded code point each, with the base-view bytes it came
+**          from), because the word-level rules need to see a whole word before
+**          rewriting any of it: separator joining ("f.u.c.k"), per-word confusable /
+**          leet / mask folding, then emission.  Both routes give identical output
+**          (PP_NORM_SLOW_FOLD_ turns the first off; the tests and fuzz_normalize
+**          compare them).  A fold byte maps to the original through the base map, so
+**          fold spans are as exact as base spans.
 **
 ** Fast paths (docs/normalization.md, "Speed"): besides ASCII, characters whose
 ** treatment is the same wherever they stand (an ideograph, a Hangul syllable, kana,
