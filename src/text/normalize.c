@@ -17,16 +17,18 @@
 **
 **   fold   Plain ASCII tokens (letters or digits between spaces and ordinary
 **          punctuation, which no word rule can touch) are folded inline: lowercase,
-**          letter runs collapsed, whitespace squeezed.  Everything else is cut into
-**          short segments, at points no word, spelled-out word or letter run can
-**          cross, and each segment is exploded into an array of "units" (one folded
-**          code point each, with the base-view bytes it came from), because the
-**          word-level rules need to see a whole word before rewriting any of it:
-**          separator joining ("f.u.c.k"), per-word confusable / leet / mask folding,
-**          then emission.  Both routes give identical output (PP_NORM_SLOW_FOLD_
-**          turns the first off; the tests and fuzz_normalize compare them).  A fold
-**          byte maps to the original through the base map, so fold spans are as exact
-**          as base spans.
+**          letter runs collapsed, whitespace squeezed; so are words of other scripts
+**          that folding leaves alone (fold_letter_word) and ASCII words whose leet
+**          and mask rules need no look beyond them (fold_ascii_word).  Everything
+**          else is cut into short segments, at points no word, spelled-out word or
+**          letter run can cross, and each segment is exploded into an array of
+**          "units" (one folded code point each, with the base-view bytes it came
+**          from), because the word-level rules need to see a whole word before
+**          rewriting any of it: separator joining ("f.u.c.k"), per-word confusable /
+**          leet / mask folding, then emission.  Both routes give identical output
+**          (PP_NORM_SLOW_FOLD_ turns the first off; the tests and fuzz_normalize
+**          compare them).  A fold byte maps to the original through the base map, so
+**          fold spans are as exact as base spans.
 **
 ** Fast paths (docs/normalization.md, "Speed"): besides ASCII, characters whose
 ** treatment is the same wherever they stand (an ideograph, a Hangul syllable, kana,
@@ -51,6 +53,7 @@
 #include <utf8proc.h>
 
 #define FOLD_SLACK PP_VIEW_SLACK /* spare entries past the end of both views; see build_fold */
+#define BASE_SLACK 64 /* readable bytes past the base view's end (fold_ascii_stretch) */
 #define CLUSTER_MAX 32 /* code points per NFKC cluster; more marks start a new one */
 #define NFKC_MAX 1024  /* CLUSTER_MAX * 18 (the longest NFKC expansion) fits */
 #define FOLD_MAX 32    /* code points from case-folding + decomposing one char */
@@ -185,11 +188,11 @@ void pp_text_free(pp_text *t) {
     memset(t, 0, sizeof *t);
 }
 
-/* Makes every array of v hold at least need+1 elements (the +1 for the NUL).  Returns
-** 0 on success.  On failure the arrays that did grow are kept and v->cap is left at
-** the old value, so v stays consistent and pp_text_free releases everything. */
-static int view_reserve(pp_view *v, size_t need) {
-    if (need < v->cap) return 0;
+/* Makes every array of v hold at least need+1 elements (the +1 for the NUL; need >=
+** v->cap: view_reserve checks first).  Returns 0 on success.  On failure the arrays
+** that did grow are kept and v->cap is left at the old value, so v stays consistent
+** and pp_text_free releases everything. */
+static int view_grow(pp_view *v, size_t need) {
     size_t c = v->cap ? v->cap : 64;
     while (c <= need) c *= 2;
     char *s = pp_realloc(v->s, c);
@@ -205,6 +208,11 @@ static int view_reserve(pp_view *v, size_t need) {
     if (!s || !a || !b || !x || !r) return -1;
     v->cap = c;
     return 0;
+}
+
+/* The check inline (every text reserves three times; growing is rare). */
+static inline int view_reserve(pp_view *v, size_t need) {
+    return need < v->cap ? 0 : view_grow(v, need);
 }
 
 /* Leaves v as a valid empty string if it has storage (after an error). */
@@ -298,11 +306,16 @@ static inline int plain_wide(uint32_t cp) {
 
 /* Fullwidth / halfwidth punctuation and the ideographic space: NFKC maps them to
 ** ASCII, which is ordinary in CJK text, so that change is not reported as `compat`. */
+static inline int width_punct_cp(uint32_t cp) {
+    return cp == 0x3000 || (cp >= 0xFF01 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20) ||
+           (cp >= 0xFF3B && cp <= 0xFF40) || (cp >= 0xFF5B && cp <= 0xFF65);
+}
+
+/* The same for a cluster s[0..n): it must be that one character. */
 static int width_punct(const unsigned char *s, size_t n) {
     uint32_t cp;
     if (pp_utf8_decode((const char *)s, n, &cp) != n) return 0;
-    return cp == 0x3000 || (cp >= 0xFF01 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20) ||
-           (cp >= 0xFF3B && cp <= 0xFF40) || (cp >= 0xFF5B && cp <= 0xFF65);
+    return width_punct_cp(cp);
 }
 
 /* Does cp (non-ASCII, visible) attach to the cluster before it? */
@@ -323,9 +336,20 @@ static void mark_before_removal(pp_view *v, size_t o, size_t last) {
     for (size_t b = last; b < o; b++) v->xf[b] |= PARAPET_XF_INVISIBLE;
 }
 
-/* Length of the run of bytes in 1..0x7F at the start of s[0..n), 8 bytes at a time. */
+/* Length of the run of bytes in 1..0x7F at the start of s[0..n), 16 or 8 bytes at a
+** time. */
 static size_t ascii_run(const unsigned char *s, size_t n) {
     size_t i = 0;
+#if defined(__SSE2__)
+    /* sixteen at a time first (SSE2 is part of x86-64) */
+    while (i + 16 <= n) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(x, _mm_cmpeq_epi8(x, _mm_setzero_si128())));
+        if (m) return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+#endif
     while (i + 8 <= n) {
         uint64_t w;
         memcpy(&w, s + i, 8);
@@ -336,6 +360,31 @@ static size_t ascii_run(const unsigned char *s, size_t n) {
     }
     while (i < n && s[i] - 1u < 0x7Fu) i++;
     return i;
+}
+
+/* memcpy(d, s, r) for the short runs of build_base, inline: libc's memcpy costs a call
+** and a size dispatch per run, as much as copying a run of a few bytes (texts that
+** mix ASCII with other characters have many).  Overlapping loads and stores, as
+** memcpy does, never outside s[0..r) and d[0..r). */
+static inline void copy_run(char *restrict d, const unsigned char *restrict s, size_t r) {
+    if (r >= 16) {
+        for (size_t q = 0; q + 16 <= r; q += 16) memcpy(d + q, s + q, 16);
+        memcpy(d + r - 16, s + r - 16, 16);
+    } else if (r >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + r - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + r - 8, &b, 8);
+    } else if (r >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + r - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + r - 4, &b, 4);
+    } else {
+        for (size_t q = 0; q < r; q++) d[q] = (char)s[q];
+    }
 }
 
 /* Fills the maps of r bytes copied unchanged from source offset `base`: byte q maps to
@@ -376,21 +425,40 @@ static inline void put4_u16(uint16_t *p, uint16_t v) {
     memcpy(p, w, sizeof w);
 }
 
-/* Writes the entries of four ideographs copied from source offset `base` (bytes
-** b[0..12)): view bytes, maps [base + 3q, base + 3q + 3) for each of their bytes,
-** no xf bits.  Writes 16 bytes and 12 entries of each map whatever the caller keeps
-** (the rest is overwritten later: the caller has room for them). */
-static inline void copy_ideographs(char *restrict vs, uint32_t *restrict ss,
-                                   uint32_t *restrict se, uint16_t *restrict xf,
-                                   const unsigned char *b, uint32_t base) {
-    static const uint32_t pat[12] = {0, 0, 0, 3, 3, 3, 6, 6, 6, 9, 9, 9};
-    static const uint16_t zero[12];
+/* Copies the 16 bytes at b (a window of five ideographs, or fewer and then other
+** bytes) to vs and writes the map entries of five ideographs from source offset
+** `base`: [base + 3q, base + 3q + 3) for each of their bytes, no xf bits; 16 entries
+** of each map whatever the caller keeps (the rest is written again later: the caller
+** has room for them). */
+static inline void copy_ideograph_window(char *restrict vs, uint32_t *restrict ss,
+                                         uint32_t *restrict se, uint16_t *restrict xf,
+                                         const unsigned char *b, uint32_t base) {
     memcpy(vs, b, 16);
-    for (int q = 0; q < 12; q++) {
-        ss[q] = base + pat[q];
-        se[q] = base + pat[q] + 3;
+#if defined(__SSE2__)
+    /* four vectors of four entries per map (GCC leaves the loop below as 32 scalar
+    ** stores) */
+    __m128i a = _mm_set1_epi32((int)base), three = _mm_set1_epi32(3);
+    __m128i a0 = _mm_add_epi32(a, _mm_setr_epi32(0, 0, 0, 3));
+    __m128i a1 = _mm_add_epi32(a, _mm_setr_epi32(3, 3, 6, 6));
+    __m128i a2 = _mm_add_epi32(a, _mm_setr_epi32(6, 9, 9, 9));
+    __m128i a3 = _mm_add_epi32(a, _mm_setr_epi32(12, 12, 12, 15));
+    _mm_storeu_si128((__m128i *)(void *)ss, a0);
+    _mm_storeu_si128((__m128i *)(void *)(ss + 4), a1);
+    _mm_storeu_si128((__m128i *)(void *)(ss + 8), a2);
+    _mm_storeu_si128((__m128i *)(void *)(ss + 12), a3);
+    _mm_storeu_si128((__m128i *)(void *)se, _mm_add_epi32(a0, three));
+    _mm_storeu_si128((__m128i *)(void *)(se + 4), _mm_add_epi32(a1, three));
+    _mm_storeu_si128((__m128i *)(void *)(se + 8), _mm_add_epi32(a2, three));
+    _mm_storeu_si128((__m128i *)(void *)(se + 12), _mm_add_epi32(a3, three));
+    _mm_storeu_si128((__m128i *)(void *)xf, _mm_setzero_si128());
+    _mm_storeu_si128((__m128i *)(void *)(xf + 8), _mm_setzero_si128());
+#else
+    for (int q = 0; q < 16; q++) {
+        ss[q] = base + 3 * (uint32_t)(q / 3);
+        se[q] = ss[q] + 3;
+        xf[q] = 0;
     }
-    memcpy(xf, zero, sizeof zero); /* (a memset of 24 bytes is a libc call) */
+#endif
 }
 
 /* Builds t->base from s[0..n).  Invariant of the loop: base capacity >= bytes written
@@ -405,7 +473,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
                             size_t *bad_offset) {
     pp_view *v = &t->base;
     const int slow = (flags & PP_NORM_SLOW_FOLD_) != 0;
-    if (view_reserve(v, n + FOLD_SLACK)) return PARAPET_ERR_NOMEM;
+    if (view_reserve(v, n + BASE_SLACK)) return PARAPET_ERR_NOMEM;
     size_t i = 0, o = 0;
     size_t last = SIZE_MAX; /* base offset of the last emitted character */
     int pending = 0;        /* the next emitted character follows a removal */
@@ -421,7 +489,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
             run--;
         if (run) {
             size_t r = run;
-            memcpy(v->s + o, s + i, r);
+            copy_run(v->s + o, s + i, r);
             fill_identity(v->src_start + o, v->src_end + o, v->xf + o, (uint32_t)i, r);
             if (pending) {
                 v->xf[o] |= PARAPET_XF_INVISIBLE;
@@ -457,15 +525,27 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
             char *restrict vs = v->s;
             uint32_t *restrict ss = v->src_start, *restrict se = v->src_end;
             uint16_t *restrict vx = v->xf;
+            int ended = 0; /* the current character ends a run of ideographs */
             for (;;) {
-                if (k == 3 && !xf && n - i >= 16) {
-                    /* CJK ideographs, up to four at a time without decoding: each
-                    ** of the first c - 1 is followed by an ideograph (a starter),
-                    ** so each is copied as below; the last stays the current one. */
+                if (k == 3 && !xf && !ended && n - i >= 16) {
+                    /* A run of CJK ideographs, counted without decoding, five at a
+                    ** time while the 16-byte windows are full of them: each of the
+                    ** first t - 1 is followed by an ideograph (a starter), so each is
+                    ** copied as below, a window at a time; the last stays the
+                    ** current one (copied too, and again below). */
                     unsigned c = pp_ideo16_count(s + i);
                     if (c >= 2) {
-                        size_t g = c - 1;
-                        copy_ideographs(vs + o, ss + o, se + o, vx + o, s + i, (uint32_t)i);
+                        size_t t_ = 0;
+                        for (;;) {
+                            copy_ideograph_window(vs + o + 3 * t_, ss + o + 3 * t_,
+                                                  se + o + 3 * t_, vx + o + 3 * t_,
+                                                  s + i + 3 * t_, (uint32_t)(i + 3 * t_));
+                            t_ += c;
+                            if (c < 5 || n - (i + 3 * t_) < 16) break;
+                            c = pp_ideo16_count(s + i + 3 * t_);
+                            if (!c) break;
+                        }
+                        size_t g = t_ - 1;
                         o += 3 * g;
                         i += 3 * g;
                         pending = 0;
@@ -473,9 +553,11 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
                         last = o - 3;
                         prev_cp = pp_ideo_cp(s + i - 3);
                         cp = pp_ideo_cp(s + i);
+                        ended = c < 5; /* (else the windows ran out: count again) */
                         continue;
                     }
                 }
+                ended = 0;
                 size_t j = i + k, k2 = 0;
                 uint32_t cp2 = 0;
                 if (j < n && s[j] >= 0x80 &&
@@ -510,6 +592,34 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
                     done = 1;
                     break;
                 }
+                if (cp2 == 0x3000 || cp2 - 0xFF01u <= 0x5Du) {
+                    /* A fullwidth form between ideographs ("，"): the fast path
+                    ** below, taken here so that the run goes on after it. */
+                    size_t j3 = i + k2, k3 = 0;
+                    uint32_t cp3 = 0;
+                    if (j3 < n && s[j3] >= 0x80 &&
+                        !((k3 = dec_mb(s + j3, n - j3, &cp3)) && (kbits(cp3) & BK_STARTER))) {
+                        cp = cp2; /* what follows may join it: the general path */
+                        k = k2;
+                        break;
+                    }
+                    char a = cp2 == 0x3000 ? ' ' : (char)(cp2 - 0xFEE0);
+                    vs[o] = a;
+                    ss[o] = (uint32_t)i;
+                    se[o] = (uint32_t)j3;
+                    vx[o] = PARAPET_XF_CASE;
+                    if (!width_punct_cp(cp2)) t->signals |= PP_SIG_COMPAT;
+                    last = o;
+                    o++;
+                    prev_cp = (unsigned char)a;
+                    i = j3;
+                    if (!k3) {
+                        done = 1;
+                        break;
+                    }
+                    cp2 = cp3;
+                    k2 = k3;
+                }
                 if (!(kbits(cp2) & BK_SAFE)) {
                     cp = cp2; /* a starter, but not one to copy: decoded already */
                     k = k2;
@@ -529,7 +639,7 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
             v->src_start[o] = (uint32_t)i;
             v->src_end[o] = (uint32_t)(i + k);
             v->xf[o] = (uint16_t)(PARAPET_XF_CASE | (pending ? PARAPET_XF_INVISIBLE : 0));
-            if (!width_punct(s + i, k)) t->signals |= PP_SIG_COMPAT;
+            if (!width_punct_cp(cp)) t->signals |= PP_SIG_COMPAT; /* (cp is s[i..i+k)) */
             pending = 0;
             flag_tags = 0;
             last = o;
@@ -656,8 +766,9 @@ static pp_status build_base(pp_text *t, const unsigned char *s, size_t n, unsign
         }
         i = e;
     }
-    /* FOLD_SLACK bytes past the end stay readable for build_fold's word path */
-    if (view_reserve(v, o + FOLD_SLACK)) return PARAPET_ERR_NOMEM;
+    /* BASE_SLACK (>= FOLD_SLACK) bytes past the end stay readable for build_fold's
+    ** stretch and word paths */
+    if (view_reserve(v, o + BASE_SLACK)) return PARAPET_ERR_NOMEM;
     v->s[o] = 0;
     v->n = o;
     return PARAPET_OK; /* run[] is the fold view's alone (text.h): left unwritten here */
@@ -964,6 +1075,13 @@ static char confusable_letter(uint32_t cp) {
     return (a >= 'a' && a <= 'z') ? a : 0;
 }
 
+/* confusable_letter for the letters of fold_word, which asks it of every non-Latin
+** letter: an FK_LETTER character has no look-alike by construction (fold_kind_of),
+** so most of them (Han, kana, Hangul, Arabic...) skip the switch and the search. */
+static inline char word_confusable(uint32_t cp) {
+    return fold_kind(cp) == FK_LETTER ? 0 : confusable_letter(cp);
+}
+
 /* Applies the word-level rules to the word u[ws..we) (deleted units skipped):
 ** mixed-script signal, confusables, leet, masks. */
 static void fold_word(pp_text *t, fold_unit *u, size_t ws, size_t we) {
@@ -987,14 +1105,14 @@ static void fold_word(pp_text *t, fold_unit *u, size_t ws, size_t we) {
             has_latin = 1;
         else if (sc == PP_SCRIPT_CYRILLIC || sc == PP_SCRIPT_GREEK)
             has_cg = 1;
-        if (all_conf && sc != PP_SCRIPT_LATIN && !confusable_letter(cp)) all_conf = 0;
+        if (all_conf && sc != PP_SCRIPT_LATIN && !word_confusable(cp)) all_conf = 0;
     }
     if (!has_letter) return; /* "2024", "$100", "#": left alone */
     if (has_latin && has_cg) t->signals |= PP_SIG_MIXED_SCRIPT;
     if (nonascii && (has_latin || all_conf)) {
         for (size_t x = ws; x < we; x++) {
             if (u[x].del || u[x].cls != FC_LETTER || u[x].cp < 0x80) continue;
-            char a = confusable_letter(u[x].cp);
+            char a = word_confusable(u[x].cp);
             if (!a) continue;
             u[x].cp = (unsigned char)a;
             u[x].xf |= PARAPET_XF_CONFUSABLE;
@@ -1412,7 +1530,7 @@ static size_t slow_segment_end(const unsigned char *s, size_t n, size_t i) {
 ** stretch folds exactly as the unit pipeline would fold it (the property tests
 ** compare the two). */
 
-#define STRETCH_BLOCKS 64 /* blocks of 16 bytes in one stretch at most */
+#define STRETCH_GROUPS 16 /* groups of 64 bytes in one stretch at most */
 
 /* Can a stretch end just before s[p] (i < p < n)? */
 static inline int stretch_cut(const unsigned char *s, size_t p) {
@@ -1420,57 +1538,79 @@ static inline int stretch_cut(const unsigned char *s, size_t p) {
     return (before == FF_SPACE || before == FF_PLAIN) && fast_class(s[p]) != FF_SPACE;
 }
 
+/* Writes the fold entries of the sixteen base bytes at s[a..a+16) as they are kept
+** (lowercased, whitespace made ' ', maps and xf copied, XF_CASE on capitals, run 1)
+** to index o of the fold arrays. */
+static inline void fold_put16(char *fs, uint32_t *fss, uint32_t *fse, uint16_t *fxf,
+                              uint8_t *frun, size_t o, const unsigned char *s,
+                              const uint32_t *bss, const uint32_t *bse, const uint16_t *bxf,
+                              size_t a) {
+    pp_ascii16_fold(fs + o, s + a);
+    memcpy(fss + o, bss + a, 16 * sizeof *fss);
+    memcpy(fse + o, bse + a, 16 * sizeof *fse);
+    pp_ascii16_xf(fxf + o, bxf + a, s + a);
+    memset(frun + o, 1, 16);
+}
+
 /* Folds the ASCII stretch that starts at s[i] (a point where the fold loop may start
 ** a token) into the fold arrays from index *o_io on, and returns its end: i when
-** there is none, and then nothing is written.  Each block's bytes either start a
-** fold byte or join the one before (its drop mask): kept bytes are written in
-** pieces of sixteen entries (the arrays have FOLD_SLACK spare entries, and a later
+** there is none, and then nothing is written.  The stretch is classified 64 bytes at
+** a time (pp_ascii64_masks; the base view keeps BASE_SLACK readable bytes past its
+** end for the last group, whose lanes past the end are masked off).  Each byte either
+** starts a fold byte or joins the one before (the drop mask): kept bytes are written
+** in pieces of sixteen entries (the arrays have FOLD_SLACK spare entries, and a later
 ** piece overwrites the excess), and a dropped byte widens the fold byte before it.
-** Blocks are folded as they are classified; when the stretch turns out to end
-** inside an earlier block (a long word with a digit at its end), the output is cut
-** back to where that block's fold bytes began, plus those of its bytes before the
-** end, which is why each block's output index and drop mask are kept. */
+** Groups are folded as they are classified; when the stretch turns out to end inside
+** an earlier group (a long word with a digit at its end), the output is cut back to
+** where that group's fold bytes began, plus those of its bytes before the end, which
+** is why each group's output index and drop mask are kept. */
 static size_t fold_ascii_stretch(const unsigned char *s, size_t n, const uint32_t *bss,
                                  const uint32_t *bse, const uint16_t *bxf, char *fs,
                                  uint32_t *fss, uint32_t *fse, uint16_t *fxf, uint8_t *frun,
                                  size_t i, size_t *o_io, uint32_t *sigs) {
-    size_t o = *o_io, o_blk[STRETCH_BLOCKS];
-    uint16_t drop_blk[STRETCH_BLOCKS];
+    size_t o = *o_io, o_grp[STRETCH_GROUPS];
+    uint64_t drop_grp[STRETCH_GROUPS];
     size_t rep_at = SIZE_MAX; /* first byte that made a letter run 3 long */
-    size_t lim = n - i > 16 * STRETCH_BLOCKS ? i + 16 * STRETCH_BLOCKS : n, p = lim;
+    size_t lim = n - i > 64 * STRETCH_GROUPS ? i + 64 * STRETCH_GROUPS : n, p = lim;
     size_t q = i;
-    for (int blk = 0; q < lim; q += 16, blk++) {
-        /* s[q..q+16] is readable (FOLD_SLACK) and s[n] is NUL: lanes past n are
+    unsigned prev = q ? s[q - 1] : ' ';
+    for (int g = 0; q < lim; q += 64, g++) {
+        /* s[q..q+64] is readable (BASE_SLACK) and s[n] is NUL: lanes past n are
         ** masked off, and the last real byte sees a NUL after it */
-        pp_ascii16 m;
-        pp_ascii16_masks(s + q, q ? s[q - 1] : ' ', s[q + 16], &m);
-        size_t len = lim - q < 16 ? lim - q : 16;
-        uint32_t valid = (1u << len) - 1;
-        uint32_t bad = m.bad & valid;
-        uint32_t before = bad ? (bad & (0u - bad)) - 1 : valid; /* lanes before the first bad */
-        for (uint32_t one = m.single & before; one; one &= one - 1) {
-            unsigned k = (unsigned)__builtin_ctz(one);
+        pp_ascii64 m;
+        size_t len = lim - q < 64 ? lim - q : 64; /* (less only at the end: s[lim] is NUL) */
+        pp_ascii64_masks(s + q, len, prev, s[q + 64], &m);
+        prev = s[q + 63];
+        uint64_t valid = len < 64 ? (1ull << len) - 1 : ~0ull;
+        uint64_t bad = m.bad & valid;
+        uint64_t before = bad ? (bad & (0 - bad)) - 1 : valid; /* lanes before the first bad */
+        for (uint64_t one = m.single & before; one; one &= one - 1) {
+            unsigned k = (unsigned)__builtin_ctzll(one);
+            /* the usual case, answered here: whitespace, then a word of two letters or
+            ** digits or more ("a word"), which may_chain says can start no chain (s[n]
+            ** is NUL, so t[1] and t[2] lie in the text when they pass) */
+            const unsigned char *t = s + q + k + 1;
+            if (k_fast_class[t[0]] == FF_SPACE &&
+                (unsigned)(k_fast_class[t[1]] - FF_LETTER) <= FF_DIGIT - FF_LETTER &&
+                (unsigned)(k_fast_class[t[2]] - FF_LETTER) <= FF_DIGIT - FF_LETTER)
+                continue;
             if (may_chain(s, n, q + k + 1)) {
-                bad = 1u << k;
+                bad = 1ull << k;
                 break;
             }
         }
-        if (bad) len = (size_t)__builtin_ctz(bad);
-        uint32_t drop = m.drop & ((1u << len) - 1);
-        if (q == i) drop &= ~1u; /* the stretch starts a token: nothing to join */
-        o_blk[blk] = o;
-        drop_blk[blk] = (uint16_t)drop;
+        if (bad) len = (size_t)__builtin_ctzll(bad);
+        uint64_t drop = m.drop & (len < 64 ? (1ull << len) - 1 : ~0ull);
+        if (q == i) drop &= ~1ull; /* the stretch starts a token: nothing to join */
+        o_grp[g] = o;
+        drop_grp[g] = drop;
         size_t k = 0;
         while (k < len) {
-            uint32_t rest = drop >> k;
-            size_t keep = rest ? (size_t)__builtin_ctz(rest) : len - k;
+            uint64_t rest = drop >> k;
+            size_t keep = rest ? (size_t)__builtin_ctzll(rest) : len - k;
             if (keep) {
-                size_t a = q + k;
-                pp_ascii16_fold(fs + o, s + a);
-                memcpy(fss + o, bss + a, 16 * sizeof *fss);
-                memcpy(fse + o, bse + a, 16 * sizeof *fse);
-                pp_ascii16_xf(fxf + o, bxf + a, s + a);
-                memset(frun + o, 1, 16);
+                for (size_t w = 0; w < keep; w += 16)
+                    fold_put16(fs, fss, fse, fxf, frun, o + w, s, bss, bse, bxf, q + k + w);
                 o += keep;
                 k += keep;
                 if (k >= len) break;
@@ -1505,10 +1645,11 @@ static size_t fold_ascii_stretch(const unsigned char *s, size_t n, const uint32_
     if (p == i) return i;
     if (p < done) {
         /* cut the output back to the fold bytes of s[i..p) */
-        size_t blk = (p - i) / 16, r = (p - i) % 16;
-        unsigned kept = (unsigned)r, d = drop_blk[blk] & ((1u << r) - 1);
+        size_t g = (p - i) / 64, r = (p - i) % 64;
+        unsigned kept = (unsigned)r;
+        uint64_t d = drop_grp[g] & ((1ull << r) - 1);
         while (d) { kept--; d &= d - 1; }
-        o = o_blk[blk] + kept;
+        o = o_grp[g] + kept;
     }
     if (rep_at < p) *sigs |= PP_SIG_REPEAT;
     *o_io = o;
@@ -1528,6 +1669,316 @@ static inline void copy_entries(char *fs, uint32_t *fss, uint32_t *fse, uint16_t
         memcpy(fxf + q, bxf + q, 16 * sizeof *fxf);
         memset(frun + q, 1, 16);
     }
+}
+
+/* Folds the word at s[i] (which follows a space, plain punctuation or the start) when
+** it is made of letters that folding leaves alone (FK_LETTER: Han, kana, Hangul,
+** Arabic...; FK_CONF: the same with an ASCII look-alike), at least one of them
+** FK_LETTER, and possibly ASCII letters and digits ("做ai", "了48次", "MX4很"), '!'s
+** before a letter or digit ("了!怎") and a leading '@', '$' or '#' ("@北雒"), then
+** '!'s and a boundary, and when no word rule but case folding and letter runs applies
+** to it: leet folds digits, '!', '@' and '$' only in words with a Latin, Greek or
+** Cyrillic letter, a '#' is a mask only between letters, and confusables fold only in
+** words with a Latin letter (or whose letters all have a look-alike, which the
+** FK_LETTER rules out), so the word may not have both an ASCII letter and a digit, a
+** '!' inside, a prefix, a look-alike or a Greek or Cyrillic letter, nor one of the
+** first three and a Greek or Cyrillic letter.  Such a word folds to itself, ASCII
+** letters lowercased, letter runs collapsed (run[] = their length), as the unit
+** pipeline folds it (the property tests compare them).  Writes its entries at *o_io
+** and returns its end, or returns 0 (nothing kept) when the word is not one of those. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i,
+                                      const uint32_t *bss, const uint32_t *bse,
+                                      const uint16_t *bxf, char *fs, uint32_t *fss,
+                                      uint32_t *fse, uint16_t *fxf, uint8_t *frun,
+                                      size_t *o_io, uint32_t *sigs) {
+    size_t o = *o_io, nch = 0, j = i;
+    /* what the word holds (LW_*), in one word of bits for the test at its end */
+    enum { LW_PLAIN = 1, LW_LATIN = 2, LW_DIGIT = 4, LW_CONF = 8, LW_CG = 16, LW_OTHER = 32 };
+    unsigned has = 0;
+    uint32_t prev = 0, token_sigs = 0;
+    unsigned count = 0;
+    /* Usually no letter repeats and no ASCII letter is a capital: then the word is the
+    ** base bytes and maps as they are (all bytes of a base character share their map
+    ** and xf). */
+    int again = 0;
+    if (s[j] == '@' || s[j] == '$' || s[j] == '#') { /* "@北雒": '@' is leet only with Latin */
+        has |= LW_OTHER;
+        j++;
+        nch++;
+    }
+    while (j < n) {
+        /* CJK ideographs (FK_LETTER) a few at a time, without decoding (s[j..j+16)
+        ** is readable and s[n] is NUL, which no ideograph holds, so none is counted
+        ** past the end) */
+        if (s[j] - 0xE4u < 6u) {
+            unsigned same, c = pp_ideo16_scan(s + j, &same);
+            if (c) {
+                again |= same != 0 || pp_ideo_cp(s + j) == prev;
+                has |= LW_PLAIN;
+                prev = pp_ideo_cp(s + j + 3 * (c - 1));
+                j += 3 * c;
+                nch += c;
+                continue;
+            }
+        }
+        if (s[j] < 0x80) {
+            unsigned a = s[j], fc = k_fast_class[a];
+            if (fc == FF_LETTER) {
+                has |= LW_LATIN;
+                again |= (a | 0x20) == prev || !(a & 0x20);
+                prev = a | 0x20;
+            } else if (fc == FF_DIGIT) {
+                has |= LW_DIGIT;
+                prev = 0; /* digits never collapse, and they part letter runs */
+            } else if (a == '!') {
+                /* inside the word when a letter or digit follows the '!'s ("了!怎"):
+                ** leet for a Latin word; else the word ends, and '!'s after it are
+                ** taken below */
+                size_t y = j + 1;
+                while (y < n && s[y] == '!') y++;
+                if (y >= n || (s[y] < 0x80 && (unsigned)(k_fast_class[s[y]] - FF_LETTER) >
+                                                  FF_DIGIT - FF_LETTER))
+                    break;
+                has |= LW_OTHER;
+                prev = 0;
+                nch += y - j;
+                j = y;
+                continue;
+            } else {
+                break;
+            }
+            j++;
+            nch++;
+            continue;
+        }
+        uint32_t c2;
+        size_t k2;
+        int f2 = fkind_at(s, n, j, &c2, &k2);
+        if (f2 != FK_LETTER && f2 != FK_CONF) break;
+        has |= f2 == FK_LETTER ? LW_PLAIN : LW_CONF;
+        if (c2 - 0x370u < 0x1C0u || c2 - 0x1C80u < 0x10u || c2 >= 0x1D00) {
+            /* (the blocks that hold Greek or Cyrillic letters, or may) */
+            pp_script sc = pp_script_of(c2);
+            if (sc == PP_SCRIPT_GREEK || sc == PP_SCRIPT_CYRILLIC) has |= LW_CG;
+        }
+        again |= c2 == prev;
+        prev = c2;
+        j += k2;
+        nch++;
+    }
+    size_t jw = j;
+    if (!(has & LW_PLAIN) ||
+        ((has & LW_LATIN) && (has & (LW_DIGIT | LW_CONF | LW_CG | LW_OTHER))) ||
+        ((has & LW_CG) && (has & (LW_DIGIT | LW_OTHER))))
+        return 0;
+    if (!again) {
+        copy_entries(fs + o, fss + o, fse + o, fxf + o, frun + o, s + i, bss + i, bse + i,
+                     bxf + i, j - i);
+        o += j - i;
+    } else {
+        nch = 0;
+        prev = 0;
+        for (j = i; j < jw;) { /* jw: the end found above */
+            if (s[j] < 0x80) {
+                unsigned a = s[j], fc = k_fast_class[a];
+                if (fc != FF_LETTER && fc != FF_DIGIT) { /* a prefix or '!' (see above) */
+                    prev = 0;
+                    fs[o] = (char)a;
+                    fss[o] = bss[j];
+                    fse[o] = bse[j];
+                    fxf[o] = bxf[j];
+                    frun[o] = 1;
+                    o++;
+                    j++;
+                    nch++;
+                    continue;
+                }
+                unsigned lower = fc == FF_LETTER ? a | 0x20 : a;
+                uint16_t xf = (uint16_t)(bxf[j] | (fc == FF_LETTER && !(a & 0x20) ? PARAPET_XF_CASE : 0));
+                if (fc == FF_LETTER && lower == prev) {
+                    count++;
+                    if (count == 3) token_sigs |= PP_SIG_REPEAT;
+                    fse[o - 1] = bse[j];
+                    fxf[o - 1] |= (uint16_t)(xf | (count >= 3 ? PARAPET_XF_REPEAT : 0));
+                    frun[o - 1] = (uint8_t)(count > 255 ? 255 : count);
+                } else {
+                    prev = fc == FF_LETTER ? lower : 0;
+                    count = 1;
+                    fs[o] = (char)lower;
+                    fss[o] = bss[j];
+                    fse[o] = bse[j];
+                    fxf[o] = xf;
+                    frun[o] = 1;
+                    o++;
+                }
+                j++;
+                nch++;
+                continue;
+            }
+            uint32_t c2 = 0;
+            size_t k2 = dec_valid(s + j, &c2); /* a letter, as found above */
+            uint16_t xf = bxf[j];
+            for (size_t q = 1; q < k2; q++) xf |= bxf[j + q];
+            uint32_t se = bse[j + k2 - 1];
+            if (c2 == prev) {
+                count++;
+                uint16_t rep = count >= 3 ? PARAPET_XF_REPEAT : 0;
+                if (count == 3) token_sigs |= PP_SIG_REPEAT;
+                for (size_t q = o - k2; q < o; q++) {
+                    fse[q] = se;
+                    fxf[q] |= (uint16_t)(xf | rep);
+                    frun[q] = (uint8_t)(count > 255 ? 255 : count);
+                }
+            } else {
+                prev = c2;
+                count = 1;
+                for (size_t q = 0; q < k2; q++, o++) {
+                    fs[o] = (char)s[j + q];
+                    fss[o] = bss[j];
+                    fse[o] = se;
+                    fxf[o] = xf;
+                    frun[o] = 1;
+                }
+            }
+            j += k2;
+            nch++;
+        }
+    }
+    for (; j < n && s[j] == '!'; j++, o++) {
+        fs[o] = '!';
+        fss[o] = bss[j];
+        fse[o] = bse[j];
+        fxf[o] = bxf[j];
+        frun[o] = 1;
+    }
+    if (!boundary_at(s, n, j) || (nch == 1 && j == jw && may_chain(s, n, j))) return 0;
+    *sigs |= token_sigs;
+    *o_io = o;
+    return j;
+}
+
+/* The class a unit of the ASCII word s[i..e) has after the leet rule (has_letter: the
+** word has a letter, so leet applies): letters, and leet characters that are folded
+** ('!' only before a letter), are FC_LETTER. */
+static inline int ascii_word_letter(const unsigned char *s, size_t e, size_t x, int has_letter) {
+    unsigned c = s[x];
+    if (pp_a16_letter(c)) return 1;
+    if (!has_letter || !k_leet[c]) return 0;
+    return c != '!' || (x + 1 < e && pp_a16_letter(s[x + 1]));
+}
+
+/* Folds the ASCII word at s[i] (which follows a space, plain punctuation or the start)
+** when its rules need no look beyond it: ASCII letters, digits and @ $ ! * # (not '|',
+** a separator), at least two letters or digits, a '!' inside only before a letter, then
+** a boundary.  So every letter or leet character in it has a neighbour that glues to
+** it, none is a one-character token, and no spelled-out word can take it in (tokens
+** before it that could have started one went to the unit pipeline: may_chain).  The
+** word is folded as fold_word and emit_fold would: with a letter in it, the leet
+** characters (digits 0 1 3 4 5 7 8 9, '@', '$', '!' before a letter) become letters
+** (XF_LEET, the `leet` signal), then runs of '*' and '#' between letters become '*'
+** (XF_MASK), then runs of one letter or of masks collapse (run[], XF_REPEAT from 3).
+** Writes its entries at *o_io and returns its end, or returns 0 (nothing written). */
+static size_t fold_ascii_word(const unsigned char *s, size_t n, size_t i, const uint32_t *bss,
+                              const uint32_t *bse, const uint16_t *bxf, char *fs, uint32_t *fss,
+                              uint32_t *fse, uint16_t *fxf, uint8_t *frun, size_t *o_io,
+                              uint32_t *sigs) {
+    size_t e = i, alnum = 0;
+    int has_letter = 0;
+    for (; e < n; e++) {
+        unsigned c = s[e];
+        if (c >= 0x80) return 0;
+        int fc = k_fast_class[c];
+        if (fc == FF_LETTER || fc == FF_DIGIT) {
+            alnum++;
+            has_letter |= fc == FF_LETTER;
+        } else if (c != '@' && c != '$' && c != '!' && c != '*' && c != '#') {
+            break;
+        }
+    }
+    if (alnum < 2 || !boundary_at(s, n, e)) return 0;
+    /* a '!' inside must come before a letter (else it parts two tokens, one of which
+    ** may be one character long); '!'s at the end are kept as they are */
+    for (size_t x = i; x < e; x++) {
+        if (s[x] != '!' || pp_a16_letter(s[x + 1])) continue;
+        size_t y = x;
+        while (y < e && s[y] == '!') y++;
+        if (y < e) return 0;
+        break;
+    }
+    size_t o = *o_io;
+    uint32_t sig = 0;
+    unsigned key = 0, count = 0; /* what the fold byte before is (a letter, a mask) */
+    int prev_letter = 0;         /* the unit before is a letter (after leet) */
+    for (size_t x = i; x < e; x++) {
+        unsigned c = s[x], f = c, k;
+        uint16_t xf = (uint16_t)(bxf[x] | ((unsigned)(c - 'A') < 26u ? PARAPET_XF_CASE : 0));
+        int letter = ascii_word_letter(s, e, x, has_letter);
+        size_t y = x;
+        if (!letter && (c == '*' || c == '#') && prev_letter)
+            while (y < e && (s[y] == '*' || s[y] == '#')) y++;
+        if (y > x && y < e && ascii_word_letter(s, e, y, has_letter)) {
+            /* s[x..y) between letters: masked letters, one fold byte for the run */
+            uint16_t mx = PARAPET_XF_MASK;
+            for (size_t z = x; z < y; z++) mx |= bxf[z];
+            unsigned r = (unsigned)(y - x);
+            fs[o] = '*';
+            fss[o] = bss[x];
+            fse[o] = bse[y - 1];
+            fxf[o] = (uint16_t)(mx | (r >= 3 ? PARAPET_XF_REPEAT : 0));
+            frun[o] = (uint8_t)(r > 255 ? 255 : r);
+            if (r >= 3) sig |= PP_SIG_REPEAT;
+            o++;
+            key = 0;
+            prev_letter = 0;
+            x = y - 1;
+            continue;
+        }
+        if (letter) {
+            f = pp_a16_letter(c) ? (c | 0x20) : (unsigned char)k_leet[c];
+            if (!pp_a16_letter(c)) {
+                xf |= PARAPET_XF_LEET;
+                sig |= PP_SIG_LEET;
+            }
+            k = f; /* letters of one kind collapse */
+        } else {
+            k = 0; /* nothing else does */
+        }
+        if (k && k == key) {
+            count++;
+            fse[o - 1] = bse[x];
+            fxf[o - 1] |= xf;
+            frun[o - 1] = (uint8_t)(count > 255 ? 255 : count);
+            if (count >= 3) {
+                fxf[o - 1] |= PARAPET_XF_REPEAT;
+                sig |= PP_SIG_REPEAT;
+            }
+        } else {
+            fs[o] = (char)f;
+            fss[o] = bss[x];
+            fse[o] = bse[x];
+            fxf[o] = xf;
+            frun[o] = 1;
+            o++;
+            key = k;
+            count = 1;
+        }
+        prev_letter = letter;
+    }
+    *sigs |= sig;
+    *o_io = o;
+    return e;
+}
+
+/* fold_letter_word, not inlined: for the words that start with ASCII (a word of
+** another script's letters is inlined where build_fold meets it, the common case). */
+static size_t fold_letter_word_at(const unsigned char *s, size_t n, size_t i,
+                                  const uint32_t *bss, const uint32_t *bse, const uint16_t *bxf,
+                                  char *fs, uint32_t *fss, uint32_t *fse, uint16_t *fxf,
+                                  uint8_t *frun, size_t *o_io, uint32_t *sigs) {
+    return fold_letter_word(s, n, i, bss, bse, bxf, fs, fss, fse, fxf, frun, o_io, sigs);
 }
 
 /* Builds t->fold from t->base.  Plain ASCII (whitespace, plain punctuation, tokens
@@ -1606,96 +2057,22 @@ static pp_status build_fold(pp_text *t, int slow) {
             }
             if (fk == FK_LATIN) cls = FF_LETTER;
             if (fk == FK_LETTER || fk == FK_CONF) {
-                /* A word of non-Latin letters (Han, kana, Hangul, Arabic...) that
-                ** folding leaves alone: only letter runs collapse, unless every
-                ** letter has an ASCII look-alike (fold_word folds those). */
-                size_t o0 = o, nch = 0;
-                int plain = 0;
-                uint32_t prev = 0, token_sigs = 0;
-                unsigned count = 0;
-                /* Usually no letter repeats: then the word is the base bytes and maps
-                ** as they are (all bytes of a base character share their map and xf). */
-                int again = 0;
-                for (j = i; j < n;) {
-                    /* CJK ideographs (FK_LETTER) a few at a time, without decoding
-                    ** (s[j..j+16) is readable and s[n] is NUL, which no ideograph
-                    ** holds, so none is counted past the end) */
-                    unsigned same, c = pp_ideo16_scan(s + j, &same);
-                    if (c) {
-                        again |= same != 0 || pp_ideo_cp(s + j) == prev;
-                        plain = 1;
-                        prev = pp_ideo_cp(s + j + 3 * (c - 1));
-                        j += 3 * c;
-                        nch += c;
-                        continue;
-                    }
-                    uint32_t c2;
-                    size_t k2;
-                    int f2 = fkind_at(s, n, j, &c2, &k2);
-                    if (f2 != FK_LETTER && f2 != FK_CONF) break;
-                    plain |= f2 == FK_LETTER;
-                    again |= c2 == prev;
-                    prev = c2;
-                    j += k2;
-                    nch++;
-                }
-                if (!again) {
-                    size_t len_ = j - i;
-                    copy_entries(fs + o, fss + o, fse + o, fxf + o, frun + o, s + i, bss + i,
-                                 bse + i, bxf + i, len_);
-                    o += len_;
-                } else {
-                    nch = 0;
-                    prev = 0;
-                    plain = 0;
-                }
-                for (j = again ? i : j; again && j < n;) {
-                    uint32_t c2;
-                    size_t k2;
-                    int f2 = fkind_at(s, n, j, &c2, &k2);
-                    if (f2 != FK_LETTER && f2 != FK_CONF) break;
-                    plain |= f2 == FK_LETTER;
-                    uint16_t xf = bxf[j];
-                    for (size_t q = 1; q < k2; q++) xf |= bxf[j + q];
-                    uint32_t se = bse[j + k2 - 1];
-                    if (c2 == prev) {
-                        count++;
-                        uint16_t rep = count >= 3 ? PARAPET_XF_REPEAT : 0;
-                        if (count == 3) token_sigs |= PP_SIG_REPEAT;
-                        for (size_t q = o - k2; q < o; q++) {
-                            fse[q] = se;
-                            fxf[q] |= (uint16_t)(xf | rep);
-                            frun[q] = (uint8_t)(count > 255 ? 255 : count);
-                        }
-                    } else {
-                        prev = c2;
-                        count = 1;
-                        for (size_t q = 0; q < k2; q++, o++) {
-                            fs[o] = (char)s[j + q];
-                            fss[o] = bss[j];
-                            fse[o] = se;
-                            fxf[o] = xf;
-                            frun[o] = 1;
-                        }
-                    }
-                    j += k2;
-                    nch++;
-                }
-                size_t jw = j;
-                for (; j < n && s[j] == '!'; j++, o++) {
-                    fs[o] = '!';
-                    fss[o] = bss[j];
-                    fse[o] = bse[j];
-                    fxf[o] = bxf[j];
-                    frun[o] = 1;
-                }
-                if (plain && boundary_at(s, n, j) &&
-                    !(nch == 1 && j == jw && may_chain(s, n, j))) {
-                    sigs |= token_sigs;
+                size_t j = fold_letter_word(s, n, i, bss, bse, bxf, fs, fss, fse, fxf, frun,
+                                            &o, &sigs);
+                if (j) {
                     i = j;
                     continue;
                 }
-                o = o0;
+            }
+        }
+        if (!slow && (s[i] == '@' || s[i] == '$' || s[i] == '#') && i + 1 < n &&
+            s[i + 1] >= 0x80 && s[i + 1] != 0xE2 && s[i + 1] < 0xF0) {
+            /* "@北雒", "#话题": the word of fold_letter_word, if it is one */
+            size_t j = fold_letter_word_at(s, n, i, bss, bse, bxf, fs, fss, fse, fxf, frun, &o,
+                                           &sigs);
+            if (j) {
+                i = j;
+                continue;
             }
         }
         /* A prefix '@', '$' or '#' before letters or digits ("@user", "#tag", "$5"):
@@ -1707,7 +2084,13 @@ static pp_status build_fold(pp_text *t, int slow) {
             prefix = s[i];
             cls = k_fast_class[s[i + 1]];
         }
-        if (!slow && !prefix && (cls == FF_LETTER || cls == FF_DIGIT)) {
+        /* After a prefix, the word below too ("@user", "#tag", "$5"), but for a leet
+        ** letter the first letter would join ("@alex", "$sam": the loop below). */
+        size_t ip = i;
+        if (!slow && prefix &&
+            !(cls == FF_LETTER && prefix != '#' && (s[i + 1] | 0x20u) == (unsigned char)k_leet[prefix]))
+            i++;
+        if (!slow && (!prefix || i > ip) && (cls == FF_LETTER || cls == FF_DIGIT)) {
             /* The common word: ASCII letters (no two alike in a row) or digits, then
             ** a boundary.  Its bytes map one to one, so the maps are copied. */
             size_t e = i + 1;
@@ -1736,7 +2119,17 @@ static pp_status build_fold(pp_text *t, int slow) {
             }
             if (e < n && s[e] == '!') twice = 2; /* rare: the loop below */
             if ((!twice || (twice == 1 && eight)) && boundary_at(s, n, e) &&
-                !(e == i + 1 && may_chain(s, n, e))) {
+                !(!prefix && e == i + 1 && may_chain(s, n, e))) {
+                if (prefix) { /* as the loop below writes it */
+                    int leet = cls == FF_LETTER && prefix != '#';
+                    fs[o] = leet ? k_leet[prefix] : (char)prefix;
+                    fss[o] = bss[ip];
+                    fse[o] = bse[ip];
+                    fxf[o] = (uint16_t)(bxf[ip] | (leet ? PARAPET_XF_LEET : 0));
+                    frun[o] = 1;
+                    o++;
+                    if (leet) sigs |= PP_SIG_LEET;
+                }
                 size_t len_ = e - i;
                 char *restrict d = fs + o;
                 uint32_t *restrict a = fss + o, *restrict z = fse + o;
@@ -1818,6 +2211,23 @@ static pp_status build_fold(pp_text *t, int slow) {
                     o++;
                     i++;
                 }
+                continue;
+            }
+        }
+        i = ip;
+        if (!slow && !prefix && s[i] < 0x80 && (cls == FF_LETTER || cls == FF_DIGIT)) {
+            /* ASCII letters or digits glued to letters of another script ("ai就得",
+            ** "2024年", "MX4很"): the word of fold_letter_word, if it is one */
+            size_t e = i + 1;
+            while (e < n && (unsigned)(k_fast_class[s[e]] - FF_LETTER) <= FF_DIGIT - FF_LETTER) e++;
+            /* (not before U+2000..2FFF, punctuation and symbols, nor 4-byte characters:
+            ** emoji; words that go on with letters from there take the slow path) */
+            int other = e < n && s[e] >= 0x80 && s[e] != 0xE2 && s[e] < 0xF0;
+            size_t j = other ? fold_letter_word_at(s, n, i, bss, bse, bxf, fs, fss, fse, fxf,
+                                                   frun, &o, &sigs)
+                             : 0;
+            if (j) {
+                i = j;
                 continue;
             }
         }
@@ -1922,6 +2332,14 @@ static pp_status build_fold(pp_text *t, int slow) {
             }
             o = o0;
             i = i0;
+        }
+        if (!slow && s[i] < 0x80 && s[i] != '!') {
+            /* "@user12", "1st", "sh!t", "f*ck": an ASCII word the rules do touch */
+            size_t j = fold_ascii_word(s, n, i, bss, bse, bxf, fs, fss, fse, fxf, frun, &o, &sigs);
+            if (j) {
+                i = j;
+                continue;
+            }
         }
         size_t e = slow ? n : slow_segment_end(s, n, i), m;
         pp_status st = make_units(t, i, e, &m);

@@ -51,6 +51,60 @@ TEST(ascii16_kernels_equal_their_references) {
 #endif
 }
 
+/* The 64-byte masks against their reference (which is made of the 16-byte one), on
+** random 64-byte spans at unaligned addresses, with runs of one class long enough
+** to cross the blocks' edges, which the 64-bit shifts must carry. */
+TEST(ascii64_masks_equal_their_reference) {
+#if !defined(__SSE2__)
+    SKIP("no SSE2 kernels on this architecture: only the references are built");
+#else
+    unsigned char buf[128];
+    for (int iter = 0; iter < 200000; iter++) {
+        size_t off = rnd() % 48;
+        /* mostly prose bytes (rare non-ASCII and leet bytes, which end what the
+        ** caller reads), so the blocks after the first matter */
+        for (size_t k = 0; k < 64;) {
+            static const char prose[] = "aAbBzZ09  \t\n.,-_'!";
+            unsigned char c = rnd() % 24 ? (unsigned char)prose[rnd() % (sizeof prose - 1)]
+                                         : rnd_byte();
+            size_t run = rnd() % 4 ? 1 : 1 + rnd() % 20;
+            for (; run && k < 64; run--, k++) buf[off + k] = c;
+        }
+        size_t len = rnd() % 3 ? 64 : 1 + rnd() % 64;
+        if (len < 64) buf[off + len] = 0; /* the caller's text ends there */
+        unsigned prev = rnd_byte(), next = len < 64 ? buf[off + 64] : rnd_byte();
+        buf[off + 64] = (unsigned char)next;
+        pp_ascii64 r, v;
+        pp_ascii64_masks_ref(buf + off, len, prev, next, &r);
+        pp_ascii64_masks_sse2(buf + off, len, prev, next, &v);
+        /* what the caller reads: the first bad byte below len, the masks before it */
+        uint64_t valid = len < 64 ? (1ull << len) - 1 : ~0ull;
+        uint64_t bad = r.bad & valid, use = bad ? (bad & (0 - bad)) - 1 : valid;
+        CHECK_MSG((r.bad & (use | (bad & (0 - bad)))) == (v.bad & (use | (bad & (0 - bad)))) &&
+                      (r.single & use) == (v.single & use) && (r.drop & use) == (v.drop & use) &&
+                      (r.upper & use) == (v.upper & use),
+                  "iteration %d: bad %llx/%llx single %llx/%llx drop %llx/%llx upper %llx/%llx",
+                  iter, (unsigned long long)r.bad, (unsigned long long)v.bad,
+                  (unsigned long long)r.single, (unsigned long long)v.single,
+                  (unsigned long long)r.drop, (unsigned long long)v.drop,
+                  (unsigned long long)r.upper, (unsigned long long)v.upper);
+    }
+#endif
+}
+
+/* The byte-class table the 64-byte kernel reads its neighbours' classes from, against
+** the scalar predicates, for every byte. */
+TEST(ascii64_neighbour_classes_equal_the_predicates) {
+    for (unsigned c = 0; c < 256; c++) {
+        unsigned want = (unsigned)pp_a16_letter(c) | (unsigned)pp_a16_digit(c) << 1 |
+                        (unsigned)pp_a16_space(c) << 2 |
+                        (unsigned)(pp_a16_letter(c) || pp_a16_digit(c) || c >= 0x80 ||
+                                   pp_a16_special(c))
+                            << 3;
+        CHECK_MSG(pp_a16_cls[c] == want, "byte %02x: %x, want %x", c, pp_a16_cls[c], want);
+    }
+}
+
 /* The references say what the fold loop relies on; pin a few cases by hand so a
 ** reference that drifted would be caught too. */
 TEST(ascii16_reference_masks_by_hand) {

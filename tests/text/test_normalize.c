@@ -843,7 +843,10 @@ TEST(property_long_ascii_stretches_equal_general_path) {
     pp_text_init(&fast);
     pp_text_init(&slow);
     static const char *const odd[] = {"1", "f.u.c.k", "sh*t", "\xC3\xA9", "  ", "\t\n", "a b c",
-                                      "@user", "wow!!", "!x", "3.14", "x1", "\xE4\xBD\xA0", "I a"};
+                                      "@user", "wow!!", "!x", "3.14", "x1", "\xE4\xBD\xA0", "I a",
+                                      /* runs across the 64-byte groups of the stretch */
+                                      "Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                                      "                                                                     "};
     static char s[6000];
     for (int iter = 0; iter < 400; iter++) {
         size_t n = 0, target = 200 + rnd() % 5000;
@@ -911,6 +914,129 @@ TEST(property_long_ideograph_runs_equal_general_path) {
     }
     pp_text_free(&fast);
     pp_text_free(&slow);
+}
+
+/* Words that mix letters folding leaves alone (ideographs, kana, Hangul, Arabic, and
+** Greek and Cyrillic ones with and without an ASCII look-alike) with ASCII letters of
+** either case and digits ("做ai就得", "了48次", "MX4很", "ж5", "раураl"), letter runs in
+** them, '!' after or inside them, '@', '$' or '#' before them, one-character words:
+** the fast word path must fold them exactly as the unit pipeline does, or leave them
+** to it. */
+TEST(property_mixed_letter_words_equal_general_path) {
+    pp_text fast, slow;
+    pp_text_init(&fast);
+    pp_text_init(&slow);
+    static const char *const piece[] = {
+        "\xE4\xBD\xA0", "\xE5\xA5\xBD", "\xE5\x93\x88", "\xE5\x93\x88", /* 你 好 哈 哈 */
+        "\xE3\x81\x8B", "\xE3\x82\xAB", "\xEA\xB0\x80", "\xD8\xB9",     /* か カ 가 ع */
+        "\xD0\xB6", "\xD0\xB0", "\xD1\x80", "\xCE\xBB", "\xCE\xBF",     /* ж а р λ ο */
+        "\xC3\xA9", "\xE3\x80\x85",                                     /* é 々 */
+        "a", "a", "i", "l", "A", "M", "X", "Q", "0", "1", "4", "8", "2", "6", "9"};
+    static const char *const gap[] = {" ", ", ", ".", "!", "! ", "!!", "-", "\xEF\xBC\x8C",
+                                      "\xE3\x80\x82", " @", " #", " $", "#", "'", "\t",
+                                      "!\xF0\x9F\x98\x80", " \xE2\x80\x99"};
+    static char s[1024];
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t n = 0;
+        int words = 1 + (int)(rnd() % 6);
+        for (int w = 0; w < words && n + 100 < sizeof s; w++) {
+            size_t len = 1 + (rnd() % 4 ? rnd() % 6 : rnd() % 20);
+            for (size_t q = 0; q < len; q++) {
+                const char *c = piece[rnd() % PP_ARRAY_LEN(piece)];
+                size_t k = strlen(c);
+                if (rnd() % 5 == 0 && n >= k && q) c = s + n - k; /* a run */
+                memmove(s + n, c, k);
+                n += k;
+            }
+            const char *g = gap[rnd() % PP_ARRAY_LEN(gap)];
+            memcpy(s + n, g, strlen(g));
+            n += strlen(g);
+        }
+        if (rnd() % 3 == 0) n--; /* the text ends inside the last gap or word */
+        size_t at;
+        const char *why = fast_vs_slow(&fast, &slow, s, n, &at);
+        CHECK_MSG(!why, "iteration %d (%zu bytes, \"%.*s\"): %s differs at %zu", iter, n, (int)n,
+                  s, why, at);
+        if (why) break;
+    }
+    pp_text_free(&fast);
+    pp_text_free(&slow);
+}
+
+/* ASCII words that the word rules touch: letters of either case with digits, leet
+** and mask characters anywhere in them ("@user12", "1st", "sh!t", "f*ck", "a**b",
+** "$$a", "x!!y", "ab!!"), letter and mask runs, one- and two-character words next to
+** separators (spelled-out words), '|': the ASCII word path must fold them exactly as
+** the unit pipeline does, or leave them to it. */
+TEST(property_ascii_rule_words_equal_general_path) {
+    pp_text fast, slow;
+    pp_text_init(&fast);
+    pp_text_init(&slow);
+    static const char alpha[] = "aAbBsSoOtT0123456789@$!*#|ii**##";
+    static const char *const gap[] = {" ", "  ", ".", ". ", ",", "-", "_", "!", "! ", "|",
+                                      "'", ":", "\n", "?", " - "};
+    static char s[1024];
+    for (int iter = 0; iter < 40000; iter++) {
+        size_t n = 0;
+        int words = 1 + (int)(rnd() % 8);
+        for (int w = 0; w < words && n + 64 < sizeof s; w++) {
+            size_t len = 1 + (rnd() % 3 ? rnd() % 4 : rnd() % 12);
+            for (size_t q = 0; q < len; q++) {
+                char c = alpha[rnd() % (sizeof alpha - 1)];
+                if (q && rnd() % 4 == 0) c = s[n - 1]; /* a run */
+                s[n++] = c;
+            }
+            const char *g = gap[rnd() % PP_ARRAY_LEN(gap)];
+            memcpy(s + n, g, strlen(g));
+            n += strlen(g);
+        }
+        if (rnd() % 3 == 0) n--;
+        size_t at;
+        const char *why = fast_vs_slow(&fast, &slow, s, n, &at);
+        CHECK_MSG(!why, "iteration %d (%zu bytes, \"%.*s\"): %s differs at %zu", iter, n, (int)n,
+                  s, why, at);
+        if (why) break;
+    }
+    pp_text_free(&fast);
+    pp_text_free(&slow);
+}
+
+/* Long ASCII texts with NUL bytes and a non-ASCII letter here and there (the base
+** view finds its ASCII runs 16 and 8 bytes at a time): every byte but the NULs is kept,
+** mapped to itself, and a NUL only marks its neighbours; checked against the text
+** itself at every length and offset of the odd byte up to 80. */
+TEST(property_base_ascii_runs_keep_every_byte) {
+    pp_text t;
+    pp_text_init(&t);
+    char s[96];
+    for (size_t n = 1; n <= 80; n++)
+        for (size_t at = 0; at <= n; at++)
+            for (int kind = 0; kind < 2; kind++) {
+                for (size_t q = 0; q < n; q++) s[q] = (char)('a' + (q * 7 + n) % 26);
+                size_t len = n;
+                if (at < n && kind == 0) s[at] = 0; /* a NUL */
+                if (at + 2 <= n && kind == 1) memcpy(s + at, "\xC3\xA9", 2); /* é */
+                CHECK_EQ(pp_text_normalize(&t, s, len, 0, NULL), PARAPET_OK);
+                size_t o = 0;
+                for (size_t q = 0; q < len; q++) {
+                    if (s[q] == 0) continue;
+                    if ((unsigned char)s[q] >= 0x80) { /* é: its two bytes, one cluster */
+                        CHECK_MSG(t.base.src_start[o] == q && t.base.src_end[o] == q + 2,
+                                  "n %zu at %zu: é maps to [%u,%u)", n, at,
+                                  t.base.src_start[o], t.base.src_end[o]);
+                        o += 2;
+                        q++;
+                        continue;
+                    }
+                    CHECK_MSG(o < t.base.n && t.base.s[o] == s[q] && t.base.src_start[o] == q &&
+                                  t.base.src_end[o] == q + 1,
+                              "n %zu at %zu kind %d: byte %zu", n, at, kind, q);
+                    o++;
+                }
+                CHECK_MSG(o == t.base.n, "n %zu at %zu kind %d: %zu bytes, want %zu", n, at,
+                          kind, t.base.n, o);
+            }
+    pp_text_free(&t);
 }
 
 TEST(cjk_and_latin_fast_paths_give_the_documented_fold) {
