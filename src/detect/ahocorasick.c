@@ -42,6 +42,7 @@
 #define OUT16 0x8000u
 #define ID16_MASK 0x7FFFu
 #define SHIFT16 7 /* a narrow row is 1 << SHIFT16 entries */
+#define ROW16 (SHIFT16 + 1) /* ... of 1 << ROW16 bytes */
 #define NONE 0xFFFFFFFFu
 #define DEFAULT_DENSE_BUDGET (1u << 19) /* entries: 2 MiB of uint32 */
 
@@ -68,13 +69,16 @@ struct pp_ac {
     void *dense_mem;      /* the allocation dense lies in */
     /* Narrow tables, built when every state id fits 15 bits and the classes fit 128
     ** (the shipped lexicons: ~18,000 states, ~120 classes): a row for EVERY state,
-    ** of 128 16-bit entries (a target id tagged with OUT16) found by shifting the id
-    ** by 7, so a step is a shift, an add and a load with no test for sparse states,
-    ** and the classes of lowercase prose (the first 32 entries) fill one cache line
-    ** of the row.  The scan uses them whenever they exist; the wide tables above
-    ** (whose dense rows are then freed) remain for larger automata. */
+    ** of 128 16-bit entries (a target id tagged with OUT16), id << 8 bytes into the
+    ** table, and the classes of lowercase prose (the first 32 entries) fill one cache
+    ** line of the row.  at16[b] is the address of byte b's class entry in row 0, so
+    ** a step is one shift and one load on the chain from state to state
+    ** (at16[byte] + (id << 8)), with the class lookup off it and no test for sparse
+    ** states.  The scan uses them whenever they exist; the wide tables above (whose
+    ** dense rows are then freed) remain for larger automata. */
     uint16_t *dense16;    /* (n_states, 128) tagged target id; 64-byte aligned */
     void *dense16_mem;
+    const unsigned char *at16[256]; /* byte -> (char *)(dense16 + its class) */
     uint32_t *depth_id;   /* (max_depth + 2) [d]: the lowest id of a state of depth >= d
                              (narrow tables only) */
     uint32_t *fail;       /* (n_states) untagged failure code */
@@ -376,6 +380,8 @@ pp_status pp_ac_build(const pp_ac_pattern *pats, size_t n, pp_ac **out) {
             goto done;
         }
         ac->dense16 = (uint16_t *)(((uintptr_t)ac->dense16_mem + 63) & ~(uintptr_t)63);
+        for (int b = 0; b < 256; b++)
+            ac->at16[b] = (const unsigned char *)(ac->dense16 + ac->cls[b]);
 #define NARROW(t) ((uint16_t)(code_id(ac, (t) & ID_MASK) | ((t) & OUT_BIT ? OUT16 : 0)))
         for (size_t q = 0; q < ns; q++) {
             uint16_t *row = ac->dense16 + (q << SHIFT16);
@@ -500,14 +506,14 @@ static int run(const pp_ac *ac, const unsigned char *p, size_t from, size_t to,
 
 /* The same steps over the narrow tables: states are ids, every state has a row at
 ** id << SHIFT16, so a step has no branch at all but the output test. */
-static int run16(const pp_ac *ac, const unsigned char *p, size_t from, size_t to,
+static inline __attribute__((always_inline)) int run16(const pp_ac *ac, const unsigned char *p,
+                                                      size_t from, size_t to,
                  uint32_t *sp, size_t lim, int tail, pp_ac_cb cb, void *ctx) {
     uint32_t s = *sp;
-    const uint16_t *cls = ac->cls;
-    const uint16_t *dense = ac->dense16;
+    const unsigned char *const *at = ac->at16;
     for (size_t i = from; i < to; i++) {
         if (tail && (i - lim >= ac->max_depth || s < ac->depth_id[i - lim + 1])) break;
-        uint32_t t = dense[(s << SHIFT16) + cls[p[i]]];
+        uint32_t t = *(const uint16_t *)(const void *)(at[p[i]] + ((size_t)s << ROW16));
         s = t & ID16_MASK;
         int r;
         if ((t & OUT16) && (r = emit_id(ac, s, (uint32_t)(i + 1), (uint32_t)lim, cb, ctx)))
@@ -517,36 +523,58 @@ static int run16(const pp_ac *ac, const unsigned char *p, size_t from, size_t to
     return 0;
 }
 
-static int scan16(const pp_ac *ac, const unsigned char *p, size_t n, pp_ac_cb cb, void *ctx) {
-    uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0; /* ids of the streams' states */
-    if (n < AC_SPLIT_MIN) return run16(ac, p, 0, n, &s0, SIZE_MAX, 0, cb, ctx);
-    const uint16_t *cls = ac->cls;
-    const uint16_t *dense = ac->dense16;
-    const size_t m = n / AC_STREAMS;
-    const size_t b1 = m, b2 = 2 * m, b3 = 3 * m;
-    const unsigned char *p1 = p + b1, *p2 = p + b2, *p3 = p + b3;
-    int r;
-    for (size_t i = 0; i < m; i++) {
-        uint32_t t0 = dense[(s0 << SHIFT16) + cls[p[i]]];
-        uint32_t t1 = dense[(s1 << SHIFT16) + cls[p1[i]]];
-        uint32_t t2 = dense[(s2 << SHIFT16) + cls[p2[i]]];
-        uint32_t t3 = dense[(s3 << SHIFT16) + cls[p3[i]]];
-        s0 = t0 & ID16_MASK;
-        s1 = t1 & ID16_MASK;
-        s2 = t2 & ID16_MASK;
-        s3 = t3 & ID16_MASK;
+/* The four streams' loop over bytes [i, m) of their segments (stream k at p + k*m),
+** from and into st[] (ids).  Returns at the first step where some stream reaches a
+** state with outputs, with that step's targets (OUT16 tags kept) in st[] and the
+** index after it; or at m, with plain ids in st[].  Kept apart from the callback and
+** the tails so that the states, the pointers and the segment length all stay in
+** registers (in one loop with them, GCC kept two states on the stack: a store and a
+** reload on their chains), and since a step that finds no output has no tag to
+** mask, the chain from one state to the next is a shift and a load. */
+static size_t __attribute__((noinline)) steps16(const unsigned char *const *at,
+                                                const unsigned char *p, size_t m, size_t i,
+                                                uint32_t st[AC_STREAMS]) {
+    const unsigned char *p1 = p + m, *p2 = p1 + m, *p3 = p2 + m;
+    /* size_t: no zero-extension of each offset on the way to its load */
+    size_t s0 = st[0], s1 = st[1], s2 = st[2], s3 = st[3];
+#define STEP16(q, s) (*(const uint16_t *)(const void *)(at[q[i]] + ((s) << ROW16)))
+    while (i < m) {
+        size_t t0 = STEP16(p, s0);
+        size_t t1 = STEP16(p1, s1);
+        size_t t2 = STEP16(p2, s2);
+        size_t t3 = STEP16(p3, s3);
+        i++;
         if ((t0 | t1 | t2 | t3) & OUT16) {
-            uint32_t e = (uint32_t)(i + 1);
-            if ((t0 & OUT16) && (r = emit_id(ac, s0, e, UINT32_MAX, cb, ctx))) return r;
-            if ((t1 & OUT16) && (r = emit_id(ac, s1, e + b1, UINT32_MAX, cb, ctx))) return r;
-            if ((t2 & OUT16) && (r = emit_id(ac, s2, e + b2, UINT32_MAX, cb, ctx))) return r;
-            if ((t3 & OUT16) && (r = emit_id(ac, s3, e + b3, UINT32_MAX, cb, ctx))) return r;
+            st[0] = (uint32_t)t0, st[1] = (uint32_t)t1, st[2] = (uint32_t)t2, st[3] = (uint32_t)t3;
+            return i;
+        }
+        s0 = t0, s1 = t1, s2 = t2, s3 = t3;
+    }
+#undef STEP16
+    st[0] = (uint32_t)s0, st[1] = (uint32_t)s1, st[2] = (uint32_t)s2, st[3] = (uint32_t)s3;
+    return i;
+}
+
+static int scan16(const pp_ac *ac, const unsigned char *p, size_t n, pp_ac_cb cb, void *ctx) {
+    uint32_t st[AC_STREAMS] = {0}; /* ids of the streams' states */
+    if (n < AC_SPLIT_MIN) return run16(ac, p, 0, n, &st[0], SIZE_MAX, 0, cb, ctx);
+    const size_t m = n / AC_STREAMS;
+    int r;
+    for (size_t i = 0; i < m;) {
+        i = steps16(ac->at16, p, m, i, st);
+        for (size_t k = 0; k < AC_STREAMS; k++) {
+            uint32_t t = st[k];
+            st[k] = t & ID16_MASK;
+            if ((t & OUT16) &&
+                (r = emit_id(ac, st[k], (uint32_t)(k * m + i), UINT32_MAX, cb, ctx)))
+                return r;
         }
     }
-    if ((r = run16(ac, p, 4 * m, n, &s3, SIZE_MAX, 0, cb, ctx))) return r;
-    if ((r = run16(ac, p, b1, n, &s0, b1, 1, cb, ctx))) return r;
-    if ((r = run16(ac, p, b2, n, &s1, b2, 1, cb, ctx))) return r;
-    return run16(ac, p, b3, n, &s2, b3, 1, cb, ctx);
+    /* the last stream's remainder, then the others' tails into the next segment */
+    if ((r = run16(ac, p, AC_STREAMS * m, n, &st[AC_STREAMS - 1], SIZE_MAX, 0, cb, ctx))) return r;
+    for (size_t k = 0; k + 1 < AC_STREAMS; k++)
+        if ((r = run16(ac, p, (k + 1) * m, n, &st[k], (k + 1) * m, 1, cb, ctx))) return r;
+    return 0;
 }
 
 int pp_ac_scan(const pp_ac *ac, const void *text, size_t n, pp_ac_cb cb, void *ctx) {

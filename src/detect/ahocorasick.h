@@ -21,13 +21,14 @@
 **   - an automaton of up to 32,768 states and 128 classes (the shipped lexicons
 **     have ~18,000 and ~120) is scanned from 16-bit tables with a row for every
 **     state: no sparse states, no branch per byte, half the cache footprint per row,
-**     and the classes of lowercase prose in the first 64-byte line of each row;
+**     the classes of lowercase prose in the first 64-byte line of each row, and a
+**     step that is one shift and one load on the chain from state to state;
 **   - nothing is allocated during a scan, and the automaton is never written after
 **     pp_ac_build returns.
 **
 ** Pattern ids are the caller's; several patterns may share the same bytes (each is
-** reported).  Matches come in no particular order: the scan runs two halves of the
-** text as two interleaved streams (see pp_ac_scan in ahocorasick.c).
+** reported).  Matches come in no particular order: the scan runs four segments of the
+** text as four interleaved streams (see pp_ac_scan in ahocorasick.c).
 */
 #ifndef PP_AHOCORASICK_H
 #define PP_AHOCORASICK_H

@@ -104,6 +104,11 @@ extern const pp_detector_vt pp_injection_detector;
 /* Test hook: with allow = 0 the injection detector reads every text word by word
 ** (no block tokenizer), so tests can compare the two.  Not thread-safe; tests only. */
 void pp_injection_set_blocks(int allow);
+/* Test hook: with allow = 0 the secrets detector reads every text byte by byte (no
+** 64- and 16-byte skips), so tests can compare the two. */
+void pp_secrets_set_skips(int allow);
+/* Test hook: the same for the pii detector's 16-byte skip to its triggers. */
+void pp_pii_set_skips(int allow);
 extern const pp_detector_vt pp_classifier_detector; /* src/classify/detector.c */
 extern const pp_detector_vt pp_guard_detector;      /* src/guard/detector.c */
 

@@ -962,8 +962,8 @@ pp_status pp_lexicon_scan(const pp_lexicon *lx, pp_scan *s) {
         st = PARAPET_ERR_NOMEM;
         goto out;
     }
-    list_sort(&c.cand);
-    list_sort(&c.allow);
+    if (c.cand.n > 1) list_sort(&c.cand); /* most texts have none: no call */
+    if (c.allow.n > 1) list_sort(&c.allow);
     for (size_t i = 0; i < c.cand.n; i++) {
         const lx_span *m = &c.cand.p[i];
         const lx_entry *e = &lx->e[m->id];

@@ -535,17 +535,29 @@ static const unsigned char pii_trigger[256] = {
     ['7'] = 1, ['8'] = 1, ['9'] = 1, ['@'] = 1, [':'] = 1,
 };
 
+static int g_no_skips; /* pp_pii_set_skips (tests) */
+void pp_pii_set_skips(int allow) { g_no_skips = !allow; }
+
 /* The offset of the first byte at or after i that may be a trigger, 16 bytes at a
-** time; stops short (within 16 bytes of n) and lets the byte loop finish. */
+** time (without SSE2: i, and the byte loop does it all).  The last block is read
+** past n (the view has PP_VIEW_SLACK readable bytes after it: a NUL, then bytes of
+** no meaning), so a short text's tail needs no byte loop: a first trigger found at or
+** beyond n means none before it, and the result is then n or more. */
 static size_t skip_to_trigger(const char *s, size_t n, size_t i) {
 #if defined(__SSE2__)
-    while (i + 16 <= n) {
+    _Static_assert(PP_VIEW_SLACK >= 16, "16 bytes are read from any i < n");
+    const size_t end = g_no_skips ? 0 : n;
+    for (;;) {
+        if (i >= end) return i;
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
         __m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));      /* '0'..'9' and ':' */
         __m128i t = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(10)), d);
         t = _mm_or_si128(t, _mm_cmpeq_epi8(x, _mm_set1_epi8('@')));
         unsigned m = (unsigned)_mm_movemask_epi8(t);
-        if (m) return i + (size_t)__builtin_ctz(m);
+        if (m) {
+            size_t k = i + (size_t)__builtin_ctz(m);
+            return k < n ? k : n;
+        }
         i += 16;
     }
 #else

@@ -11,9 +11,9 @@
 #include <pthread.h>
 #include <string.h>
 
-void pp_result_finish(parapet_result *r) {
+void pp_result_finish(parapet_result *r, int names_set) {
     const char *base = r->strs ? r->strs : "";
-    for (size_t i = 0; i < r->n_cats; i++) r->cats[i].name = base + r->cat_name_off[i];
+    for (size_t i = 0; !names_set && i < r->n_cats; i++) r->cats[i].name = base + r->cat_name_off[i];
     for (size_t i = 0; i < r->n_ev; i++) {
         pp_ev *e = &r->ev[i];
         e->pub.category = base + e->cat_off;

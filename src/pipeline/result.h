@@ -48,8 +48,10 @@ struct parapet_result {
     const char *signal_names[32];
 };
 
-/* Resolves the string offsets into pointers; call once after building. */
-void pp_result_finish(parapet_result *r);
+/* Resolves the string offsets into pointers; call once after building.  With
+** names_set, the category names already point at the right strings (a quiet result
+** built in place in the block of one of the same policy) and are left alone. */
+void pp_result_finish(parapet_result *r, int names_set);
 
 /* A block of at least n bytes for a result, its size in *block: this thread's spare
 ** block (the last result freed on it, *reused set: its fields are that result's)

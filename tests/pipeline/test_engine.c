@@ -2,6 +2,7 @@
 #include "test.h"
 #include "parapet.h"
 #include "core/core.h"
+#include "pipeline/result.h"
 #include <stdlib.h>
 
 static parapet_engine *eng(void) {
@@ -374,4 +375,27 @@ TEST(evidence_capped_scores_unchanged_on_huge_match_counts) {
     parapet_free(js);
     parapet_result_free(r);
     parapet_close(e);
+}
+
+/* The cost report counts clock ticks (the TSC where it is invariant, converted with a
+** rate measured at open): a check's latency must lie within the CLOCK_MONOTONIC time
+** around it, and the tiers' costs must add up to it. */
+TEST(check_latency_is_measured_honestly) {
+    parapet_engine *e = eng();
+    CHECK(e);
+    static char text[20000];
+    for (size_t i = 0; i < sizeof text; i++) text[i] = "you idiot, call 415-555-2671 "[i % 29];
+    for (int k = 0; k < 50; k++) {
+        size_t n = k < 40 ? 30 + (size_t)k * 7 : sizeof text;
+        parapet_result *r;
+        uint64_t a = pp_now_ns();
+        CHECK_OK(parapet_check(e, text, n, NULL, &r));
+        uint64_t b = pp_now_ns();
+        double lat = parapet_result_latency_us(r), wall = (double)(b - a) / 1000.0, sum = 0;
+        for (int t = 0; t < PP_TIER_COUNT; t++) sum += r->tier_us[t];
+        CHECK_MSG(lat > 0 && lat <= wall * 1.001 + 0.05, "latency %.3f us, wall %.3f us", lat, wall);
+        CHECK_MSG(sum > lat * 0.999999 - 1e-6 && sum < lat * 1.000001 + 1e-6,
+                  "tiers add up to %.6f us, latency %.6f us", sum, lat);
+        parapet_result_free(r);
+    }
 }
