@@ -109,7 +109,7 @@ static scratch *get_scratch(parapet_engine *e) {
 ** is invariant (the same rate in every P-, C- and T-state: CPUID 0x80000007, EDX bit
 ** 8), a check counts TSC ticks and converts them with a rate measured once, against
 ** CLOCK_MONOTONIC over CLK_CAL_NS, at the first parapet_open (the error of that rate
-** is the skew of one pair of reads over the interval: ~1e-4 at most).  Elsewhere a
+** is the width of its pairs of reads over the interval: 2.5e-4 at most).  Elsewhere a
 ** tick is a nanosecond of pp_now_ns. */
 #define CLK_CAL_NS 1000000u
 static double g_ns_per_tick = 1.0;
@@ -122,17 +122,23 @@ static void clk_init(void) {
     if (!__get_cpuid(0x80000000u, &a, &b, &c, &d) || a < 0x80000007u) return;
     __get_cpuid(0x80000007u, &a, &b, &c, &d);
     if (!(d & (1u << 8))) return;
-    /* each clock read between two TSC reads, the TSC taken at their midpoint */
-    uint64_t ta = __rdtsc(), n0 = pp_now_ns(), tb = __rdtsc(), n1, tc, td;
-    do {
-        tc = __rdtsc();
-        n1 = pp_now_ns();
-        td = __rdtsc();
-    } while (n1 - n0 < CLK_CAL_NS);
-    double ticks = ((double)tc + (double)td) / 2 - ((double)ta + (double)tb) / 2;
-    if (!(ticks > 0)) return;
-    g_ns_per_tick = (double)(n1 - n0) / ticks;
-    g_tsc = 1;
+    /* Each clock read between two TSC reads, the TSC taken at their midpoint.  A
+    ** thread preempted between the reads of a pair (a loaded VM) would skew the rate
+    ** by up to half the preemption: a pair wider than 1/4000 of the interval is
+    ** measured again, and after a few failures the TSC is not used. */
+    for (int attempt = 0; attempt < 5; attempt++) {
+        uint64_t ta = __rdtsc(), n0 = pp_now_ns(), tb = __rdtsc(), n1, tc, td;
+        do {
+            tc = __rdtsc();
+            n1 = pp_now_ns();
+            td = __rdtsc();
+        } while (n1 - n0 < CLK_CAL_NS);
+        double ticks = ((double)tc + (double)td) / 2 - ((double)ta + (double)tb) / 2;
+        if (!(ticks > 0) || (double)(tb - ta) + (double)(td - tc) > ticks / 4000) continue;
+        g_ns_per_tick = (double)(n1 - n0) / ticks;
+        g_tsc = 1;
+        return;
+    }
 #endif
 }
 
