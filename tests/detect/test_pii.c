@@ -298,46 +298,5 @@ TEST(pii_skips_match_the_byte_loop) {
         "DE89370400440532013000 ", "123-45-6789 ", "7", "42 ", "2024-01-02 ", "a:b ",
         "\xC3\xA9t\xC3\xA9 ", "\n", "x", "Z9", "(415) 555-2671 ",
     };
-    void *self = NULL;
-    char *detail = NULL;
-    CHECK_OK(pp_pii_detector.open(NULL, &self, &detail));
-    pp_text t;
-    pp_text_init(&t);
-    pp_scan a, b;
-    pp_scan_init(&a, NULL);
-    pp_scan_init(&b, NULL);
-    static char buf[8192];
-    uint32_t rng = 777;
-    for (int it = 0; it < 3000; it++) {
-        size_t want = it < 2900 ? (size_t)(it % 300) : 4000 + (size_t)it, n = 0;
-        while (n < want) {
-            rng = rng * 1103515245u + 12345u;
-            const char *p = piece[(rng >> 16) % (sizeof piece / sizeof *piece)];
-            size_t k = strlen(p);
-            if (n + k > want) k = want - n;
-            memcpy(buf + n, p, k);
-            n += k;
-        }
-        CHECK_OK(pp_text_normalize(&t, buf, n, PP_NORM_REPLACE_INVALID, NULL));
-        pp_scan_reset(&a, &t);
-        pp_scan_reset(&b, &t);
-        CHECK_OK(pp_pii_detector.scan(self, &a));
-        pp_pii_set_skips(0);
-        pp_status st = pp_pii_detector.scan(self, &b);
-        pp_pii_set_skips(1);
-        CHECK_OK(st);
-        CHECK_MSG(a.n_hits == b.n_hits, "text %d (%zu bytes): %zu hits with skips, %zu without",
-                  it, n, a.n_hits, b.n_hits);
-        for (size_t h = 0; h < a.n_hits && h < b.n_hits; h++) {
-            CHECK_MSG(a.hits[h].start == b.hits[h].start && a.hits[h].end == b.hits[h].end &&
-                      a.hits[h].kind == b.hits[h].kind && a.hits[h].rule == b.hits[h].rule &&
-                      a.hits[h].score == b.hits[h].score,
-                      "text %d hit %zu: [%u,%u) %s vs [%u,%u) %s", it, h, a.hits[h].start,
-                      a.hits[h].end, a.hits[h].rule, b.hits[h].start, b.hits[h].end, b.hits[h].rule);
-        }
-    }
-    pp_scan_free(&a);
-    pp_scan_free(&b);
-    pp_text_free(&t);
-    pp_pii_detector.close(self);
+    pt_skips_match(&pp_pii_detector, pp_pii_set_skips, piece, sizeof piece / sizeof *piece, 777);
 }
