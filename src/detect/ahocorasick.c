@@ -507,8 +507,9 @@ static int run(const pp_ac *ac, const unsigned char *p, size_t from, size_t to,
 /* The same steps over the narrow tables: states are ids, every state has a row at
 ** id << SHIFT16, so a step has no branch at all but the output test. */
 static inline __attribute__((always_inline)) int run16(const pp_ac *ac, const unsigned char *p,
-                                                      size_t from, size_t to,
-                 uint32_t *sp, size_t lim, int tail, pp_ac_cb cb, void *ctx) {
+                                                      size_t from, size_t to, uint32_t *sp,
+                                                      size_t lim, int tail, pp_ac_cb cb,
+                                                      void *ctx) {
     uint32_t s = *sp;
     const unsigned char *const *at = ac->at16;
     for (size_t i = from; i < to; i++) {

@@ -664,6 +664,21 @@ typedef struct block {
     uint16_t sent[TOK_CHUNK + 1];
 } block;
 
+/* Records word k's hash h in bk and runs the filter on it, alone and as the second
+** word of a pair after the word of hash ph, without a branch: each test writes its
+** entry at hit[nh] and keeps it (moves nh on) only when the filter lets it through.
+** Returns the new nh. */
+static inline int block_word(const uint64_t *filter, block *bk, int k, uint64_t h, uint64_t ph,
+                             int nh) {
+    size_t f1 = FILTER_AT(h), f2 = FILTER_AT(PAIR_KEY(ph, h));
+    bk->h[k] = h;
+    bk->hit[nh] = (uint16_t)(k << 1);
+    nh += (int)((filter[f1 >> 6] >> (f1 & 63)) & 1);
+    bk->hit[nh] = (uint16_t)((k << 1) | 1);
+    nh += (int)((filter[f2 >> 6] >> (f2 & 63)) & 1);
+    return nh;
+}
+
 /* Tokenizes all of s[0..n) (at offset base of the string) into bk when the text is
 ** plain; returns the number of words, or -1 (bk is then garbage) when it is not
 ** plain and next_token must do it.  Three bitmaps of the text are built 16 bytes
@@ -769,24 +784,14 @@ static int plain_tokenize(const uint64_t *filter, const char *s, size_t n, size_
     if (!reps) {
         for (int k = 0; k < m; k++) {
             uint64_t h = plain_hash_norun(u, n, bk->a[k], bk->e[k]);
-            bk->h[k] = h;
-            size_t f1 = FILTER_AT(h), f2 = FILTER_AT(PAIR_KEY(ph, h));
-            bk->hit[nh] = (uint16_t)(k << 1);
-            nh += (int)((filter[f1 >> 6] >> (f1 & 63)) & 1);
-            bk->hit[nh] = (uint16_t)((k << 1) | 1);
-            nh += (int)((filter[f2 >> 6] >> (f2 & 63)) & 1);
+            nh = block_word(filter, bk, k, h, ph, nh);
             ph = h;
         }
     } else {
         for (int k = 0; k < m; k++) {
             uint64_t h = plain_hash(u, n, bk->a[k], bk->e[k]);
             if (!h) word_slow(s, n, bk->a[k], &h);
-            bk->h[k] = h;
-            size_t f1 = FILTER_AT(h), f2 = FILTER_AT(PAIR_KEY(ph, h));
-            bk->hit[nh] = (uint16_t)(k << 1);
-            nh += (int)((filter[f1 >> 6] >> (f1 & 63)) & 1);
-            bk->hit[nh] = (uint16_t)((k << 1) | 1);
-            nh += (int)((filter[f2 >> 6] >> (f2 & 63)) & 1);
+            nh = block_word(filter, bk, k, h, ph, nh);
             ph = h;
         }
     }
@@ -822,7 +827,6 @@ typedef struct slot {
     uint64_t cls, pcls;
     int32_t chain;
 } slot;
-
 
 #define RULE_WORDS ((int)((N_RULES + 63) / 64))
 
@@ -1413,7 +1417,7 @@ static void run_grammar(const injection *R, const source *S, match_fn cb, void *
     block bk;
     const unsigned char *u = (const unsigned char *)S->s;
     gctx g = {R, S, cb, ud, {0}};
-    gstate G = {0, 0, 0, 0};
+    gstate G = {0};
     size_t pos = 0;      /* where the next word is looked for */
     size_t retry = 0;    /* try a block at a word from here on */
     size_t sent_a = 0;   /* start of the sentence (its first word, or before it) */
@@ -1435,7 +1439,7 @@ static void run_grammar(const injection *R, const source *S, match_fn cb, void *
                 if (m) fresh = 0;
                 if (!open) {
                     if (G.have) sentence_end(&g, G.have, &bk, tk, sent_k, m, sent_a);
-                    G = (gstate){0, 0, 0, 0};
+                    G = (gstate){0};
                     fresh = 1;
                 } else {
                     if (sent_k >= 0) sent_a = bk.a[sent_k] + bk.base;
@@ -1471,7 +1475,7 @@ static void run_grammar(const injection *R, const source *S, match_fn cb, void *
             if (pend) { /* the first word after separators */
                 if (pend & BRK_SENT) {
                     if (G.have) sentence_end(&g, G.have, NULL, tk, -1, 0, sent_a);
-                    G = (gstate){0, 0, 0, 0};
+                    G = (gstate){0};
                     sent_a = pos;
                     fresh = 1;
                 }
@@ -1502,7 +1506,7 @@ static void run_grammar(const injection *R, const source *S, match_fn cb, void *
         if (!more || (t.brk & BRK_SENT)) {
             if (G.have) sentence_end(&g, G.have, NULL, tk, -1, 0, sent_a);
             if (!more) break;
-            G = (gstate){0, 0, 0, 0};
+            G = (gstate){0};
             sent_a = t.a;
             fresh = 1;
         }

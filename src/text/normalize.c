@@ -1656,6 +1656,18 @@ static size_t fold_ascii_stretch(const unsigned char *s, size_t n, const uint32_
     return p;
 }
 
+/* Writes one fold-view entry: byte c at o, from the original span [ss, se), with
+** transforms xf and a run of 1. */
+static inline void put_entry(char *fs, uint32_t *fss, uint32_t *fse, uint16_t *fxf,
+                             uint8_t *frun, size_t o, char c, uint32_t ss, uint32_t se,
+                             uint16_t xf) {
+    fs[o] = c;
+    fss[o] = ss;
+    fse[o] = se;
+    fxf[o] = xf;
+    frun[o] = 1;
+}
+
 /* Copies len base entries (bytes, maps, xf) to the fold arrays with run 1, sixteen at
 ** a time: the excess (up to 15 entries) lands in the fold's FOLD_SLACK spare entries
 ** and is read from the base's, so no call to memcpy with a variable length. */
@@ -1786,12 +1798,7 @@ static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i
                 unsigned a = s[j], fc = k_fast_class[a];
                 if (fc != FF_LETTER && fc != FF_DIGIT) { /* a prefix or '!' (see above) */
                     prev = 0;
-                    fs[o] = (char)a;
-                    fss[o] = bss[j];
-                    fse[o] = bse[j];
-                    fxf[o] = bxf[j];
-                    frun[o] = 1;
-                    o++;
+                    put_entry(fs, fss, fse, fxf, frun, o++, (char)a, bss[j], bse[j], bxf[j]);
                     j++;
                     nch++;
                     continue;
@@ -1807,12 +1814,7 @@ static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i
                 } else {
                     prev = fc == FF_LETTER ? lower : 0;
                     count = 1;
-                    fs[o] = (char)lower;
-                    fss[o] = bss[j];
-                    fse[o] = bse[j];
-                    fxf[o] = xf;
-                    frun[o] = 1;
-                    o++;
+                    put_entry(fs, fss, fse, fxf, frun, o++, (char)lower, bss[j], bse[j], xf);
                 }
                 j++;
                 nch++;
@@ -1836,11 +1838,7 @@ static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i
                 prev = c2;
                 count = 1;
                 for (size_t q = 0; q < k2; q++, o++) {
-                    fs[o] = (char)s[j + q];
-                    fss[o] = bss[j];
-                    fse[o] = se;
-                    fxf[o] = xf;
-                    frun[o] = 1;
+                    put_entry(fs, fss, fse, fxf, frun, o, (char)s[j + q], bss[j], se, xf);
                 }
             }
             j += k2;
@@ -1848,11 +1846,7 @@ static inline size_t fold_letter_word(const unsigned char *s, size_t n, size_t i
         }
     }
     for (; j < n && s[j] == '!'; j++, o++) {
-        fs[o] = '!';
-        fss[o] = bss[j];
-        fse[o] = bse[j];
-        fxf[o] = bxf[j];
-        frun[o] = 1;
+        put_entry(fs, fss, fse, fxf, frun, o, '!', bss[j], bse[j], bxf[j]);
     }
     if (!boundary_at(s, n, j) || (nch == 1 && j == jw && may_chain(s, n, j))) return 0;
     *sigs |= token_sigs;
@@ -1956,12 +1950,7 @@ static size_t fold_ascii_word(const unsigned char *s, size_t n, size_t i, const 
                 sig |= PP_SIG_REPEAT;
             }
         } else {
-            fs[o] = (char)f;
-            fss[o] = bss[x];
-            fse[o] = bse[x];
-            fxf[o] = xf;
-            frun[o] = 1;
-            o++;
+            put_entry(fs, fss, fse, fxf, frun, o++, (char)f, bss[x], bse[x], xf);
             key = k;
             count = 1;
         }
@@ -2019,22 +2008,12 @@ static pp_status build_fold(pp_text *t, int slow) {
         if (cls == FF_SPACE) {
             uint16_t xf = bxf[i];
             for (j = i + 1; j < n && fast_class(s[j]) == FF_SPACE; j++) xf |= bxf[j];
-            fs[o] = ' ';
-            fss[o] = bss[i];
-            fse[o] = bse[j - 1];
-            fxf[o] = xf;
-            frun[o] = 1;
-            o++;
+            put_entry(fs, fss, fse, fxf, frun, o++, ' ', bss[i], bse[j - 1], xf);
             i = j;
             continue;
         }
         if (cls == FF_PLAIN) {
-            fs[o] = (char)s[i];
-            fss[o] = bss[i];
-            fse[o] = bse[i];
-            fxf[o] = bxf[i];
-            frun[o] = 1;
-            o++;
+            put_entry(fs, fss, fse, fxf, frun, o++, (char)s[i], bss[i], bse[i], bxf[i]);
             i++;
             continue;
         }
@@ -2046,11 +2025,8 @@ static pp_status build_fold(pp_text *t, int slow) {
                 uint16_t xf = bxf[i];
                 for (size_t q = 1; q < k; q++) xf |= bxf[i + q];
                 for (size_t q = 0; q < k; q++, o++) {
-                    fs[o] = (char)s[i + q];
-                    fss[o] = bss[i];
-                    fse[o] = bse[i + k - 1];
-                    fxf[o] = xf;
-                    frun[o] = 1;
+                    put_entry(fs, fss, fse, fxf, frun, o, (char)s[i + q], bss[i],
+                              bse[i + k - 1], xf);
                 }
                 i += k;
                 continue;
@@ -2122,12 +2098,8 @@ static pp_status build_fold(pp_text *t, int slow) {
                 !(!prefix && e == i + 1 && may_chain(s, n, e))) {
                 if (prefix) { /* as the loop below writes it */
                     int leet = cls == FF_LETTER && prefix != '#';
-                    fs[o] = leet ? k_leet[prefix] : (char)prefix;
-                    fss[o] = bss[ip];
-                    fse[o] = bse[ip];
-                    fxf[o] = (uint16_t)(bxf[ip] | (leet ? PARAPET_XF_LEET : 0));
-                    frun[o] = 1;
-                    o++;
+                    put_entry(fs, fss, fse, fxf, frun, o++, leet ? k_leet[prefix] : (char)prefix,
+                              bss[ip], bse[ip], (uint16_t)(bxf[ip] | (leet ? PARAPET_XF_LEET : 0)));
                     if (leet) sigs |= PP_SIG_LEET;
                 }
                 size_t len_ = e - i;
@@ -2194,12 +2166,7 @@ static pp_status build_fold(pp_text *t, int slow) {
                 o += len_;
                 i = e;
                 if (i < n && fast_class(s[i]) == FF_PLAIN) { /* as the FF_PLAIN case */
-                    fs[o] = (char)s[i];
-                    fss[o] = bss[i];
-                    fse[o] = bse[i];
-                    fxf[o] = bxf[i];
-                    frun[o] = 1;
-                    o++;
+                    put_entry(fs, fss, fse, fxf, frun, o++, (char)s[i], bss[i], bse[i], bxf[i]);
                     i++;
                 }
                 if (i + 1 < n && s[i] == ' ' && fast_class(s[i + 1]) != FF_SPACE) {
@@ -2247,12 +2214,7 @@ static pp_status build_fold(pp_text *t, int slow) {
                     prev = c; /* "@alex": the 'a' from '@' runs into the letter 'a' */
                     count = 1;
                 }
-                fs[o] = (char)c;
-                fss[o] = bss[i];
-                fse[o] = bse[i];
-                fxf[o] = xf;
-                frun[o] = 1;
-                o++;
+                put_entry(fs, fss, fse, fxf, frun, o++, (char)c, bss[i], bse[i], xf);
                 i++;
             }
             size_t nch = 0;
@@ -2273,12 +2235,7 @@ static pp_status build_fold(pp_text *t, int slow) {
                     } else {
                         prev = cls == FF_LETTER ? lower : 256; /* digits never collapse */
                         count = 1;
-                        fs[o] = (char)lower;
-                        fss[o] = bss[j];
-                        fse[o] = bse[j];
-                        fxf[o] = xf;
-                        frun[o] = 1;
-                        o++;
+                        put_entry(fs, fss, fse, fxf, frun, o++, (char)lower, bss[j], bse[j], xf);
                     }
                     j++;
                     continue;
@@ -2306,23 +2263,14 @@ static pp_status build_fold(pp_text *t, int slow) {
                     }
                     prev = lower;
                     count = 1;
-                    fs[o] = (char)lower;
-                    fss[o] = bss[j];
-                    fse[o] = s1;
-                    fxf[o] = xf;
-                    frun[o] = 1;
-                    o++;
+                    put_entry(fs, fss, fse, fxf, frun, o++, (char)lower, bss[j], s1, xf);
                 }
                 j += 2;
             }
             len = nch;
             size_t jw = j;
             for (; j < n && s[j] == '!'; j++, o++) {
-                fs[o] = '!';
-                fss[o] = bss[j];
-                fse[o] = bse[j];
-                fxf[o] = bxf[j];
-                frun[o] = 1;
+                put_entry(fs, fss, fse, fxf, frun, o, '!', bss[j], bse[j], bxf[j]);
             }
             if (boundary_at(s, n, j) &&
                 !(!prefix && len == 1 && j == jw && may_chain(s, n, j))) {
