@@ -23,6 +23,17 @@ int pt_failed(void);
 /* Path of ../shared relative to the repository root, or NULL if absent. */
 const char *pt_shared_dir(void);
 
+/* A xorshift64 step on *state (non-zero), returning 32 of its bits: the random
+** inputs of kernel-against-reference tests, reproducible from the seed. */
+static inline unsigned pt_xorshift(unsigned long long *state) {
+    unsigned long long x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *state = x;
+    return (unsigned)(x >> 20);
+}
+
 #define TEST(name)                                                              \
     static void name(void);                                                     \
     __attribute__((constructor)) static void pt_reg_##name(void) {              \

@@ -4,13 +4,8 @@
 #include "test.h"
 #include "detect/payload16.h"
 
-static uint64_t rng = 0xD1B54A32D192ED03ull;
-static unsigned rnd(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng >> 20);
-}
+static unsigned long long rng = 0xD1B54A32D192ED03ull;
+static unsigned rnd(void) { return pt_xorshift(&rng); }
 
 static unsigned char rnd_byte(void) {
     static const char pick[] = "abcXYZ019+/= .,%\\:\n*";

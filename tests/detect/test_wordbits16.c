@@ -3,13 +3,8 @@
 #include "test.h"
 #include "detect/wordbits16.h"
 
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static unsigned rnd(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng >> 20);
-}
+static unsigned long long rng = 0x9E3779B97F4A7C15ull;
+static unsigned rnd(void) { return pt_xorshift(&rng); }
 
 TEST(wordbits16_kernel_equals_reference) {
 #if !defined(__SSE2__)

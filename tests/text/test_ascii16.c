@@ -4,13 +4,8 @@
 #include "test.h"
 #include "text/ascii16.h"
 
-static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static unsigned rnd(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng >> 20);
-}
+static unsigned long long rng = 0x2545F4914F6CDD1Dull;
+static unsigned rnd(void) { return pt_xorshift(&rng); }
 
 /* A byte drawn mostly from the classes the kernels tell apart. */
 static unsigned char rnd_byte(void) {

@@ -5,13 +5,8 @@
 #include "text/ideo16.h"
 #include <string.h>
 
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static unsigned rnd(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng >> 20);
-}
+static unsigned long long rng = 0x9E3779B97F4A7C15ull;
+static unsigned rnd(void) { return pt_xorshift(&rng); }
 
 /* Appends one random piece (mostly a whole character) at p; returns its length. */
 static size_t rnd_piece(unsigned char *p) {
