@@ -671,10 +671,9 @@ static int on_match(void *ctx_, uint32_t start, uint32_t end, uint32_t id) {
     return list_push(l, start, end, id) ? 1 : 0;
 }
 
-/* Sorts a list of raw matches by end, longer first at one end, then by descending id
-** (the order a single automaton pass would give).  The matcher reports them in no
-** particular order (four interleaved runs); short lists are insertion-sorted, long
-** ones go to qsort, which keeps long texts O(n log n). */
+/* Raw matches are sorted by end, longer first at one end, then by descending id (the
+** order a single automaton pass would give).  The matcher reports them in another
+** order (four interleaved streams: see list_sort). */
 static int span_before(const lx_span *a, const lx_span *b) {
     if (a->end != b->end) return a->end < b->end;
     if (a->start != b->start) return a->start < b->start;
@@ -698,28 +697,55 @@ static void span_isort(lx_span *p, size_t a, size_t e) {
     }
 }
 
-static void list_sort(lx_list *l) {
-    size_t k = 1;
-    while (k < l->n && !span_before(&l->p[k], &l->p[k - 1])) k++;
-    if (k >= l->n) return; /* already in order (one stream, or matches far apart) */
-    if (l->n <= 32) {
-        span_isort(l->p, 0, l->n);
-        return;
-    }
-    /* Long lists (long documents): insertion-sorted runs of 16, then bottom-up merges
-    ** with the comparison inline; qsort if the merge buffer cannot be had. */
-    lx_span *tmp = pp_malloc(l->n * sizeof *tmp);
-    if (!tmp) {
-        qsort(l->p, l->n, sizeof *l->p, span_cmp);
-        return;
-    }
+/* The end of the run of p[a..n) in order (span_before never says a later one goes
+** first). */
+static size_t run_end(const lx_span *p, size_t a, size_t n) {
+    size_t k = a + 1;
+    while (k < n && !span_before(&p[k], &p[k - 1])) k++;
+    return k;
+}
+
+/* Sorts l (matches of a text of text_n bytes).  The automaton's four streams
+** (ahocorasick.c) each report the matches of their quarter of the text in order of
+** end, round-robin with the others, and after them the few that cross into the next
+** quarter.  So a stable partition by the quarter of the end leaves a few long runs
+** in order in each quarter, which a natural merge sort (merging the runs it finds,
+** pairwise, until one is left) puts in order in a few linear passes; the same sort
+** is correct, only slower, on any other order. */
+static void list_sort(lx_list *l, size_t text_n) {
     size_t n = l->n;
-    for (size_t a = 0; a < n; a += 16) span_isort(l->p, a, a + 16 < n ? a + 16 : n);
+    size_t k = run_end(l->p, 0, n);
+    if (k >= n) return; /* already in order (one stream, or matches far apart) */
+    if (n <= 32) {
+        span_isort(l->p, 0, n);
+        return;
+    }
+    lx_span *tmp = pp_malloc(n * sizeof *tmp);
+    if (!tmp) {
+        qsort(l->p, n, sizeof *l->p, span_cmp);
+        return;
+    }
     lx_span *src = l->p, *dst = tmp;
-    for (size_t w = 16; w < n; w *= 2) {
-        for (size_t a = 0; a < n; a += 2 * w) {
-            size_t am = a + w < n ? a + w : n, bm = a + 2 * w < n ? a + 2 * w : n;
-            size_t i = a, j = am, o = a;
+    const size_t q = text_n / 4;
+    if (q) { /* the partition, into dst */
+        size_t at[5] = {0};
+        for (size_t i = 0; i < n; i++) {
+            size_t b = src[i].end ? (src[i].end - 1) / q : 0;
+            at[(b < 3 ? b : 3) + 1]++;
+        }
+        for (int b = 1; b < 5; b++) at[b] += at[b - 1];
+        for (size_t i = 0; i < n; i++) {
+            size_t b = src[i].end ? (src[i].end - 1) / q : 0;
+            dst[at[b < 3 ? b : 3]++] = src[i];
+        }
+        src = tmp;
+        dst = l->p;
+    }
+    while (run_end(src, 0, n) < n) { /* merge each two runs in a row into one */
+        size_t o = 0;
+        while (o < n) {
+            size_t am = run_end(src, o, n), bm = am < n ? run_end(src, am, n) : n;
+            size_t i = o, j = am;
             while (i < am && j < bm) dst[o++] = span_before(&src[j], &src[i]) ? src[j++] : src[i++];
             while (i < am) dst[o++] = src[i++];
             while (j < bm) dst[o++] = src[j++];
@@ -962,8 +988,8 @@ pp_status pp_lexicon_scan(const pp_lexicon *lx, pp_scan *s) {
         st = PARAPET_ERR_NOMEM;
         goto out;
     }
-    if (c.cand.n > 1) list_sort(&c.cand); /* most texts have none: no call */
-    if (c.allow.n > 1) list_sort(&c.allow);
+    if (c.cand.n > 1) list_sort(&c.cand, v->n); /* most texts have none: no call */
+    if (c.allow.n > 1) list_sort(&c.allow, v->n);
     for (size_t i = 0; i < c.cand.n; i++) {
         const lx_span *m = &c.cand.p[i];
         const lx_entry *e = &lx->e[m->id];

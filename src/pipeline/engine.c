@@ -569,8 +569,12 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
         if (cs->flagged) r->flagged = 1;
         if (cs->action > r->action) r->action = cs->action;
     }
-    /* Evidence, in text order; hits for categories the policy lacks are dropped. */
-    size_t cp = 0, pos = 0; /* running code-point count up to byte `pos` */
+    /* Evidence, in text order; hits for categories the policy lacks are dropped.
+    ** Code-point offsets: a running count up to byte `pos`, and [from, hi) a stretch
+    ** of ASCII (hi: the next byte >= 0x80 at or after from), across which a byte is a
+    ** code point and nothing needs counting -- all of most English texts, whose long
+    ** documents carry thousands of evidence spans. */
+    size_t cp = 0, pos = 0, from = 0, hi = s->n_hits ? pp_utf8_ascii_end(text, 0, len) : 0;
     for (size_t i = 0; i < s->n_hits; i++) {
         const pp_hit *h = &s->hits[i];
         int ci = h->cat < PP_MAX_CATS ? p->cat_of_id[h->cat] : pp_policy_find_id(p, h->cat);
@@ -580,11 +584,13 @@ static parapet_status build_result(const parapet_policy *p, scratch *s, const ch
         e->pub.start = h->start;
         e->pub.end = h->end;
         /* hits are sorted by start (document-level ones, at 0, last): count onwards */
-        if (h->start >= pos) cp += count(text + pos, h->start - pos);
-        else cp = count(text, h->start);
+        if (h->start < pos) cp = 0, pos = 0;
+        if (pos >= from && h->start <= hi) cp += h->start - pos;
+        else cp += count(text + pos, h->start - pos);
         pos = h->start;
+        if (pos < from || pos > hi) from = pos, hi = pp_utf8_ascii_end(text, pos, len);
         e->pub.cp_start = cp;
-        e->pub.cp_end = cp + count(text + h->start, h->end - h->start);
+        e->pub.cp_end = cp + (h->end <= hi ? h->end - h->start : count(text + h->start, h->end - h->start));
         e->pub.detector = pp_detectors[h->detector]->name;
         e->pub.score = h->score;
         e->pub.transforms = h->transforms;

@@ -146,6 +146,8 @@ size_t pp_utf8_validate(const char *s, size_t n);
 size_t pp_utf8_count(const char *s, size_t n);
 /* The same for text known to be valid UTF-8 (faster). */
 size_t pp_utf8_count_valid(const char *s, size_t n);
+/* The index of the first byte >= 0x80 in s[from..n), or n. */
+size_t pp_utf8_ascii_end(const char *s, size_t from, size_t n);
 
 /* Script of a code point, coarse: enough for mixed-script detection and for deciding
 ** whether words are space-delimited. */

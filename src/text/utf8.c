@@ -89,6 +89,17 @@ size_t pp_utf8_validate(const char *s, size_t n) {
     return n;
 }
 
+size_t pp_utf8_ascii_end(const char *s, size_t i, size_t n) {
+#if defined(__SSE2__)
+    for (; i + 16 <= n; i += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+        if (m) return i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    while (i < n && (unsigned char)s[i] < 0x80) i++;
+    return i;
+}
+
 /* Code points of valid UTF-8: the bytes that are not continuation bytes.  With SSE2
 ** (part of x86-64) sixteen at a time: the continuation bytes of a block are counted
 ** into byte lanes (a compare gives -1 per byte, subtracted), summed every 255 blocks

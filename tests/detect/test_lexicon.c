@@ -303,6 +303,52 @@ TEST(lexicon_overlap_counts_once) {
     fx_close(&f);
 }
 
+/* Long texts full of overlapping matches, shifted by 0..7 leading spaces: the
+** matcher cuts the text into four streams at other places each time (and reports the
+** raw matches in another order), but the hits -- spans, rules, scores, and which of
+** two overlapping matches of one term counts -- are the same, shifted. */
+TEST(lexicon_hits_do_not_depend_on_stream_cuts) {
+    lx_fixture f;
+    CHECK_OK(fx_open(&f, "lol\tspam\t0.5\tx\n"
+                         "lolo\tprofanity\t0.3\tx\n"
+                         "ol\tspam\t0.1\tx\n"
+                         "lo lo\tspam\t0.2\n"
+                         "ollo\tallow\n"));
+    static char text[3000 + 8];
+    unsigned long long r = 7;
+    for (int round = 0; round < 8; round++) {
+        size_t n = 200 + (size_t)(pt_xorshift(&r) % 2700);
+        for (size_t i = 0; i < n; i++) text[8 + i] = "lo lo"[pt_xorshift(&r) % 5];
+        pp_hit *ref = NULL;
+        size_t n_ref = 0;
+        for (size_t shift = 0; shift < 8; shift++) {
+            char *t = text + 8 - shift;
+            memset(t, ' ', shift);
+            t[shift + n] = 0;
+            CHECK_EQ(fx_scan(&f, t), 0);
+            if (!shift) {
+                CHECK(f.s.n_hits > 10);
+                n_ref = f.s.n_hits;
+                ref = pp_malloc(n_ref * sizeof *ref);
+                CHECK(ref != NULL);
+                memcpy(ref, f.s.hits, n_ref * sizeof *ref);
+                continue;
+            }
+            CHECK_EQ(f.s.n_hits, n_ref);
+            for (size_t h = 0; h < n_ref && h < f.s.n_hits; h++) {
+                const pp_hit *a = &ref[h], *b = &f.s.hits[h];
+                if (a->start + shift != b->start || a->end + shift != b->end || a->cat != b->cat ||
+                    strcmp(a->rule, b->rule) || a->score != b->score) {
+                    CHECK(!"hit differs");
+                    break;
+                }
+            }
+        }
+        pp_free(ref);
+    }
+    fx_close(&f);
+}
+
 TEST(lexicon_multi_category_term) {
     lx_fixture f;
     CHECK_OK(fx_open(&f, "i will hurt you\tharassment/threatening\t0.8\n"
