@@ -58,6 +58,10 @@ typedef struct scratch {
     uint32_t *live;       /* (n_rm) slots of rm live in this call, so reading the table
                           ** costs the entries used, not its capacity */
     uint32_t gen;         /* an entry is live iff its gen == this; bumped per call */
+    /* The string hashes of the rules seen in this call, by address (a long document
+    ** repeats a few rules thousands of times); an entry counts iff its gen == gen,
+    ** since within one call an address always holds the same rule. */
+    struct rulehash { const char *rule; uint64_t hash; uint32_t gen; } rh[256];
     size_t n_seen;        /* hits seen in this call, kept or not */
     int truncated;        /* MAX_EVIDENCE reached: some hits are not evidence */
 } scratch;
@@ -299,7 +303,9 @@ static int rulemax_put(scratch *s, const pp_hit *h) {
         s->cap_rm = nc;
     }
     const char *rule = h->rule ? h->rule : "";
-    uint64_t hash = pp_fnv1a(rule, strlen(rule)) * 31 + h->cat;
+    struct rulehash *c = &s->rh[((uintptr_t)rule >> 3 ^ (uintptr_t)rule >> 11) & 255];
+    if (c->gen != s->gen || c->rule != rule) *c = (struct rulehash){rule, pp_fnv1a(rule, strlen(rule)), s->gen};
+    uint64_t hash = c->hash * 31 + h->cat;
     size_t j = hash & (s->cap_rm - 1);
     for (;; j = (j + 1) & (s->cap_rm - 1)) {
         struct rulemax *e = &s->rm[j];
@@ -633,6 +639,7 @@ parapet_status parapet_check(parapet_engine *e, const char *text, size_t len,
     /* a new generation empties the score table without touching it */
     if (++s->gen == 0) {
         if (s->rm) memset(s->rm, 0, s->cap_rm * sizeof *s->rm);
+        memset(s->rh, 0, sizeof s->rh);
         s->gen = 1;
     }
     s->n_rm = 0;
