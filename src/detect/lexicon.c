@@ -642,6 +642,36 @@ typedef struct lx_ctx {
     lx_list cand, allow;
 } lx_ctx;
 
+#define LX_ONES 0x0101010101010101ull
+
+/* The mask of the first k (< 8) bytes of a word loaded from memory with memcpy. */
+static inline uint64_t lx_first_bytes(unsigned k) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return k ? ~0ull << (64 - 8 * k) : 0;
+#else
+    return (1ull << (8 * k)) - 1;
+#endif
+}
+
+/* 0x80 in each zero byte of x, exactly (no borrow reaches a byte that is not). */
+static inline uint64_t lx_zero_bytes(uint64_t x) {
+    return ~(((x & (LX_ONES * 127)) + LX_ONES * 127) | x) & (LX_ONES * 0x80);
+}
+
+/* The transforms of the fold bytes [a, b) (pp_view_xf), four entries at a time: the
+** view has PP_VIEW_SLACK entries past its end, and those past b are masked off. */
+static inline unsigned lx_view_xf(const pp_view *v, size_t a, size_t b) {
+    uint64_t acc = 0;
+    for (; a < b; a += 4) {
+        uint64_t x;
+        memcpy(&x, v->xf + a, 8);
+        if (b - a < 4) x &= lx_first_bytes(2 * (unsigned)(b - a));
+        acc |= x;
+    }
+    acc |= acc >> 32;
+    return (unsigned)((acc | (acc >> 16)) & 0xFFFF);
+}
+
 /* Automaton callback: boundary and run checks, then sort into allow / candidates. */
 static int on_match(void *ctx_, uint32_t start, uint32_t end, uint32_t id) {
     lx_ctx *c = ctx_;
@@ -656,7 +686,15 @@ static int on_match(void *ctx_, uint32_t start, uint32_t end, uint32_t id) {
         ** we cover a double letter is a different spelling, not an obfuscation:
         ** "rappers" is not "rape"+rs, "cocked" ... while "fuuuck" still matches. */
         const uint8_t *tr = v->run + start;
-        if (!e->runs) {
+        if (!e->runs && e->len <= 8) {
+            /* want 1: 1 or 3+, so no byte 0 or 2; eight at a time (the view has
+            ** PP_VIEW_SLACK entries past its end), bytes past the term set to 1 */
+            uint64_t x;
+            memcpy(&x, tr, 8);
+            uint64_t keep = e->len == 8 ? ~0ull : lx_first_bytes(e->len);
+            x = (x & keep) | (LX_ONES & ~keep);
+            if (lx_zero_bytes(x) | lx_zero_bytes(x ^ (LX_ONES * 2))) return 0;
+        } else if (!e->runs) {
             for (uint32_t i = 0; i < e->len; i++)
                 if (tr[i] != 1 && tr[i] < 3) return 0; /* want 1: 1 or 3+ */
         } else {
@@ -1031,7 +1069,7 @@ pp_status pp_lexicon_scan(const pp_lexicon *lx, pp_scan *s) {
             while (a > 0 && view_word(v, a - 1)) a--;
         pp_view_span(v, a, b, &os, &oe);
         unsigned xf = e->masked ? PARAPET_XF_MASK : 0;
-        for (size_t i = a; i < b; i++) xf |= v->xf[i]; /* pp_view_xf, inline */
+        xf |= lx_view_xf(v, a, b);
         pp_scan_add(s, e->cat, w, os, oe, PP_DET_LEXICON, 0, rule, xf);
     }
     if (s->oom) st = PARAPET_ERR_NOMEM;
