@@ -50,6 +50,8 @@ typedef struct scratch {
     size_t n_hits, cap_hits;
     pp_hit *tmp;          /* (cap_tmp) merge buffer for sorting the hits */
     size_t cap_tmp;
+    uint32_t *seg;        /* (n_seg) where each push_hits call's hits begin in hits */
+    size_t n_seg, cap_seg;
     /* Strongest weight per (category, rule) over ALL hits of the call, evidence kept
     ** or not: scores come from here, so capping the evidence never changes a score.
     ** Open addressing; cap_rm is a power of two. */
@@ -86,6 +88,7 @@ static void scratch_free(void *p) {
     pp_scan_free(&s->scan);
     pp_scan_free(&s->sub_scan);
     pp_free(s->hits);
+    pp_free(s->seg);
     pp_free(s->tmp);
     pp_free(s->rm);
     pp_free(s->live);
@@ -333,7 +336,9 @@ static int push_hits(scratch *s, const pp_scan *sc) {
     size_t take = PP_MIN(room, sc->n_hits);
     if (take < sc->n_hits) s->truncated = 1;
     if (!take) return 0;
-    if (PP_GROW(s->hits, s->cap_hits, s->n_hits + take)) return -1;
+    if (PP_GROW(s->hits, s->cap_hits, s->n_hits + take) || PP_GROW(s->seg, s->cap_seg, s->n_seg + 1))
+        return -1;
+    s->seg[s->n_seg++] = (uint32_t)s->n_hits;
     memcpy(s->hits + s->n_hits, sc->hits, take * sizeof *sc->hits);
     s->n_hits += take;
     return 0;
@@ -420,14 +425,9 @@ static int hit_cmp(const void *a, const void *b) {
 }
 
 /* Sorts h[0..n) by hit_cmp: insertion sort in runs of 8, then bottom-up merges
-** through tmp (room for n), with the comparison inlined -- a long document has
-** hundreds of hits per window, and qsort calls hit_cmp through a pointer.  Without
-** tmp, qsort.  Hits that compare equal are merged by dedupe, in any order. */
-static void sort_hits(pp_hit *h, size_t n, pp_hit *tmp) {
-    if (!tmp) {
-        qsort(h, n, sizeof *h, hit_cmp);
-        return;
-    }
+** through tmp (room for n), with the comparison inlined (qsort would call hit_cmp
+** through a pointer). */
+static void msort_hits(pp_hit *h, size_t n, pp_hit *tmp) {
     enum { RUN = 8 };
     for (size_t a = 0; a < n; a += RUN) {
         size_t e = a + RUN < n ? a + RUN : n;
@@ -454,9 +454,63 @@ static void sort_hits(pp_hit *h, size_t n, pp_hit *tmp) {
     if (src != h) memcpy(h, src, n * sizeof *h);
 }
 
-static size_t dedupe(pp_hit *h, size_t n, pp_hit *tmp) {
+/* Insertion sort of h[0..n), given up (returning 0, h a permutation of itself) once
+** it has moved hits more than 4n + 64 places in all. */
+static int g_no_isort; /* pp_engine_set_segment_isort (tests) */
+void pp_engine_set_segment_isort(int allow) { g_no_isort = !allow; }
+
+static int isort_hits(pp_hit *h, size_t n) {
+    if (g_no_isort) return 0;
+    size_t budget = 4 * n + 64;
+    for (size_t i = 1; i < n; i++) {
+        pp_hit x = h[i];
+        size_t j = i;
+        for (; j > 0 && hit_cmp(&x, &h[j - 1]) < 0; j--) h[j] = h[j - 1];
+        h[j] = x;
+        if (i - j > budget) return 0;
+        budget -= i - j;
+    }
+    return 1;
+}
+
+/* Sorts h[0..n) by hit_cmp through tmp (room for n); without tmp, qsort.  The hits
+** arrive in segments, one per detector scan (seg[0..nseg): where each begins; seg[0]
+** is 0), each nearly in order already: a detector reports by start, the lexicon by
+** end, which only nested spans disorder.  So each segment is insertion-sorted
+** (merge-sorted if that turns out to move hits far: a hostile text), and the sorted
+** segments are merged pairwise until one is left.  Hits that compare equal are
+** merged by dedupe, in any order.  seg is overwritten. */
+static void sort_hits(pp_hit *h, size_t n, pp_hit *tmp, uint32_t *seg, size_t nseg) {
+    if (!tmp || !nseg || seg[0]) {
+        qsort(h, n, sizeof *h, hit_cmp);
+        return;
+    }
+    for (size_t k = 0; k < nseg; k++) {
+        size_t a = seg[k], e = k + 1 < nseg ? seg[k + 1] : n;
+        if (!isort_hits(h + a, e - a)) msort_hits(h + a, e - a, tmp + a);
+    }
+    pp_hit *src = h, *dst = tmp;
+    while (nseg > 1) {
+        size_t w = 0;
+        for (size_t k = 0; k < nseg; k += 2) {
+            size_t o = seg[k], am = k + 1 < nseg ? seg[k + 1] : n, bm = k + 2 < nseg ? seg[k + 2] : n;
+            size_t i = o, j = am;
+            seg[w++] = (uint32_t)o;
+            while (i < am && j < bm) dst[o++] = hit_cmp(&src[j], &src[i]) < 0 ? src[j++] : src[i++];
+            while (i < am) dst[o++] = src[i++];
+            while (j < bm) dst[o++] = src[j++];
+        }
+        nseg = w;
+        pp_hit *x = src;
+        src = dst;
+        dst = x;
+    }
+    if (src != h) memcpy(h, src, n * sizeof *h);
+}
+
+static size_t dedupe(pp_hit *h, size_t n, pp_hit *tmp, uint32_t *seg, size_t nseg) {
     if (n < 2) return n;
-    sort_hits(h, n, tmp);
+    sort_hits(h, n, tmp, seg, nseg);
     size_t w = 1;
     for (size_t i = 1; i < n; i++) {
         pp_hit *a = &h[w - 1];
@@ -634,6 +688,7 @@ parapet_status parapet_check(parapet_engine *e, const char *text, size_t len,
     scratch *s = get_scratch(e);
     if (!s) return PARAPET_ERR_NOMEM;
     s->n_hits = 0;
+    s->n_seg = 0;
     s->n_seen = 0;
     s->truncated = 0;
     /* a new generation empties the score table without touching it */
@@ -668,7 +723,7 @@ parapet_status parapet_check(parapet_engine *e, const char *text, size_t len,
         s->tmp = pp_malloc(s->n_hits * sizeof *s->tmp);
         s->cap_tmp = s->tmp ? s->n_hits : 0;
     }
-    s->n_hits = dedupe(s->hits, s->n_hits, s->n_hits <= s->cap_tmp ? s->tmp : NULL);
+    s->n_hits = dedupe(s->hits, s->n_hits, s->n_hits <= s->cap_tmp ? s->tmp : NULL, s->seg, s->n_seg);
     parapet_status bst = build_result(p, s, text, len, !nflags || !(signals & PP_SIG_INVALID_UTF8),
                                       signals, ran, out);
     if (!bst) {

@@ -60,4 +60,8 @@ void pp_result_finish(parapet_result *r, int names_set);
 ** thread checking text after text allocates nothing for its results. */
 parapet_result *pp_result_alloc(size_t n, size_t *block, int *reused);
 
+/* Tests: with allow 0, parapet_check sorts its hits without the insertion sort of
+** each detector's (nearly ordered) segment, by the merge sort it falls back to. */
+void pp_engine_set_segment_isort(int allow);
+
 #endif
