@@ -104,6 +104,9 @@ extern const pp_detector_vt pp_injection_detector;
 /* Test hook: with allow = 0 the injection detector reads every text word by word
 ** (no block tokenizer), so tests can compare the two.  Not thread-safe; tests only. */
 void pp_injection_set_blocks(int allow);
+/* Tests: does the block tokenizer's hash of a word with runs (a-z0-9, n <= 16) agree
+** with the folding hash? */
+int pp_injection_runs_hash_agrees(const char *w, size_t n);
 /* Test hook: with allow = 0 the secrets detector reads every text byte by byte (no
 ** 64- and 16-byte skips), so tests can compare the two. */
 void pp_secrets_set_skips(int allow);

@@ -552,6 +552,31 @@ static inline uint64_t plain_hash(const unsigned char *u, size_t n, size_t a, si
     return h_final(h_chunk(h_chunk(H_SEED, c0), c1), len);
 }
 
+/* The hash of the word u[a,b) (a-z0-9 only, up to 16 bytes) that holds a run of one
+** character (plain_hash said 0): the run collapsed into a buffer, hashed as
+** hash_bytes would.  Words of digits (HTML entities: "&#8220;") are the usual case. */
+static uint64_t plain_hash_runs(const unsigned char *u, size_t a, size_t b) {
+    unsigned char c[24] = {0};
+    size_t m = 0;
+    unsigned prev = 256;
+    for (size_t k = a; k < b; k++) {
+        c[m] = u[k];
+        m += u[k] != prev;
+        prev = u[k];
+    }
+    const struct word_masks *k = &k_word_masks[m];
+    uint64_t h = h_chunk(H_SEED, load_le64(c) & k->keep0);
+    if (m > 8) h = h_chunk(h, load_le64(c + 8) & k->keep1);
+    return h_final(h, m);
+}
+
+/* Tests: does plain_hash_runs agree with word_slow on w[0..n) (a-z0-9, n <= 16)? */
+int pp_injection_runs_hash_agrees(const char *w, size_t n) {
+    uint64_t slow;
+    word_slow(w, n, 0, &slow);
+    return plain_hash_runs((const unsigned char *)w, 0, n) == slow;
+}
+
 /* plain_hash for a word known to hold no run of one character. */
 #if defined(__GNUC__)
 __attribute__((always_inline))
@@ -790,7 +815,8 @@ static int plain_tokenize(const uint64_t *filter, const char *s, size_t n, size_
     } else {
         for (int k = 0; k < m; k++) {
             uint64_t h = plain_hash(u, n, bk->a[k], bk->e[k]);
-            if (!h) word_slow(s, n, bk->a[k], &h);
+            if (!h) h = bk->e[k] - bk->a[k] <= 16 ? plain_hash_runs(u, bk->a[k], bk->e[k])
+                                                  : (word_slow(s, n, bk->a[k], &h), h);
             nh = block_word(filter, bk, k, h, ph, nh);
             ph = h;
         }
