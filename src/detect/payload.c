@@ -327,17 +327,14 @@ void pp_payloads_free(pp_payload *p, size_t n) {
     pp_free(p);
 }
 
-/* Every base64 run of >= 16 digits contains a whole aligned block of 8, so only
-** blocks whose bytes all lie in '+'..'z' (pp_b64_block, payload16.h) can start the
-** real work: find the run around the block and decode it. */
+/* A payload is a run of >= 16 base64 digits: pp_b64_run16 (payload16.h) finds the
+** next 16 in a row, and the real work -- find the run around them and decode it --
+** starts only there. */
 static int find_base64(collector *c, const pp_view *v, char *tmp, size_t tmp_cap) {
     const unsigned char *u = (const unsigned char *)v->s;
     size_t nv = v->n;
-    for (size_t k = pp_b64_block(u, 0, nv); k + 8 <= nv; k = pp_b64_block(u, k + 8, nv)) {
-        size_t i = k;
-        while (i < k + 8 && b64_val(u[i]) >= 0) i++;
-        if (i < k + 8) continue; /* not all digits */
-        i = k;
+    for (size_t e = pp_b64_run16(u, 0, nv); e; ) {
+        size_t i = e - 16;
         while (i > 0 && b64_val(u[i - 1]) >= 0) i--;
         size_t a, b, next, dn, fn;
         if (b64_run(u, nv, i, &a, &b, &next, tmp, tmp_cap, &dn, &fn)) {
@@ -346,8 +343,7 @@ static int find_base64(collector *c, const pp_view *v, char *tmp, size_t tmp_cap
             if (collect(c, PP_PAYLOAD_BASE64, v->s, nv, a, fn, (uint32_t)os, (uint32_t)oe))
                 return -1;
         }
-        /* Go on after the run: the block holding `next` is not all digits. */
-        if (next > k) k = next / 8 * 8;
+        e = next < nv ? pp_b64_run16(u, next, nv) : 0; /* the run ends before next */
     }
     return 0;
 }
