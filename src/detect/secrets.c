@@ -345,19 +345,24 @@ static int prefix_rule(const secrets_det *d, const char *s, size_t n, size_t a, 
 
 /* Names of secrets, lowercase; matched as a suffix of the key token at a segment
 ** boundary ("DB_PASSWORD", "x-api-key", "clientSecret"), not inside a word. */
-static const struct { const char *kw; const char *rule; } secret_names[] = {
-    {"password", "assign.password"}, {"passwd", "assign.password"}, {"pwd", "assign.password"},
-    {"passphrase", "assign.password"}, {"secret", "assign.secret"}, {"secret_key", "assign.secret"},
-    {"api_key", "assign.api_key"}, {"apikey", "assign.api_key"}, {"api-key", "assign.api_key"},
-    {"access_key", "assign.api_key"}, {"private_key", "assign.secret"},
-    {"token", "assign.token"}, {"auth", "assign.token"}, {"authorization", "assign.token"},
-    {"credentials", "assign.secret"},
+#define SN(kw, rule) {kw, sizeof kw - 1, rule}
+static const struct { const char *kw; size_t len; const char *rule; } secret_names[] = {
+    SN("password", "assign.password"), SN("passwd", "assign.password"), SN("pwd", "assign.password"),
+    SN("passphrase", "assign.password"), SN("secret", "assign.secret"), SN("secret_key", "assign.secret"),
+    SN("api_key", "assign.api_key"), SN("apikey", "assign.api_key"), SN("api-key", "assign.api_key"),
+    SN("access_key", "assign.api_key"), SN("private_key", "assign.secret"),
+    SN("token", "assign.token"), SN("auth", "assign.token"), SN("authorization", "assign.token"),
+    SN("credentials", "assign.secret"),
 };
+#undef SN
 
 static const char *secret_name(const char *s, size_t a, size_t b) {
     size_t L = b - a;
+    /* every name ends in one of these letters: most keys ("RT @user:") end otherwise */
+    unsigned char last = (unsigned char)(L ? s[b - 1] | 0x20 : 0);
+    if (!L || !memchr("dethnys", last, 7)) return NULL;
     for (size_t k = 0; k < PP_ARRAY_LEN(secret_names); k++) {
-        size_t kl = strlen(secret_names[k].kw);
+        size_t kl = secret_names[k].len;
         if (kl > L || !pp_su_iprefix(s + b - kl, kl, secret_names[k].kw)) continue;
         if (kl == L) return secret_names[k].rule;
         unsigned char before = (unsigned char)s[b - kl - 1], first = (unsigned char)s[b - kl];
