@@ -75,24 +75,40 @@ static inline unsigned pp_b64_mask16(const unsigned char *s) {
     return (unsigned)_mm_movemask_epi8(d);
 }
 
+/* The 16-bit mask of the bytes in '+'..'z' (a superset of the digits: two
+** instructions where the digits take a dozen). */
+static inline unsigned pp_b64_range16(const unsigned char *s) {
+    __m128i x = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)s),
+                             _mm_set1_epi8((char)(0x80 - '+')));
+    return (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8((char)(0x80 + 'z' - '+' + 1))));
+}
+
+/* Bit i of the result: bits i..i+15 of m are all set. */
+static inline uint32_t pp_b64_ones16(uint32_t m) {
+    uint32_t r = m & (m >> 1);
+    r &= r >> 2;
+    r &= r >> 4;
+    return r & (r >> 8);
+}
+
 /* 16 bytes at a time: with the previous block's mask below the current one's, bit i
-** of r says the 16 bytes from bit i on are all digits; those ending in the current
-** block are bits 1..16 (bit 0 ended in the previous one). */
+** of pp_b64_ones16 says the 16 bytes from bit i on are all digits; those ending in
+** the current block are bits 1..16 (bit 0 ended in the previous one).  The cheap
+** range masks are tried first; only 16 bytes in a row in range take the digit masks. */
 static inline size_t pp_b64_run16_sse2(const unsigned char *s, size_t k, size_t n) {
-    uint32_t prev = 0;
+    uint32_t prev_range = 0; /* the previous block's range mask (0 before k) */
     size_t i = k;
     for (; i + 16 <= n; i += 16) {
-        uint32_t m = prev | (uint32_t)pp_b64_mask16(s + i) << 16;
-        uint32_t r = m & (m >> 1);
-        r &= r >> 2;
-        r &= r >> 4;
-        r &= r >> 8;
-        r &= 0x1FFFEu;
-        if (r) return i + (size_t)__builtin_ctz(r);
-        prev = m >> 16;
+        uint32_t range = pp_b64_range16(s + i);
+        if (pp_b64_ones16(prev_range | range << 16) & 0x1FFFEu) {
+            uint32_t m = (i > k ? pp_b64_mask16(s + i - 16) : 0) | pp_b64_mask16(s + i) << 16;
+            uint32_t r = pp_b64_ones16(m) & 0x1FFFEu;
+            if (r) return i + (size_t)__builtin_ctz(r);
+        }
+        prev_range = range;
     }
-    /* the rest byte by byte, from the digits in a row before it */
-    size_t run = (size_t)__builtin_clz(~(prev << 16)); /* the top bits of prev that are set */
+    /* the rest byte by byte, from the digits in a row at the end of the last block */
+    size_t run = i > k ? (size_t)__builtin_clz(~(pp_b64_mask16(s + i - 16) << 16)) : 0;
     for (; i < n; i++) {
         run = pp_b64_digit(s[i]) ? run + 1 : 0;
         if (run >= 16) return i + 1;
