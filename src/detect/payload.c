@@ -327,13 +327,18 @@ void pp_payloads_free(pp_payload *p, size_t n) {
     pp_free(p);
 }
 
-/* A payload is a run of >= 16 base64 digits: pp_b64_run16 (payload16.h) finds the
-** next 16 in a row, and the real work -- find the run around them and decode it --
-** starts only there. */
+/* A payload is a run of >= 16 base64 digits, and every such run holds a whole
+** aligned block of 8 bytes in '+'..'z'.  So only at such blocks (pp_b64_block,
+** payload16.h) is it asked whether 16 digits in a row overlap the block
+** (pp_b64_run16 on the 38 bytes around it: 15 before, 15 after), and only then is
+** the run around them found and decoded.  A long word of prose passes the first
+** test and fails the second. */
 static int find_base64(collector *c, const pp_view *v, char *tmp, size_t tmp_cap) {
     const unsigned char *u = (const unsigned char *)v->s;
     size_t nv = v->n;
-    for (size_t e = pp_b64_run16(u, 0, nv); e; ) {
+    for (size_t k = pp_b64_block(u, 0, nv); k + 8 <= nv; k = pp_b64_block(u, k + 8, nv)) {
+        size_t e = pp_b64_run16(u, k >= 15 ? k - 15 : 0, PP_MIN(nv, k + 23));
+        if (!e) continue;
         size_t i = e - 16;
         while (i > 0 && b64_val(u[i - 1]) >= 0) i--;
         size_t a, b, next, dn, fn;
@@ -343,7 +348,8 @@ static int find_base64(collector *c, const pp_view *v, char *tmp, size_t tmp_cap
             if (collect(c, PP_PAYLOAD_BASE64, v->s, nv, a, fn, (uint32_t)os, (uint32_t)oe))
                 return -1;
         }
-        e = next < nv ? pp_b64_run16(u, next, nv) : 0; /* the run ends before next */
+        /* Go on after the run: the block holding `next` is not all digits. */
+        if (next > k) k = next / 8 * 8;
     }
     return 0;
 }

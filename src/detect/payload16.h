@@ -5,13 +5,18 @@
 ** Ordinary text has no base64 and no escapes, and the finder proves it in two
 ** passes over the base view:
 **
-**   pp_b64_run16   the end of the next 16 bytes in a row that are all base64 digits
-**                  (A-Z a-z 0-9 + / - _): a payload is a run of at least 16, and
-**                  prose almost never has one (a word of 16 letters);
+**   pp_b64_block   the next aligned 8-byte block (offset a multiple of 8) whose bytes
+**                  all lie in '+'..'z' (0x2B..0x7A), where a run of base64 digits may
+**                  be (every run of >= 16 digits holds such a block; a space, a
+**                  control byte or a non-ASCII byte fails the test, so prose seldom
+**                  passes: a word of eight letters or more, at the right place);
+**   pp_b64_run16   the end of the first 16 bytes in a row that are all base64 digits
+**                  (A-Z a-z 0-9 + / - _), asked around such a block: a payload is a
+**                  run of at least 16, and prose almost never has one;
 **   pp_escape_lead the next '%' or '\', where an escape may start.
 **
-** pp_escape_lead returns an offset in [i, n] (n: none), pp_b64_run16 one in
-** [k + 16, n] (0: none).  The scalar references (_ref) define them; the SSE2 versions (_sse2;
+** pp_b64_block and pp_escape_lead return an offset in [k, n] (n: none), pp_b64_run16
+** one in [k + 16, n] (0: none).  The scalar references (_ref) define them; the SSE2 versions (_sse2;
 ** SSE2 is part of x86-64, so no run-time dispatch) take 16 and must agree with them on
 ** every input, which tests/detect/test_payload16.c checks on random texts.  Neither
 ** reads past s[n).
@@ -29,6 +34,24 @@
 
 #define PP_P16_ONES 0x0101010101010101ull
 #define PP_P16_HIGHS 0x8080808080808080ull
+
+/* Do all 8 bytes of x lie in 0x2B..0x7A? */
+static inline int pp_b64_maybe8(uint64_t x) {
+    uint64_t below = (x - PP_P16_ONES * 0x2B) & ~x & PP_P16_HIGHS;            /* a byte < 0x2B */
+    uint64_t above = ((x + PP_P16_ONES * (127 - 0x7A)) | x) & PP_P16_HIGHS;   /* a byte > 0x7A */
+    return !(below | above);
+}
+
+/* The first block at an offset k' >= k, k' a multiple of 8 (k is one), with
+** k' + 8 <= n and all its bytes in 0x2B..0x7A; n if there is none. */
+static inline size_t pp_b64_block_ref(const unsigned char *s, size_t k, size_t n) {
+    for (; k + 8 <= n; k += 8) {
+        uint64_t x;
+        memcpy(&x, s + k, 8); /* byte order does not matter: the test is per byte */
+        if (pp_b64_maybe8(x)) return k;
+    }
+    return n;
+}
 
 /* Is c a base64 digit of either alphabet (A-Z a-z 0-9 + / - _)? */
 static inline int pp_b64_digit(unsigned c) {
@@ -59,6 +82,18 @@ static inline size_t pp_escape_lead_ref(const unsigned char *s, size_t i, size_t
 }
 
 #if defined(__SSE2__)
+
+static inline size_t pp_b64_block_sse2(const unsigned char *s, size_t k, size_t n) {
+    const __m128i shift = _mm_set1_epi8((char)(0x80 - 0x2B)),
+                  lim = _mm_set1_epi8((char)(0x80 + (0x7A - 0x2B + 1)));
+    for (; k + 16 <= n; k += 16) {
+        __m128i x = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + k)), shift);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, lim)); /* bit: in range */
+        if ((m & 0xFF) == 0xFF) return k;
+        if ((m >> 8) == 0xFF) return k + 8;
+    }
+    return pp_b64_block_ref(s, k, n);
+}
 
 /* The 16-bit mask of the base64 digits among the 16 bytes at s. */
 static inline unsigned pp_b64_mask16(const unsigned char *s) {
@@ -109,6 +144,7 @@ static inline size_t pp_b64_run16_sse2(const unsigned char *s, size_t k, size_t 
     }
     /* the rest byte by byte, from the digits in a row at the end of the last block */
     size_t run = i > k ? (size_t)__builtin_clz(~(pp_b64_mask16(s + i - 16) << 16)) : 0;
+    if (run + (n - i) < 16) return 0; /* too few bytes left (a short text's tail) */
     for (; i < n; i++) {
         run = pp_b64_digit(s[i]) ? run + 1 : 0;
         if (run >= 16) return i + 1;
@@ -127,9 +163,11 @@ static inline size_t pp_escape_lead_sse2(const unsigned char *s, size_t i, size_
     return pp_escape_lead_ref(s, i, n);
 }
 
+#define pp_b64_block pp_b64_block_sse2
 #define pp_b64_run16 pp_b64_run16_sse2
 #define pp_escape_lead pp_escape_lead_sse2
 #else
+#define pp_b64_block pp_b64_block_ref
 #define pp_b64_run16 pp_b64_run16_ref
 #define pp_escape_lead pp_escape_lead_ref
 #endif

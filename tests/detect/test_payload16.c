@@ -31,6 +31,10 @@ TEST(payload16_skips_equal_their_references) {
         for (int b = rnd() % 3; dense && n && b > 0; b--)
             buf[off + rnd() % n] = (unsigned char)" %\xC3="[rnd() % 4];
         const unsigned char *s = buf + off;
+        for (size_t k = 0; k <= n; k += 8)
+            CHECK_MSG(pp_b64_block_ref(s, k, n) == pp_b64_block_sse2(s, k, n),
+                      "iteration %d: block from %zu of %zu: %zu vs %zu", iter, k, n,
+                      pp_b64_block_ref(s, k, n), pp_b64_block_sse2(s, k, n));
         for (size_t k = 0; k <= n; k++)
             CHECK_MSG(pp_b64_run16_ref(s, k, n) == pp_b64_run16_sse2(s, k, n),
                       "iteration %d: run from %zu of %zu: %zu vs %zu", iter, k, n,
@@ -45,6 +49,8 @@ TEST(payload16_skips_equal_their_references) {
 TEST(payload16_references_by_hand) {
     const unsigned char *s = (const unsigned char *)"hello world, aGVsbG8gd29ybGQh and 50% off \\x41";
     size_t n = strlen((const char *)s);
+    CHECK_EQ(pp_b64_block_ref(s, 0, n), 16);  /* "sbG8gd29", the first whole block of them */
+    CHECK_EQ(pp_b64_block_ref(s, 24, n), n);  /* none after */
     CHECK_EQ(pp_b64_run16_ref(s, 0, n), 29);  /* "aGVsbG8gd29ybGQh": 16 digits from 13 */
     CHECK_EQ(pp_escape_lead_ref(s, 0, n), 36); /* the '%' */
     CHECK_EQ(pp_escape_lead_ref(s, 37, n), 42); /* the backslash */
