@@ -16,10 +16,10 @@
 **   pp_escape_lead the next '%' or '\', where an escape may start.
 **
 ** pp_b64_block and pp_escape_lead return an offset in [k, n] (n: none), pp_b64_run16
-** one in [k + 16, n] (0: none).  The scalar references (_ref) define them; the SSE2 versions (_sse2;
-** SSE2 is part of x86-64, so no run-time dispatch) take 16 and must agree with them on
-** every input, which tests/detect/test_payload16.c checks on random texts.  Neither
-** reads past s[n).
+** one in [k + 16, n] (0: none).  The scalar references (_ref) define them; the SSE2
+** versions (_sse2; SSE2 is part of x86-64, so no run-time dispatch) take 16 bytes at a
+** time and must agree with them on every input, which tests/detect/test_payload16.c
+** checks on random texts.  None reads past s[n).
 */
 #ifndef PP_PAYLOAD16_H
 #define PP_PAYLOAD16_H
@@ -115,7 +115,8 @@ static inline unsigned pp_b64_mask16(const unsigned char *s) {
 static inline unsigned pp_b64_range16(const unsigned char *s) {
     __m128i x = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)s),
                              _mm_set1_epi8((char)(0x80 - '+')));
-    return (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8((char)(0x80 + 'z' - '+' + 1))));
+    __m128i in = _mm_cmplt_epi8(x, _mm_set1_epi8((char)(0x80 + 'z' - '+' + 1)));
+    return (unsigned)_mm_movemask_epi8(in);
 }
 
 /* Bit i of the result: bits i..i+15 of m are all set. */

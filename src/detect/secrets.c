@@ -347,11 +347,13 @@ static int prefix_rule(const secrets_det *d, const char *s, size_t n, size_t a, 
 ** boundary ("DB_PASSWORD", "x-api-key", "clientSecret"), not inside a word. */
 #define SN(kw, rule) {kw, sizeof kw - 1, rule}
 static const struct { const char *kw; size_t len; const char *rule; } secret_names[] = {
-    SN("password", "assign.password"), SN("passwd", "assign.password"), SN("pwd", "assign.password"),
-    SN("passphrase", "assign.password"), SN("secret", "assign.secret"), SN("secret_key", "assign.secret"),
-    SN("api_key", "assign.api_key"), SN("apikey", "assign.api_key"), SN("api-key", "assign.api_key"),
-    SN("access_key", "assign.api_key"), SN("private_key", "assign.secret"),
-    SN("token", "assign.token"), SN("auth", "assign.token"), SN("authorization", "assign.token"),
+    SN("password", "assign.password"),   SN("passwd", "assign.password"),
+    SN("pwd", "assign.password"),        SN("passphrase", "assign.password"),
+    SN("secret", "assign.secret"),       SN("secret_key", "assign.secret"),
+    SN("api_key", "assign.api_key"),     SN("apikey", "assign.api_key"),
+    SN("api-key", "assign.api_key"),     SN("access_key", "assign.api_key"),
+    SN("private_key", "assign.secret"),  SN("token", "assign.token"),
+    SN("auth", "assign.token"),          SN("authorization", "assign.token"),
     SN("credentials", "assign.secret"),
 };
 #undef SN

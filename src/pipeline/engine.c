@@ -307,7 +307,8 @@ static int rulemax_put(scratch *s, const pp_hit *h) {
     }
     const char *rule = h->rule ? h->rule : "";
     struct rulehash *c = &s->rh[((uintptr_t)rule >> 3 ^ (uintptr_t)rule >> 11) & 255];
-    if (c->gen != s->gen || c->rule != rule) *c = (struct rulehash){rule, pp_fnv1a(rule, strlen(rule)), s->gen};
+    if (c->gen != s->gen || c->rule != rule)
+        *c = (struct rulehash){rule, pp_fnv1a(rule, strlen(rule)), s->gen};
     uint64_t hash = c->hash * 31 + h->cat;
     size_t j = hash & (s->cap_rm - 1);
     for (;; j = (j + 1) & (s->cap_rm - 1)) {
@@ -336,7 +337,8 @@ static int push_hits(scratch *s, const pp_scan *sc) {
     size_t take = PP_MIN(room, sc->n_hits);
     if (take < sc->n_hits) s->truncated = 1;
     if (!take) return 0;
-    if (PP_GROW(s->hits, s->cap_hits, s->n_hits + take) || PP_GROW(s->seg, s->cap_seg, s->n_seg + 1))
+    if (PP_GROW(s->hits, s->cap_hits, s->n_hits + take) ||
+        PP_GROW(s->seg, s->cap_seg, s->n_seg + 1))
         return -1;
     s->seg[s->n_seg++] = (uint32_t)s->n_hits;
     memcpy(s->hits + s->n_hits, sc->hits, take * sizeof *sc->hits);
@@ -454,11 +456,11 @@ static void msort_hits(pp_hit *h, size_t n, pp_hit *tmp) {
     if (src != h) memcpy(h, src, n * sizeof *h);
 }
 
-/* Insertion sort of h[0..n), given up (returning 0, h a permutation of itself) once
-** it has moved hits more than 4n + 64 places in all. */
 static int g_no_isort; /* pp_engine_set_segment_isort (tests) */
 void pp_engine_set_segment_isort(int allow) { g_no_isort = !allow; }
 
+/* Insertion sort of h[0..n), given up (returning 0, h a permutation of itself) once
+** it has moved hits more than 4n + 64 places in all. */
 static int isort_hits(pp_hit *h, size_t n) {
     if (g_no_isort) return 0;
     size_t budget = 4 * n + 64;
@@ -493,7 +495,8 @@ static void sort_hits(pp_hit *h, size_t n, pp_hit *tmp, uint32_t *seg, size_t ns
     while (nseg > 1) {
         size_t w = 0;
         for (size_t k = 0; k < nseg; k += 2) {
-            size_t o = seg[k], am = k + 1 < nseg ? seg[k + 1] : n, bm = k + 2 < nseg ? seg[k + 2] : n;
+            size_t o = seg[k], am = k + 1 < nseg ? seg[k + 1] : n;
+            size_t bm = k + 2 < nseg ? seg[k + 2] : n;
             size_t i = o, j = am;
             seg[w++] = (uint32_t)o;
             while (i < am && j < bm) dst[o++] = hit_cmp(&src[j], &src[i]) < 0 ? src[j++] : src[i++];
