@@ -93,6 +93,13 @@ static inline uint64_t pp_fnv1a(const void *data, size_t n) {
     return h;
 }
 
+/* 0x80 in each zero byte of x, 0 elsewhere -- exactly: no borrow reaches a byte that
+** is not zero (the scanners' eight-bytes-at-a-time tests). */
+static inline uint64_t pp_zero_bytes(uint64_t x) {
+    const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
+    return ~(((x & low7) + low7) | x) & 0x8080808080808080ull;
+}
+
 /* ---------------------------------------------------------------- files/time */
 
 /* Reads a whole file into a NUL-terminated heap buffer.  Refuses files larger than

@@ -506,11 +506,6 @@ static uint64_t swar_word(uint64_t x) {
     return (az | dg) & HIGHS;
 }
 
-/* Zero bytes of x (0x80 in each), exactly: no borrows reach a byte that is not. */
-static inline uint64_t swar_zero(uint64_t x) {
-    return ~(((x & (ONES * 127)) + ONES * 127) | x) & HIGHS;
-}
-
 /* For a word of len bytes (index len, 0..16) in two 8-byte chunks: keep0 / keep1
 ** mask its bytes, out0 / out1 the bytes of the pair differences (byte j: byte j ^
 ** byte j+1) that are NOT a pair inside the word. */
@@ -543,38 +538,13 @@ static inline uint64_t plain_hash(const unsigned char *u, size_t n, size_t a, si
     uint64_t c0 = load_le64(u + a) & k->keep0;
     if (len <= 8) { /* byte j of d: byte j ^ byte j+1 of the word; no pair: set */
         uint64_t d = (c0 ^ (c0 >> 8)) | k->out0;
-        if (swar_zero(d)) return 0;
+        if (pp_zero_bytes(d)) return 0;
         return h_final(h_chunk(H_SEED, c0), len);
     }
     uint64_t c1 = load_le64(u + a + 8) & k->keep1;
     uint64_t d0 = c0 ^ ((c0 >> 8) | (c1 << 56)), d1 = (c1 ^ (c1 >> 8)) | k->out1;
-    if (swar_zero(d0) | swar_zero(d1)) return 0;
+    if (pp_zero_bytes(d0) | pp_zero_bytes(d1)) return 0;
     return h_final(h_chunk(h_chunk(H_SEED, c0), c1), len);
-}
-
-/* The hash of the word u[a,b) (a-z0-9 only, up to 16 bytes) that holds a run of one
-** character (plain_hash said 0): the run collapsed into a buffer, hashed as
-** hash_bytes would.  Words of digits (HTML entities: "&#8220;") are the usual case. */
-static uint64_t plain_hash_runs(const unsigned char *u, size_t a, size_t b) {
-    unsigned char c[24] = {0};
-    size_t m = 0;
-    unsigned prev = 256;
-    for (size_t k = a; k < b; k++) {
-        c[m] = u[k];
-        m += u[k] != prev;
-        prev = u[k];
-    }
-    const struct word_masks *k = &k_word_masks[m];
-    uint64_t h = h_chunk(H_SEED, load_le64(c) & k->keep0);
-    if (m > 8) h = h_chunk(h, load_le64(c + 8) & k->keep1);
-    return h_final(h, m);
-}
-
-/* Tests: does plain_hash_runs agree with word_slow on w[0..n) (a-z0-9, n <= 16)? */
-int pp_injection_runs_hash_agrees(const char *w, size_t n) {
-    uint64_t slow;
-    word_slow(w, n, 0, &slow);
-    return plain_hash_runs((const unsigned char *)w, 0, n) == slow;
 }
 
 /* plain_hash for a word known to hold no run of one character. */
@@ -588,6 +558,27 @@ static inline uint64_t plain_hash_norun(const unsigned char *u, size_t n, size_t
     uint64_t h = h_chunk(H_SEED, load_le64(u + a) & k->keep0);
     if (len > 8) h = h_chunk(h, load_le64(u + a + 8) & k->keep1);
     return h_final(h, len);
+}
+
+/* The hash of the word u[a,b) (a-z0-9 only, up to 16 bytes) that holds a run of one
+** character (plain_hash said 0): the run collapsed into a buffer and hashed there.  Words of digits (HTML entities: "&#8220;") are the usual case. */
+static uint64_t plain_hash_runs(const unsigned char *u, size_t a, size_t b) {
+    unsigned char c[24] = {0};
+    size_t m = 0;
+    unsigned prev = 256;
+    for (size_t k = a; k < b; k++) {
+        c[m] = u[k];
+        m += u[k] != prev;
+        prev = u[k];
+    }
+    return plain_hash_norun(c, m, 0, m); /* c[0..16) is readable */
+}
+
+/* Tests: does plain_hash_runs agree with word_slow on w[0..n) (a-z0-9, n <= 16)? */
+int pp_injection_runs_hash_agrees(const char *w, size_t n) {
+    uint64_t slow;
+    word_slow(w, n, 0, &slow);
+    return plain_hash_runs((const unsigned char *)w, 0, n) == slow;
 }
 
 /* Reads the next word of s[*pos..n) into *t (a, b, h, brk; the class fields are

@@ -653,11 +653,6 @@ static inline uint64_t lx_first_bytes(unsigned k) {
 #endif
 }
 
-/* 0x80 in each zero byte of x, exactly (no borrow reaches a byte that is not). */
-static inline uint64_t lx_zero_bytes(uint64_t x) {
-    return ~(((x & (LX_ONES * 127)) + LX_ONES * 127) | x) & (LX_ONES * 0x80);
-}
-
 /* The transforms of the fold bytes [a, b) (pp_view_xf), four entries at a time: the
 ** view has PP_VIEW_SLACK entries past its end, and those past b are masked off. */
 static inline unsigned lx_view_xf(const pp_view *v, size_t a, size_t b) {
@@ -693,7 +688,7 @@ static int on_match(void *ctx_, uint32_t start, uint32_t end, uint32_t id) {
             memcpy(&x, tr, 8);
             uint64_t keep = e->len == 8 ? ~0ull : lx_first_bytes(e->len);
             x = (x & keep) | (LX_ONES & ~keep);
-            if (lx_zero_bytes(x) | lx_zero_bytes(x ^ (LX_ONES * 2))) return 0;
+            if (pp_zero_bytes(x) | pp_zero_bytes(x ^ (LX_ONES * 2))) return 0;
         } else if (!e->runs) {
             for (uint32_t i = 0; i < e->len; i++)
                 if (tr[i] != 1 && tr[i] < 3) return 0; /* want 1: 1 or 3+ */

@@ -426,28 +426,37 @@ static int hit_cmp(const void *a, const void *b) {
     return strcmp(x->rule ? x->rule : "", y->rule ? y->rule : "");
 }
 
+/* Inserts h[i] into the sorted h[a..i); returns how many places it moved. */
+static inline size_t hit_insert(pp_hit *h, size_t a, size_t i) {
+    pp_hit x = h[i];
+    size_t j = i;
+    for (; j > a && hit_cmp(&x, &h[j - 1]) < 0; j--) h[j] = h[j - 1];
+    h[j] = x;
+    return i - j;
+}
+
+/* Merges the sorted src[a..am) and src[am..bm) into dst[a..bm), with the comparison
+** inlined (qsort would call hit_cmp through a pointer). */
+static inline void merge_hits(const pp_hit *src, pp_hit *dst, size_t a, size_t am, size_t bm) {
+    size_t i = a, j = am, o = a;
+    while (i < am && j < bm) dst[o++] = hit_cmp(&src[j], &src[i]) < 0 ? src[j++] : src[i++];
+    while (i < am) dst[o++] = src[i++];
+    while (j < bm) dst[o++] = src[j++];
+}
+
 /* Sorts h[0..n) by hit_cmp: insertion sort in runs of 8, then bottom-up merges
-** through tmp (room for n), with the comparison inlined (qsort would call hit_cmp
-** through a pointer). */
+** through tmp (room for n). */
 static void msort_hits(pp_hit *h, size_t n, pp_hit *tmp) {
     enum { RUN = 8 };
     for (size_t a = 0; a < n; a += RUN) {
         size_t e = a + RUN < n ? a + RUN : n;
-        for (size_t i = a + 1; i < e; i++) {
-            pp_hit x = h[i];
-            size_t j = i;
-            for (; j > a && hit_cmp(&x, &h[j - 1]) < 0; j--) h[j] = h[j - 1];
-            h[j] = x;
-        }
+        for (size_t i = a + 1; i < e; i++) hit_insert(h, a, i);
     }
     pp_hit *src = h, *dst = tmp;
     for (size_t w = RUN; w < n; w *= 2) {
         for (size_t a = 0; a < n; a += 2 * w) {
             size_t am = a + w < n ? a + w : n, bm = a + 2 * w < n ? a + 2 * w : n;
-            size_t i = a, j = am, o = a;
-            while (i < am && j < bm) dst[o++] = hit_cmp(&src[j], &src[i]) < 0 ? src[j++] : src[i++];
-            while (i < am) dst[o++] = src[i++];
-            while (j < bm) dst[o++] = src[j++];
+            merge_hits(src, dst, a, am, bm);
         }
         pp_hit *x = src;
         src = dst;
@@ -465,12 +474,9 @@ static int isort_hits(pp_hit *h, size_t n) {
     if (g_no_isort) return 0;
     size_t budget = 4 * n + 64;
     for (size_t i = 1; i < n; i++) {
-        pp_hit x = h[i];
-        size_t j = i;
-        for (; j > 0 && hit_cmp(&x, &h[j - 1]) < 0; j--) h[j] = h[j - 1];
-        h[j] = x;
-        if (i - j > budget) return 0;
-        budget -= i - j;
+        size_t moved = hit_insert(h, 0, i);
+        if (moved > budget) return 0;
+        budget -= moved;
     }
     return 1;
 }
@@ -497,11 +503,8 @@ static void sort_hits(pp_hit *h, size_t n, pp_hit *tmp, uint32_t *seg, size_t ns
         for (size_t k = 0; k < nseg; k += 2) {
             size_t o = seg[k], am = k + 1 < nseg ? seg[k + 1] : n;
             size_t bm = k + 2 < nseg ? seg[k + 2] : n;
-            size_t i = o, j = am;
             seg[w++] = (uint32_t)o;
-            while (i < am && j < bm) dst[o++] = hit_cmp(&src[j], &src[i]) < 0 ? src[j++] : src[i++];
-            while (i < am) dst[o++] = src[i++];
-            while (j < bm) dst[o++] = src[j++];
+            merge_hits(src, dst, o, am, bm);
         }
         nseg = w;
         pp_hit *x = src;
