@@ -417,7 +417,7 @@ static void row_range(void *arg, size_t r0, size_t r1, int thread) {
             float *g = c->gate + t * FF, *u = c->up + t * FF;
             if (j->bias) pp_add(g, j->bias, (int64_t)FF);
             if (j->bias_up) pp_add(u, j->bias_up, (int64_t)FF);
-            if (hp->ffn_gelu) pp_gelu_mul(g, u, (int64_t)FF);          /* gemma2: GeGLU */
+            if (hp->ffn_gelu) pp_vec_gelu_mul(g, u, FF);          /* gemma2: GeGLU */
             else pp_vec_silu_mul(g, u, FF);
         }
         break;

@@ -9,6 +9,7 @@
 #include "llm/ops.h"
 #include "llm/quant.h"
 #include <math.h>
+#include <pthread.h>
 
 void pp_rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps) {
     double ss = 0.0;
@@ -90,6 +91,21 @@ void pp_gelu_mul(float *restrict g, const float *restrict u, int64_t n) {
         else y = pp_fp16_to_f32(pp_f32_to_fp16(gelu_tanh(pp_fp16_to_f32(pp_f32_to_fp16(x)))));
         g[i] = y * u[i];
     }
+}
+
+/* The table itself: f16 bits -> that GELU, for the vectorized kernels (a gather per
+** lane instead of a tanhf).  256 KB, built on first use. */
+static float gelu_tab[65536];
+static pthread_once_t gelu_once = PTHREAD_ONCE_INIT;
+
+static void gelu_build(void) {
+    for (uint32_t h = 0; h < 65536; h++)
+        gelu_tab[h] = pp_fp16_to_f32(pp_f32_to_fp16(gelu_tanh(pp_fp16_to_f32((uint16_t)h))));
+}
+
+const float *pp_gelu_f16_table(void) {
+    pthread_once(&gelu_once, gelu_build);
+    return gelu_tab;
 }
 
 void pp_scale(float *restrict x, float s, int64_t n) {

@@ -49,6 +49,10 @@ void pp_silu_mul(float *g, const float *u, int64_t n);
 ** rounded to f16, evaluated in float and rounded to f16 again (its lookup table). */
 void pp_gelu_mul(float *g, const float *u, int64_t n);
 
+/* That table: entry h is the f32 value of the f16 GELU of the f16 number with bits h
+** (the middle of pp_gelu_mul).  Built on first use, thread-safe; 256 KB. */
+const float *pp_gelu_f16_table(void);
+
 /* x[i] *= s, i < n. */
 void pp_scale(float *x, float s, int64_t n);
 

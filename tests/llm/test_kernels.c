@@ -20,6 +20,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static float frand(void) {   /* uniform in [-1, 1) */
@@ -361,6 +362,46 @@ static int elementwise_isa(pp_pool *pool) {
 
 TEST(kernels_elementwise_match_reference) {
     CHECK(for_each_isa(elementwise_isa, NULL));
+}
+
+/* The table GELU against ops.c's reference, bit for bit: every f16 number as input
+** (both its lanes and tails), then random floats, which the f16 rounding of the input
+** has to round like the reference does, and the +-10 edges, infinities and a NaN. */
+static int gelu_isa(pp_pool *pool) {
+    (void)pool;
+    enum { N = 65536 + 4099 };
+    float *g = malloc(N * sizeof *g), *u = malloc(N * sizeof *u), *ref = malloc(N * sizeof *ref);
+    int ok = g && u && ref;
+    for (size_t i = 0; ok && i < N; i++) {
+        g[i] = i < 65536 ? pp_fp16_to_f32((uint16_t)i) : frand() * 11.0f;
+        u[i] = 0.5f + frand();
+    }
+    static const float edges[] = {-10.0f, 10.0f, -9.999999f, 9.999999f, -10.000001f, 10.000001f,
+                                  INFINITY, -INFINITY, NAN, 0.0f, -0.0f, 1e-30f};
+    for (size_t i = 0; ok && i < PP_ARRAY_LEN(edges); i++) g[N - 1 - i] = edges[i];
+    if (ok) memcpy(ref, g, N * sizeof *g);
+    if (ok) pp_gelu_mul(ref, u, N);
+    static const size_t cuts[] = {N, 1, 7, 15, 17, 33};
+    for (size_t c = 0; ok && c < PP_ARRAY_LEN(cuts); c++) {
+        float *x = malloc(N * sizeof *x);
+        if (!x) { ok = 0; break; }
+        memcpy(x, g, N * sizeof *g);
+        for (size_t off = 0; off < N; off += cuts[c])   /* the same values, called in pieces */
+            pp_vec_gelu_mul(x + off, u + off, PP_MIN(cuts[c], N - off));
+        for (size_t i = 0; ok && i < N; i++)
+            if (memcmp(&x[i], &ref[i], 4) && !(isnan(x[i]) && isnan(ref[i]))) {
+                pt_fail(__FILE__, __LINE__, "%s pieces of %zu: gelu(%.9g) * %.9g = %.9g, reference %.9g",
+                        pp_isa_name(pp_kernels_isa()), cuts[c], g[i], u[i], x[i], ref[i]);
+                ok = 0;
+            }
+        free(x);
+    }
+    free(g); free(u); free(ref);
+    return ok;
+}
+
+TEST(kernels_gelu_table_matches_reference) {
+    CHECK(for_each_isa(gelu_isa, NULL));
 }
 
 TEST(kernels_get_rows_dequantizes) {

@@ -308,6 +308,26 @@ TGT static void silu_mul256(float *g, const float *u, size_t n) {
     }
 }
 
+/* gelu_mul as the table says: x rounded to f16 (vcvtps2ph, nearest even), its entry
+** gathered; 0 at or below -10, x at or above 10 (ops.c). */
+TGT static __m256 gelu256(__m256 x, const float *tab) {
+    __m256i idx = _mm256_cvtepu16_epi32(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT));
+    __m256 y = _mm256_i32gather_ps(tab, idx, 4);
+    y = _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, _mm256_set1_ps(10.0f), _CMP_GE_OQ));
+    return _mm256_andnot_ps(_mm256_cmp_ps(x, _mm256_set1_ps(-10.0f), _CMP_LE_OQ), y);
+}
+
+TGT static void gelu_mul256(float *g, const float *u, const float *tab, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(g + i, _mm256_mul_ps(gelu256(_mm256_loadu_ps(g + i), tab), _mm256_loadu_ps(u + i)));
+    for (; i < n; i++) {   /* the tail through the same lanes */
+        float gx[8] = {g[i]};
+        _mm256_storeu_ps(gx, gelu256(_mm256_loadu_ps(gx), tab));
+        g[i] = gx[0] * u[i];
+    }
+}
+
 TGT static void softmax256(float *x, size_t n) {
     if (!n) return;
     float mx = -INFINITY;
@@ -346,6 +366,7 @@ void pp_kernels_avx2_init(pp_kernel_set *ks) {
     ks->panel[PP_GGML_BF16] = panel_bf16;
     ks->silu_mul = silu_mul256;
     ks->softmax = softmax256;
+    ks->gelu_mul = gelu_mul256;
 }
 
 #else

@@ -326,6 +326,25 @@ TGT static void silu_mul512(float *g, const float *u, size_t n) {
     }
 }
 
+/* gelu_mul as the table says (avx2.c's gelu256, 16 lanes). */
+TGT static __m512 gelu512(__m512 x, const float *tab) {
+    __m512i idx = _mm512_cvtepu16_epi32(_mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    __m512 y = _mm512_i32gather_ps(idx, tab, 4);
+    y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, _mm512_set1_ps(10.0f), _CMP_GE_OQ), x);
+    return _mm512_maskz_mov_ps(~_mm512_cmp_ps_mask(x, _mm512_set1_ps(-10.0f), _CMP_LE_OQ), y);
+}
+
+TGT static void gelu_mul512(float *g, const float *u, const float *tab, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(g + i, _mm512_mul_ps(gelu512(_mm512_loadu_ps(g + i), tab), _mm512_loadu_ps(u + i)));
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        __m512 y = gelu512(_mm512_maskz_loadu_ps(m, g + i), tab);
+        _mm512_mask_storeu_ps(g + i, m, _mm512_mul_ps(y, _mm512_maskz_loadu_ps(m, u + i)));
+    }
+}
+
 TGT static void softmax512(float *x, size_t n) {
     if (!n) return;
     __m512 mx = _mm512_set1_ps(-INFINITY);
@@ -365,6 +384,7 @@ void pp_kernels_avx512_init(pp_kernel_set *ks) {
     ks->quant_q8_K = quant_q8_K;
     ks->silu_mul = silu_mul512;
     ks->softmax = softmax512;
+    ks->gelu_mul = gelu_mul512;
 }
 
 #else

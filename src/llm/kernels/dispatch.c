@@ -241,6 +241,20 @@ void pp_vec_silu_mul(float *g, const float *u, size_t n) {
     else pp_silu_mul(g, u, (int64_t)n);
 }
 
+void pp_vec_gelu_mul(float *g, const float *u, size_t n) {
+    const pp_kernel_set *ks = pp_kernels_active();
+    const float *tab = pp_gelu_f16_table();
+    if (ks->gelu_mul) {
+        ks->gelu_mul(g, u, tab, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const float x = g[i];
+        const float y = x <= -10.0f ? 0.0f : x >= 10.0f ? x : tab[pp_f32_to_fp16(x)];
+        g[i] = y * u[i];
+    }
+}
+
 void pp_vec_softmax(float *x, size_t n) {
     const pp_kernel_set *ks = pp_kernels_active();
     if (ks->softmax) ks->softmax(x, n);

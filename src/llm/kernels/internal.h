@@ -96,6 +96,8 @@ typedef struct pp_kernel_set {
     /* element-wise (NULL: ops.c's scalar references) */
     void (*silu_mul)(float *g, const float *u, size_t n);
     void (*softmax)(float *x, size_t n);
+    /* pp_gelu_mul through its f16 table (tab: pp_gelu_f16_table()) */
+    void (*gelu_mul)(float *g, const float *u, const float *tab, size_t n);
 } pp_kernel_set;
 
 void pp_kernels_avx2_init(pp_kernel_set *ks);     /* avx2.c */

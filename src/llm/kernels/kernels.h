@@ -114,8 +114,12 @@ void pp_gemm_rows(int wtype, const void *W, size_t w_row_bytes, const int32_t *r
 ** exp (range reduction to [-ln2/2, ln2/2] and a degree-6 polynomial: within 2 ulp of
 ** expf); the scalar set runs ops.c's references (pp_silu_mul, pp_softmax: libm expf).
 **   pp_vec_silu_mul  g[i] = g[i] / (1 + exp(-g[i])) * u[i]
-**   pp_vec_softmax   x[i] = exp(x[i] - max) / sum, the sum accumulated in double */
+**   pp_vec_softmax   x[i] = exp(x[i] - max) / sum, the sum accumulated in double
+**   pp_vec_gelu_mul  pp_gelu_mul (ops.h) bit for bit: the input rounded to f16 by the
+**                    hardware's conversion, then a lookup in pp_gelu_f16_table() (a
+**                    gather) instead of a tanhf per element */
 void pp_vec_silu_mul(float *g, const float *u, size_t n);
+void pp_vec_gelu_mul(float *g, const float *u, size_t n);
 void pp_vec_softmax(float *x, size_t n);
 
 /* out[t][0..k) = W[ids[t]] dequantized, for t < n (the token embedding gather).
