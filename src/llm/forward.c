@@ -43,7 +43,7 @@
 ** query heads of its group: S = q K^T (K rows as an f32 "weight"), a masked softmax
 ** per row, then att = S V (rows of V^T as the weight), through the kernels on the
 ** calling thread.  Items shorter than 64 tokens attend as llama.cpp's CPU flash
-** attention does for short query batches (see fa_query).
+** attention does for short query batches (see pp_fa_query in ops.h).
 **
 ** The last layer computes queries, attention, the output projection and the FFN for
 ** the last token of each item only (llama.cpp does the same from the attention output
@@ -452,53 +452,6 @@ static void rows_op(pp_llm_ctx *c, row_job *j, size_t n) {
 
 /* --------------------------------------------------------------- attention ---- */
 
-/* x rounded to the nearest f16 value (ties to even), as f32: what storing x in an f16
-** and reading it back gives.  Inline bit arithmetic for the normal f16 range (this
-** runs head_dim times per key per query); quant.c's exact conversion elsewhere. */
-static inline float f16r(float x) {
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    const uint32_t a = u & 0x7fffffffu;
-    if (a < 0x38800000u || a >= 0x477ff000u)   /* f16 subnormal/zero, overflow, inf, NaN */
-        return pp_fp16_to_f32(pp_f32_to_fp16(x));
-    u += 0x0fffu + ((u >> 13) & 1u);            /* round the low 13 mantissa bits, ties even */
-    u &= 0xffffe000u;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
-
-/* One query of a short item, with llama.cpp's numerics for them (its CPU flash
-** attention for fewer than 64 queries with an f16 cache): keys in order with a
-** running max, q in f16, the output accumulated in f16 (each update rounded) and
-** rescaled when the max grows.  The f16 rounding is llama.cpp's, not a need of the
-** model: it is reproduced so that decode steps and short appends give the same
-** numbers as llama.cpp (tests/conformance/llm).  kf (n_kv, hd), vf (hd, n_kv). */
-static void fa_query(const float *q, const float *kf, const float *vf, uint32_t hd, size_t n_kv,
-                     uint32_t first, uint32_t n_valid, float scale, float softcap, float *out) {
-    float acc[PP_LLM_MAX_HEAD_DIM], qh[PP_LLM_MAX_HEAD_DIM];
-    for (uint32_t d = 0; d < hd; d++) {
-        acc[d] = 0.0f;
-        qh[d] = pp_fp16_to_f32(pp_f32_to_fp16(q[d]));
-    }
-    float M = -INFINITY, S = 0.0f;
-    for (uint32_t p = first; p < n_valid; p++) {
-        float s = pp_dot_f32(qh, kf + (size_t)p * hd, hd) * scale;
-        if (softcap != 0.0f) s = softcap * tanhf(s);
-        float Mold = M, ms = 1.0f, vs = 1.0f;
-        if (s > M) {
-            M = s;
-            ms = expf(Mold - M);
-            for (uint32_t d = 0; d < hd; d++) acc[d] = f16r(acc[d] * ms);
-        } else {
-            vs = expf(s - M);
-        }
-        for (uint32_t d = 0; d < hd; d++) acc[d] = f16r(fmaf(vf[(size_t)d * n_kv + p], vs, acc[d]));
-        S = S * ms + vs;
-    }
-    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
-    for (uint32_t d = 0; d < hd; d++) out[d] = acc[d] * inv;
-}
-
 /* Item i / n_head_kv of the chunk, kv head i % n_head_kv: gathers the item's keys and
 ** values of that head into the thread's scratch as f32 (K rows, V^T rows), then runs
 ** each query head of the group over the item's query rows. */
@@ -531,6 +484,8 @@ static void attn_range(void *arg, size_t i0, size_t i1, int thread) {
         const size_t n_kv = (size_t)sg->pos + sg->n;
         /* first query row's position: the last layer keeps only the item's last token */
         const uint32_t qpos = sg->pos + sg->n - sg->nq;
+        /* V rows as they are for a short item (pp_vec_fa_query), V^T for the products */
+        const int short_item = !c->kv_f32 && sg->n_item < PP_LLM_F16_ATTN_BELOW;
         for (size_t p = 0; p < n_kv; p++) {
             size_t cell = lb + cell_of(c, sg->seq, (uint32_t)p);
             if (c->kv_f32) {
@@ -541,18 +496,21 @@ static void attn_range(void *arg, size_t i0, size_t i1, int thread) {
             } else {
                 const uint16_t *ks = (const uint16_t *)c->kc + cell * kvd + (size_t)kvh * hd;
                 const uint16_t *vs = (const uint16_t *)c->vc + cell * kvd + (size_t)kvh * hd;
-                for (uint32_t d = 0; d < hd; d++) kf[p * hd + d] = pp_fp16_to_f32(ks[d]);
-                for (uint32_t d = 0; d < hd; d++) vf[(size_t)d * n_kv + p] = pp_fp16_to_f32(vs[d]);
+                pp_vec_f16_to_f32(kf + p * hd, ks, hd);
+                if (short_item) {
+                    pp_vec_f16_to_f32(vf + p * hd, vs, hd);
+                } else {
+                    for (uint32_t d = 0; d < hd; d++) vf[(size_t)d * n_kv + p] = pp_fp16_to_f32(vs[d]);
+                }
             }
         }
-        const int short_item = !c->kv_f32 && sg->n_item < PP_LLM_F16_ATTN_BELOW;
         for (uint32_t h = kvh * group; h < (kvh + 1) * group; h++) {
             const float *q = c->q + (size_t)sg->qoff * qd + (size_t)h * hd;
             float *o = c->att + (size_t)sg->qoff * qd + (size_t)h * hd;
             if (short_item) {
                 for (uint32_t t = 0; t < sg->nq; t++)
-                    fa_query(q + t * qd, kf, vf, hd, n_kv, window_start(qpos + t, j->window), qpos + t + 1,
-                             j->scale, j->softcap, o + t * qd);
+                    pp_vec_fa_query(q + t * qd, kf, vf, hd, window_start(qpos + t, j->window),
+                                    qpos + t + 1, j->scale, j->softcap, o + t * qd);
                 continue;
             }
             /* S (nq, n_kv) = q K^T; scaled (soft-capped), masked softmax per row (llama.cpp's

@@ -10,6 +10,7 @@
 #include "llm/quant.h"
 #include <math.h>
 #include <pthread.h>
+#include <string.h>
 
 void pp_rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps) {
     double ss = 0.0;
@@ -130,4 +131,46 @@ float pp_dot_f32(const float *restrict a, const float *restrict b, int64_t n) {
     for (; i < n; i++) t += a[i] * b[i];
     for (int j = 0; j < 16; j++) t += s[j];
     return t;
+}
+
+/* x rounded to the nearest f16 value (ties to even), as f32: what storing x in an f16
+** and reading it back gives.  Inline bit arithmetic for the normal f16 range (this
+** runs head_dim times per key per query); quant.c's exact conversion elsewhere. */
+static inline float f16r(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    const uint32_t a = u & 0x7fffffffu;
+    if (a < 0x38800000u || a >= 0x477ff000u)   /* f16 subnormal/zero, overflow, inf, NaN */
+        return pp_fp16_to_f32(pp_f32_to_fp16(x));
+    u += 0x0fffu + ((u >> 13) & 1u);            /* round the low 13 mantissa bits, ties even */
+    u &= 0xffffe000u;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+void pp_fa_query(const float *q, const float *kf, const float *vf, uint32_t hd, uint32_t first,
+                 uint32_t n_valid, float scale, float softcap, float *out) {
+    float acc[PP_FA_MAX_HEAD_DIM], qh[PP_FA_MAX_HEAD_DIM];
+    for (uint32_t d = 0; d < hd; d++) {
+        acc[d] = 0.0f;
+        qh[d] = pp_fp16_to_f32(pp_f32_to_fp16(q[d]));
+    }
+    float M = -INFINITY, S = 0.0f;
+    for (uint32_t p = first; p < n_valid; p++) {
+        float s = pp_dot_f32(qh, kf + (size_t)p * hd, hd) * scale;
+        if (softcap != 0.0f) s = softcap * tanhf(s);
+        float Mold = M, ms = 1.0f, vs = 1.0f;
+        if (s > M) {
+            M = s;
+            ms = expf(Mold - M);
+            for (uint32_t d = 0; d < hd; d++) acc[d] = f16r(acc[d] * ms);
+        } else {
+            vs = expf(s - M);
+        }
+        const float *v = vf + (size_t)p * hd;
+        for (uint32_t d = 0; d < hd; d++) acc[d] = f16r(fmaf(v[d], vs, acc[d]));
+        S = S * ms + vs;
+    }
+    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    for (uint32_t d = 0; d < hd; d++) out[d] = acc[d] * inv;
 }

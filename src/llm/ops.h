@@ -53,6 +53,19 @@ void pp_gelu_mul(float *g, const float *u, int64_t n);
 ** (the middle of pp_gelu_mul).  Built on first use, thread-safe; 256 KB. */
 const float *pp_gelu_f16_table(void);
 
+/* One query of a short item with llama.cpp's numerics for them (its CPU flash attention
+** for fewer than 64 queries with an f16 cache): keys first..n_valid-1 in order with a
+** running max, q rounded to f16, the dot products as pp_dot_f32 sums them, the output
+** accumulated in f16 (each update a fused multiply-add, then rounded) and rescaled when
+** the max grows.  The f16 rounding is llama.cpp's, not a need of the model: it is
+** reproduced so that decode steps and short appends give the same numbers as llama.cpp
+** (tests/conformance/llm).  kf and vf: K and V rows (hd floats per position);
+** softcap 0: none, else scores -> softcap * tanh(s * scale).  hd <= PP_FA_MAX_HEAD_DIM.
+** The reference of pp_vec_fa_query (kernels.h). */
+#define PP_FA_MAX_HEAD_DIM 1024
+void pp_fa_query(const float *q, const float *kf, const float *vf, uint32_t hd, uint32_t first,
+                 uint32_t n_valid, float scale, float softcap, float *out);
+
 /* x[i] *= s, i < n. */
 void pp_scale(float *x, float s, int64_t n);
 

@@ -404,6 +404,67 @@ TEST(kernels_gelu_table_matches_reference) {
     CHECK(for_each_isa(gelu_isa, NULL));
 }
 
+/* The short-item attention query against its reference, bit for bit: head sizes with
+** and without the vector path, windows (first > 0), keys in rising and random order
+** (the running max grows often or rarely), with and without a soft-cap. */
+static int fa_query_isa(pp_pool *pool) {
+    (void)pool;
+    static const uint32_t hds[] = {16, 64, 128, 256, 40};
+    enum { NKV = 300 };
+    int ok = 1;
+    for (size_t hi = 0; ok && hi < PP_ARRAY_LEN(hds); hi++) {
+        const uint32_t hd = hds[hi];
+        float *q = malloc(hd * sizeof *q), *k = malloc((size_t)NKV * hd * sizeof *k),
+              *v = malloc((size_t)NKV * hd * sizeof *v), out[256], ref[256];
+        if (!q || !k || !v) { free(q); free(k); free(v); return 0; }
+        for (int round = 0; ok && round < 4; round++) {
+            for (uint32_t d = 0; d < hd; d++) q[d] = frand() * 2.0f;
+            for (size_t p = 0; p < (size_t)NKV * hd; p++) {
+                k[p] = pp_fp16_to_f32(pp_f32_to_fp16(frand() * 2.0f));   /* an f16 cache */
+                v[p] = pp_fp16_to_f32(pp_f32_to_fp16(frand() * 3.0f));
+            }
+            if (round & 1)   /* rising scores: a new max at nearly every key */
+                for (size_t p = 0; p < NKV; p++)
+                    for (uint32_t d = 0; d < hd; d++) k[p * hd + d] += (float)p * 0.01f * (q[d] > 0 ? 1 : -1);
+            const float softcap = round >= 2 ? 50.0f : 0.0f, scale = 1.0f / sqrtf((float)hd) / (softcap ? softcap : 1);
+            static const uint32_t spans[][2] = {{0, 1}, {0, 7}, {0, NKV}, {100, NKV}, {250, 251}};
+            for (size_t si = 0; ok && si < PP_ARRAY_LEN(spans); si++) {
+                pp_vec_fa_query(q, k, v, hd, spans[si][0], spans[si][1], scale, softcap, out);
+                pp_fa_query(q, k, v, hd, spans[si][0], spans[si][1], scale, softcap, ref);
+                if (memcmp(out, ref, hd * sizeof *out)) {
+                    pt_fail(__FILE__, __LINE__, "%s hd=%u keys [%u,%u) round %d: fa_query differs",
+                            pp_isa_name(pp_kernels_isa()), hd, spans[si][0], spans[si][1], round);
+                    ok = 0;
+                }
+            }
+        }
+        free(q); free(k); free(v);
+    }
+    /* and the f16 -> f32 conversion of the cache, every f16 number, odd lengths */
+    float *x = malloc(65536 * sizeof *x);
+    uint16_t *h = malloc(65536 * sizeof *h);
+    if (!x || !h) ok = 0;
+    for (uint32_t i = 0; ok && i < 65536; i++) h[i] = (uint16_t)i;
+    static const size_t cuts[] = {65536, 13, 16};
+    for (size_t c = 0; ok && c < PP_ARRAY_LEN(cuts); c++) {
+        for (size_t off = 0; off < 65536; off += cuts[c]) pp_vec_f16_to_f32(x + off, h + off, PP_MIN(cuts[c], 65536 - off));
+        for (uint32_t i = 0; ok && i < 65536; i++) {
+            float r = pp_fp16_to_f32((uint16_t)i);
+            if (memcmp(&x[i], &r, 4) && !(isnan(x[i]) && isnan(r))) {
+                pt_fail(__FILE__, __LINE__, "%s: f16 %04x -> %.9g, reference %.9g", pp_isa_name(pp_kernels_isa()),
+                        i, x[i], r);
+                ok = 0;
+            }
+        }
+    }
+    free(x); free(h);
+    return ok;
+}
+
+TEST(kernels_fa_query_matches_reference) {
+    CHECK(for_each_isa(fa_query_isa, NULL));
+}
+
 TEST(kernels_get_rows_dequantizes) {
     size_t k = 256, rb;
     uint8_t *W = make_weights(PP_GGML_Q4_K, 6, k, &rb);

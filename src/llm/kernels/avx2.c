@@ -14,6 +14,7 @@
 ** AVX2, FMA and F16C.
 */
 #include "llm/kernels/internal.h"
+#include "llm/ops.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -328,6 +329,58 @@ TGT static void gelu_mul256(float *g, const float *u, const float *tab, size_t n
     }
 }
 
+TGT static inline __m256 f16r256(__m256 x) {
+    return _mm256_cvtph_ps(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT));
+}
+
+/* pp_fa_query with the head's dimensions in lanes, hd % 16 == 0: pp_dot_f32's 16 partial
+** sums are two vectors here (avx512.c's fa_query512 in 8 lanes). */
+TGT static void fa_query256(const float *q, const float *kf, const float *vf, uint32_t hd, uint32_t first,
+                            uint32_t n_valid, float scale, float softcap, float *out) {
+    __m256 acc[PP_FA_MAX_HEAD_DIM / 8], qh[PP_FA_MAX_HEAD_DIM / 8];
+    const uint32_t nv = hd / 8;
+    for (uint32_t b = 0; b < nv; b++) {
+        acc[b] = _mm256_setzero_ps();
+        qh[b] = f16r256(_mm256_loadu_ps(q + 8 * b));
+    }
+    float M = -INFINITY, S = 0.0f;
+    for (uint32_t p = first; p < n_valid; p++) {
+        const float *k = kf + (size_t)p * hd, *v = vf + (size_t)p * hd;
+        __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+        for (uint32_t b = 0; b < nv; b += 2) {
+            lo = _mm256_add_ps(lo, _mm256_mul_ps(qh[b], _mm256_loadu_ps(k + 8 * b)));
+            hi = _mm256_add_ps(hi, _mm256_mul_ps(qh[b + 1], _mm256_loadu_ps(k + 8 * b + 8)));
+        }
+        float part[16], s = 0.0f;
+        _mm256_storeu_ps(part, lo);
+        _mm256_storeu_ps(part + 8, hi);
+        for (int l = 0; l < 16; l++) s += part[l];
+        s *= scale;
+        if (softcap != 0.0f) s = softcap * tanhf(s);
+        float Mold = M, ms = 1.0f, vs = 1.0f;
+        if (s > M) {
+            M = s;
+            ms = expf(Mold - M);
+            const __m256 m = _mm256_set1_ps(ms);
+            for (uint32_t b = 0; b < nv; b++) acc[b] = f16r256(_mm256_mul_ps(acc[b], m));
+        } else {
+            vs = expf(s - M);
+        }
+        const __m256 w = _mm256_set1_ps(vs);
+        for (uint32_t b = 0; b < nv; b++) acc[b] = f16r256(_mm256_fmadd_ps(_mm256_loadu_ps(v + 8 * b), w, acc[b]));
+        S = S * ms + vs;
+    }
+    const __m256 inv = _mm256_set1_ps(S == 0.0f ? 0.0f : 1.0f / S);
+    for (uint32_t b = 0; b < nv; b++) _mm256_storeu_ps(out + 8 * b, _mm256_mul_ps(acc[b], inv));
+}
+
+TGT static void f16_to_f32_256(float *dst, const uint16_t *src, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i))));
+    for (; i < n; i++) dst[i] = _cvtsh_ss(src[i]);
+}
+
 TGT static void softmax256(float *x, size_t n) {
     if (!n) return;
     float mx = -INFINITY;
@@ -367,6 +420,8 @@ void pp_kernels_avx2_init(pp_kernel_set *ks) {
     ks->silu_mul = silu_mul256;
     ks->softmax = softmax256;
     ks->gelu_mul = gelu_mul256;
+    ks->fa_query = fa_query256;
+    ks->f16_to_f32 = f16_to_f32_256;
 }
 
 #else

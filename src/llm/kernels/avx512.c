@@ -19,6 +19,7 @@
 ** -off*sum(a); the K types subtract sum_s mn_s * bsum_s, computed with vpdpwssd.
 */
 #include "llm/kernels/internal.h"
+#include "llm/ops.h"
 #include "llm/cpu.h"
 
 #if defined(__x86_64__)
@@ -345,6 +346,59 @@ TGT static void gelu_mul512(float *g, const float *u, const float *tab, size_t n
     }
 }
 
+/* x rounded to f16 and back (nearest, ties to even) */
+TGT static inline __m512 f16r512(__m512 x) {
+    return _mm512_cvtph_ps(_mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+
+/* pp_fa_query with the head's dimensions in lanes, hd % 16 == 0.  The dot product keeps
+** pp_dot_f32's 16 partial sums (a product, then an add: no contraction) and adds them
+** in its order. */
+TGT static void fa_query512(const float *q, const float *kf, const float *vf, uint32_t hd, uint32_t first,
+                            uint32_t n_valid, float scale, float softcap, float *out) {
+    __m512 acc[PP_FA_MAX_HEAD_DIM / 16], qh[PP_FA_MAX_HEAD_DIM / 16];
+    const uint32_t nv = hd / 16;
+    for (uint32_t b = 0; b < nv; b++) {
+        acc[b] = _mm512_setzero_ps();
+        qh[b] = f16r512(_mm512_loadu_ps(q + 16 * b));
+    }
+    float M = -INFINITY, S = 0.0f;
+    for (uint32_t p = first; p < n_valid; p++) {
+        const float *k = kf + (size_t)p * hd, *v = vf + (size_t)p * hd;
+        __m512 sum = _mm512_setzero_ps();
+        for (uint32_t b = 0; b < nv; b++) sum = _mm512_add_ps(sum, _mm512_mul_ps(qh[b], _mm512_loadu_ps(k + 16 * b)));
+        float part[16], s = 0.0f;
+        _mm512_storeu_ps(part, sum);
+        for (int l = 0; l < 16; l++) s += part[l];
+        s *= scale;
+        if (softcap != 0.0f) s = softcap * tanhf(s);
+        float Mold = M, ms = 1.0f, vs = 1.0f;
+        if (s > M) {
+            M = s;
+            ms = expf(Mold - M);
+            const __m512 m = _mm512_set1_ps(ms);
+            for (uint32_t b = 0; b < nv; b++) acc[b] = f16r512(_mm512_mul_ps(acc[b], m));
+        } else {
+            vs = expf(s - M);
+        }
+        const __m512 w = _mm512_set1_ps(vs);
+        for (uint32_t b = 0; b < nv; b++) acc[b] = f16r512(_mm512_fmadd_ps(_mm512_loadu_ps(v + 16 * b), w, acc[b]));
+        S = S * ms + vs;
+    }
+    const __m512 inv = _mm512_set1_ps(S == 0.0f ? 0.0f : 1.0f / S);
+    for (uint32_t b = 0; b < nv; b++) _mm512_storeu_ps(out + 16 * b, _mm512_mul_ps(acc[b], inv));
+}
+
+TGT static void f16_to_f32_512(float *dst, const uint16_t *src, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(src + i))));
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(dst + i, m, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, src + i)));
+    }
+}
+
 TGT static void softmax512(float *x, size_t n) {
     if (!n) return;
     __m512 mx = _mm512_set1_ps(-INFINITY);
@@ -385,6 +439,8 @@ void pp_kernels_avx512_init(pp_kernel_set *ks) {
     ks->silu_mul = silu_mul512;
     ks->softmax = softmax512;
     ks->gelu_mul = gelu_mul512;
+    ks->fa_query = fa_query512;
+    ks->f16_to_f32 = f16_to_f32_512;
 }
 
 #else

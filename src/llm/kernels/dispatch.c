@@ -255,6 +255,22 @@ void pp_vec_gelu_mul(float *g, const float *u, size_t n) {
     }
 }
 
+void pp_vec_fa_query(const float *q, const float *kf, const float *vf, uint32_t hd, uint32_t first,
+                     uint32_t n_valid, float scale, float softcap, float *out) {
+    const pp_kernel_set *ks = pp_kernels_active();
+    if (ks->fa_query && hd % 16 == 0) ks->fa_query(q, kf, vf, hd, first, n_valid, scale, softcap, out);
+    else pp_fa_query(q, kf, vf, hd, first, n_valid, scale, softcap, out);
+}
+
+void pp_vec_f16_to_f32(float *dst, const uint16_t *src, size_t n) {
+    const pp_kernel_set *ks = pp_kernels_active();
+    if (ks->f16_to_f32) {
+        ks->f16_to_f32(dst, src, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) dst[i] = pp_fp16_to_f32(src[i]);
+}
+
 void pp_vec_softmax(float *x, size_t n) {
     const pp_kernel_set *ks = pp_kernels_active();
     if (ks->softmax) ks->softmax(x, n);

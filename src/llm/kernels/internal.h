@@ -98,6 +98,10 @@ typedef struct pp_kernel_set {
     void (*softmax)(float *x, size_t n);
     /* pp_gelu_mul through its f16 table (tab: pp_gelu_f16_table()) */
     void (*gelu_mul)(float *g, const float *u, const float *tab, size_t n);
+    /* pp_fa_query for hd a multiple of 16 (the dispatcher checks) */
+    void (*fa_query)(const float *q, const float *kf, const float *vf, uint32_t hd, uint32_t first,
+                     uint32_t n_valid, float scale, float softcap, float *out);
+    void (*f16_to_f32)(float *dst, const uint16_t *src, size_t n);
 } pp_kernel_set;
 
 void pp_kernels_avx2_init(pp_kernel_set *ks);     /* avx2.c */

@@ -120,6 +120,14 @@ void pp_gemm_rows(int wtype, const void *W, size_t w_row_bytes, const int32_t *r
 **                    gather) instead of a tanhf per element */
 void pp_vec_silu_mul(float *g, const float *u, size_t n);
 void pp_vec_gelu_mul(float *g, const float *u, size_t n);
+
+/* pp_fa_query (ops.h) bit for bit, with the head's dimensions in vector lanes (for head
+** sizes that are a multiple of 16; others run the reference). */
+void pp_vec_fa_query(const float *q, const float *kf, const float *vf, uint32_t hd, uint32_t first,
+                     uint32_t n_valid, float scale, float softcap, float *out);
+
+/* dst[i] = the f16 src[i] as f32 (exact), i < n. */
+void pp_vec_f16_to_f32(float *dst, const uint16_t *src, size_t n);
 void pp_vec_softmax(float *x, size_t n);
 
 /* out[t][0..k) = W[ids[t]] dequantized, for t < n (the token embedding gather).
