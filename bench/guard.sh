@@ -53,8 +53,8 @@ cp "$PEERS/nlc_guard_bench.mjs" "$NLC_ROOT/nlc_guard_bench.mjs"
 cp bench/nlc_guard_concurrent.mjs bench/nlc_passes_bench.mjs "$NLC_ROOT/"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $THREADS threads, median of $R"
 printf '%-8s | %12s %12s %7s | %s\n' quant "parapet ms" "llama.cpp ms" ratio "P(unsafe) parapet vs llama.cpp (msg 0..$((PROBE_N - 1)))"
+mdir=$(cd "${MODEL_DIR:-/tmp}" && pwd)
 for q in $QUANTS; do
-    mdir=$(cd "${MODEL_DIR:-/tmp}" && pwd)
     m=$mdir/lg3-1b-$q.gguf
     [ -f "$m" ] || $B/parapet model synth --shape lg3-1b --quant $q --tokenizer "$tok" "$m" >/dev/null
     CONC=$CONC bench/out/guard_bench "$m" $THREADS $R $out > $out/pp_$q.json

@@ -26,7 +26,8 @@
 //
 // Output: one JSON object per line:
 //   {"model": "tiny-f16.gguf", "prompt": 3, "ids": [...], "top": [[id, logprob], ...],
-//    "self": 0.0012}
+//    "self": 0.0012, "self_top": true}
+// (self_top: whether the batch-32 run has the same top token)
 // after a header line {"generator": ..., "set": ..., "n_top": 100}.
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -144,9 +145,11 @@ for (const modelPath of models) {
         if (!probs || !probs32) throw new Error(`no probabilities for prompt ${k} of ${modelPath}`);
         const top = [...probs.entries()].sort((a, b) => b[1] - a[1]).slice(0, N_TOP)
             .map(([id, p]) => [id, +Math.log(p).toFixed(7)]);
-        let self = 0;
+        let self = 0, top32 = -1, p32 = -1;
         for (const [id, lp] of top) self = Math.max(self, Math.abs(Math.log(probs32.get(id) ?? 0) - lp));
-        lines.push(JSON.stringify({ model: path.basename(modelPath), prompt: k, ids, top, self: +self.toFixed(6) }));
+        for (const [id, p] of probs32) if (p > p32) { p32 = p; top32 = id; }
+        lines.push(JSON.stringify({ model: path.basename(modelPath), prompt: k, ids, top, self: +self.toFixed(6),
+                                    self_top: top32 === top[0][0] }));
         process.stderr.write(`  ${path.basename(modelPath)} prompt ${k}: ${ids.length} tokens\n`);
     }
     await model.dispose();

@@ -43,6 +43,7 @@ typedef struct qstat {
     int prompts, top1;
     int floored, above_floor;   /* prompts where llama.cpp moved against itself; of those,
                                    where parapet moved more */
+    int self_top, self_top_known;   /* llama.cpp's batch-32 run kept its top token */
 } qstat;
 
 #define MAX_GROUPS 64
@@ -163,6 +164,11 @@ TEST(llm_conformance) {
             q->floored++;
             q->above_floor += worst > self;
         }
+        json_t *st_j = json_object_get(o, "self_top");
+        if (json_is_boolean(st_j)) {
+            q->self_top_known++;
+            q->self_top += json_is_true(st_j);
+        }
         if (worst > q->tol || !same_top) {
             failures++;
             printf("    %s prompt %lld (%zu tokens): max |delta logprob| %.4f (token %ld), "
@@ -177,16 +183,22 @@ TEST(llm_conformance) {
     pp_free(lp);
     pp_free(buf);
     if (n_qs)
-        printf("    %-20s %-7s %7s  %-22s %9s  %-19s %s\n", "shape", "quant", "prompts",
-               "max |delta logprob|", "same top", "llama.cpp vs itself", "parapet further");
-    for (size_t i = 0; i < n_qs; i++)
-        printf("    %-20s %-7s %7d  %.4f (tolerance %.2f) %5d/%-3d  %-19.4f %d/%d\n", qs[i].shape,
+        printf("    %-20s %-7s %7s  %-22s %9s  %-19s %-15s %s\n", "shape", "quant", "prompts",
+               "max |delta logprob|", "same top", "llama.cpp vs itself", "parapet further",
+               "its own same top");
+    for (size_t i = 0; i < n_qs; i++) {
+        char own[32] = "-", further[32];
+        if (qs[i].self_top_known) snprintf(own, sizeof own, "%d/%d", qs[i].self_top, qs[i].self_top_known);
+        snprintf(further, sizeof further, "%d/%d", qs[i].above_floor, qs[i].floored);
+        printf("    %-20s %-7s %7d  %.4f (tolerance %.2f) %5d/%-3d  %-19.4f %-15s %s\n", qs[i].shape,
                qs[i].name, qs[i].prompts, qs[i].max_delta, qs[i].tol, qs[i].top1, qs[i].prompts,
-               qs[i].max_self, qs[i].above_floor, qs[i].floored);
+               qs[i].max_self, further, own);
+    }
     if (n_qs)
         printf("    (max |delta logprob| over llama.cpp's top 100; \"itself\": llama.cpp with batch "
                "32 vs 512; \"parapet further\": of the prompts where llama.cpp moved against "
-               "itself, those where parapet's difference is the larger)\n");
+               "itself, those where parapet's difference is the larger; \"its own same top\": "
+               "prompts where llama.cpp's batch-32 run kept its top token)\n");
     CHECK_MSG(lines > 0, "%s: no usable reference lines", ref);
     CHECK_MSG(failures == 0, "%d prompt(s) outside tolerance or with a different top token", failures);
 }
