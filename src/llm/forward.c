@@ -454,8 +454,7 @@ static void rows_op(pp_llm_ctx *c, row_job *j, size_t n) {
 
 /* Item i / n_head_kv of the chunk, kv head i % n_head_kv: gathers the item's keys and
 ** values of that head into the thread's scratch as f32 (K rows; V^T rows, or V rows for
-** a short item), then runs
-** each query head of the group over the item's query rows. */
+** a short item), then runs each query head of the group over the item's query rows. */
 typedef struct attn_job {
     pp_llm_ctx *c;
     uint32_t layer, n_seg;
